@@ -1,0 +1,201 @@
+# mailvault — one non-recursive Makefile.
+#
+#   make          build ./mailvault
+#   make test     build and run every test (unit, then integration)
+#   make asan     the whole suite under AddressSanitizer + UBSan
+#   make fuzz     run each libFuzzer target for FUZZ_SECONDS
+#   make bench    benchmarks against Dovecot, printed as ratios
+#   make run      a demo store with tests/corpus/, then serve it
+#   make depcheck fail on an include that points the wrong way
+#
+# The Debian packages it needs are installed on first use when run as
+# root (scripts/deps.sh); otherwise it says which apt-get line to run.
+
+# Packages needed to build, to test, and to fuzz and benchmark.
+BUILD_PKGS = gcc make pkg-config libsqlite3-dev libsodium-dev libssl-dev \
+	     libzstd-dev
+TEST_PKGS  = check python3 openssl procps
+EXTRA_PKGS = clang libclang-rt-14-dev dovecot-imapd dovecot-pop3d
+
+PKGS_LIBS = sqlite3 libsodium openssl libzstd
+
+CC      ?= cc
+WARN     = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wno-unused-parameter
+OPT     ?= -O2 -g
+BASE_CPPFLAGS = -I. -D_GNU_SOURCE
+BASE_CFLAGS   = -std=c11 $(WARN) $(OPT) -fno-strict-aliasing -MMD -MP
+
+B        = build
+BIN      = mailvault
+STAMP    = $(B)/.deps-ok
+
+LIB_SRC    = $(wildcard lib/*.c)
+STORE_SRC  = $(wildcard store/*.c)
+SERVER_SRC = $(wildcard server/*.c server/*/*.c)
+SYNC_SRC   = $(wildcard sync/*.c)
+CLI_SRC    = $(wildcard cli/*.c)
+CORE_SRC   = $(LIB_SRC) $(STORE_SRC) $(SERVER_SRC) $(SYNC_SRC) \
+	     $(filter-out cli/main.c,$(CLI_SRC))
+GEN_SRC    = $(B)/gen/schema.c
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all test unit integration asan fuzz bench run depcheck clean deps \
+	install uninstall cppcheck
+
+all: $(BIN)
+
+deps: $(STAMP)
+$(STAMP): scripts/deps.sh
+	@scripts/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
+	@mkdir -p $(B) && touch $@
+
+# pkg-config is asked only once the packages are there: config.mk is made
+# after the deps stamp, and GNU make restarts after making an included file.
+$(B)/config.mk: $(STAMP) Makefile
+	@{ echo "PKG_CFLAGS = $$(pkg-config --cflags $(PKGS_LIBS))"; \
+	   echo "PKG_LIBS = $$(pkg-config --libs $(PKGS_LIBS))"; \
+	   echo "CHECK_LIBS = $$(pkg-config --libs check)"; } > $@.tmp && mv $@.tmp $@
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+include $(B)/config.mk
+endif
+LDLIBS    += $(PKG_LIBS) -lpthread -lm
+
+ALL_CPPFLAGS = $(BASE_CPPFLAGS) $(PKG_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS   = $(BASE_CFLAGS) $(CFLAGS)
+
+# ---- the normal build (objects under build/obj) -------------------------
+
+OBJ      = $(B)/obj
+CORE_OBJ = $(patsubst %.c,$(OBJ)/%.o,$(CORE_SRC)) $(OBJ)/gen/schema.o
+LIB_OBJ  = $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRC))
+STORE_OBJ = $(patsubst %.c,$(OBJ)/%.o,$(STORE_SRC)) $(OBJ)/gen/schema.o
+SERVER_OBJ = $(patsubst %.c,$(OBJ)/%.o,$(SERVER_SRC))
+SYNC_OBJ = $(patsubst %.c,$(OBJ)/%.o,$(SYNC_SRC))
+
+$(B)/gen/schema.c: schema.sql scripts/schema2c.sh
+	@mkdir -p $(@D)
+	scripts/schema2c.sh schema.sql > $@
+
+$(OBJ)/gen/schema.o: $(B)/gen/schema.c | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(OBJ)/%.o: %.c | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BIN): $(CORE_OBJ) $(OBJ)/cli/main.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A unit test links only its module and what that module depends on, so
+# the link line enforces the dependency map: test_store* gets store/ and
+# lib/, test_server* and test_sync* add their module, the rest get lib/.
+UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+TLINK = $(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+$(B)/tests/test_store%: $(OBJ)/tests/unit/test_store%.o $(STORE_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(TLINK)
+$(B)/tests/test_server%: $(OBJ)/tests/unit/test_server%.o $(SERVER_OBJ) $(STORE_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(TLINK)
+$(B)/tests/test_sync%: $(OBJ)/tests/unit/test_sync%.o $(SYNC_OBJ) $(STORE_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(TLINK)
+$(B)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(TLINK)
+
+# ---- tests ---------------------------------------------------------------
+
+test: unit integration
+
+unit: $(UNIT_BIN) $(BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+integration: $(BIN)
+	@MAILVAULT=$(abspath $(BIN)) tests/integration/run.sh
+
+# ---- sanitizers (objects under build/asan) --------------------------------
+
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+ASAN     = $(B)/asan
+ASAN_OBJ = $(patsubst %.c,$(ASAN)/%.o,$(CORE_SRC)) $(ASAN)/gen/schema.o
+ASAN_UNIT_BIN = $(patsubst tests/unit/%.c,$(ASAN)/tests/%,$(UNIT_SRC))
+
+$(ASAN)/gen/schema.o: $(B)/gen/schema.c | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN)/%.o: %.c | $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN)/mailvault: $(ASAN_OBJ) $(ASAN)/cli/main.o
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(ASAN)/tests/%: $(ASAN)/tests/unit/%.o $(ASAN_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+asan: $(ASAN)/mailvault $(ASAN_UNIT_BIN)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 scripts/run-unit.sh $(ASAN_UNIT_BIN)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 MAILVAULT=$(CURDIR)/$(ASAN)/mailvault MAILVAULT_SANITIZED=1 \
+	 tests/integration/run.sh
+
+# ---- fuzzing (clang, libFuzzer) -------------------------------------------
+
+FUZZ_SECONDS ?= 30
+FUZZ     = $(B)/fuzz
+FUZZ_LIB = $(patsubst %.c,$(FUZZ)/%.o,$(LIB_SRC))
+FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
+FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+
+$(FUZZ)/.deps-ok: scripts/deps.sh
+	@scripts/deps.sh clang libclang-rt-14-dev
+	@mkdir -p $(@D) && touch $@
+
+$(FUZZ)/%.o: %.c | $(STAMP) $(FUZZ)/.deps-ok
+	@mkdir -p $(@D)
+	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ)/%: tests/fuzz/%.c $(FUZZ_LIB) | $(FUZZ)/.deps-ok
+	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		n=$$(basename $$f); mkdir -p $(FUZZ)/corpus-$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		    $(FUZZ)/corpus-$$n tests/corpus >$(FUZZ)/$$n.log 2>&1 || \
+		    { tail -n 40 $(FUZZ)/$$n.log; exit 1; }; \
+		tail -n 1 $(FUZZ)/$$n.log; \
+	done
+
+# ---- benchmarks, demo, checks -----------------------------------------------
+
+bench: mailvault
+	@scripts/deps.sh $(EXTRA_PKGS)
+	@MAILVAULT=$(CURDIR)/mailvault bench/run.sh
+
+run: mailvault
+	@MAILVAULT=$(CURDIR)/mailvault scripts/demo.sh
+
+depcheck:
+	@scripts/depcheck.sh
+
+cppcheck:
+	@scripts/deps.sh cppcheck
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --std=c11 -I. -D_GNU_SOURCE lib store server sync cli
+
+clean:
+	rm -rf $(B) mailvault
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
