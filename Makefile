@@ -166,7 +166,7 @@ $(FUZZ)/%.o: %.c | $(STAMP) $(FUZZ)/.deps-ok
 	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ)/%: tests/fuzz/%.c $(FUZZ_LIB) | $(FUZZ)/.deps-ok
-	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
+	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \

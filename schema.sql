@@ -1,2 +1,150 @@
--- mailvault store schema (placeholder until the store lands)
+-- mailvault store schema, version 1: the complete current schema.
+--
+-- store/store.c runs this on an empty file inside the transaction that
+-- creates the store; PRAGMA user_version says which schema a file has, and
+-- a later version adds migrations beside this file while this stays the
+-- whole current schema.
+--
+-- Columns named *_hash hold keyed BLAKE2b-256 hashes (lookups by name or by
+-- content without decrypting). BLOB columns marked "sealed" hold
+-- nonce(24) || XChaCha20-Poly1305 ciphertext || tag, with associated data
+-- "table\0column\0rowkey" binding each value to its row (store/crypt.c).
+-- Everything else is plain: ids, UIDs, flag bits, sizes, dates, MODSEQs.
+-- Ids are AUTOINCREMENT so they are never reused: a session still holding
+-- the id of a deleted mailbox or content never reaches another one. A row
+-- whose sealed value names its own id is inserted first with an empty
+-- placeholder, then given its sealed value.
 PRAGMA user_version = 1;
+
+-- The master key wrapped under a key derived from the passphrase with
+-- Argon2id; the parameters are stored so a store describes itself.
+CREATE TABLE keyslot (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	alg		INTEGER NOT NULL,	-- crypto_pwhash algorithm id
+	opslimit	INTEGER NOT NULL,
+	memlimit	INTEGER NOT NULL,
+	salt		BLOB NOT NULL,
+	wrapped		BLOB NOT NULL		-- sealed master key, AD names slot
+);
+
+-- Plain store-wide counters (the last UIDVALIDITY handed out).
+CREATE TABLE counter (
+	name		TEXT PRIMARY KEY,
+	value		INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO counter (name, value) VALUES ('uidvalidity', 0);
+
+-- Store-wide settings: local password, TLS key and certificate, options.
+CREATE TABLE config (
+	key_hash	BLOB PRIMARY KEY,
+	name		BLOB NOT NULL,		-- sealed key
+	value		BLOB NOT NULL		-- sealed value
+);
+
+CREATE TABLE account (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	name_hash	BLOB NOT NULL UNIQUE,
+	name		BLOB NOT NULL		-- sealed
+);
+
+CREATE TABLE account_setting (
+	account		INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	key_hash	BLOB NOT NULL,
+	name		BLOB NOT NULL,		-- sealed key
+	value		BLOB NOT NULL,		-- sealed value
+	PRIMARY KEY (account, key_hash)
+);
+
+-- Keyword names per account; messages refer to them by id. The hash is of
+-- the ASCII-lowercased name (keywords match case-insensitively), the sealed
+-- name keeps the first spelling seen.
+CREATE TABLE keyword (
+	account		INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	id		INTEGER NOT NULL,
+	name_hash	BLOB NOT NULL,
+	name		BLOB NOT NULL,		-- sealed
+	PRIMARY KEY (account, id),
+	UNIQUE (account, name_hash)
+) WITHOUT ROWID;
+
+-- recent_mark: the lowest UID no session has yet seen as \Recent.
+CREATE TABLE mailbox (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	account		INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	name_hash	BLOB NOT NULL,
+	name		BLOB NOT NULL,		-- sealed
+	uidvalidity	INTEGER NOT NULL,
+	uidnext		INTEGER NOT NULL,
+	highestmodseq	INTEGER NOT NULL,
+	recent_mark	INTEGER NOT NULL,
+	special_use	INTEGER NOT NULL DEFAULT 0,
+	subscribed	INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (account, name_hash)
+);
+CREATE INDEX mailbox_account ON mailbox(account);
+
+-- One row per distinct message byte sequence, shared by every message that
+-- has those bytes. hash is NULL while a large append is still streaming
+-- its chunks in; created lets an abandoned one be cleaned up later. refs
+-- counts the message rows pointing here (kept by the triggers below).
+CREATE TABLE content (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	hash		BLOB UNIQUE,
+	size		INTEGER NOT NULL,
+	nchunks		INTEGER NOT NULL,
+	refs		INTEGER NOT NULL DEFAULT 0,
+	mime		BLOB,			-- sealed serialized MIME tree
+	created		INTEGER NOT NULL
+);
+
+-- STORE_CHUNK_SIZE plaintext bytes each (the last may be shorter); data is
+-- sealed (method byte || zstd frame or raw bytes), its AD naming content,
+-- index and whether it is the last.
+CREATE TABLE chunk (
+	content		INTEGER NOT NULL REFERENCES content(id) ON DELETE CASCADE,
+	idx		INTEGER NOT NULL,
+	data		BLOB NOT NULL,
+	PRIMARY KEY (content, idx)
+);
+
+-- keywords: ascending little-endian uint32 keyword ids, NULL for none.
+CREATE TABLE message (
+	mailbox		INTEGER NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
+	uid		INTEGER NOT NULL,
+	flags		INTEGER NOT NULL,
+	modseq		INTEGER NOT NULL,
+	internaldate	INTEGER NOT NULL,
+	tzoff		INTEGER NOT NULL,
+	size		INTEGER NOT NULL,
+	content		INTEGER NOT NULL REFERENCES content(id),
+	keywords	BLOB,
+	PRIMARY KEY (mailbox, uid)
+) WITHOUT ROWID;
+CREATE INDEX message_modseq ON message(mailbox, modseq);
+CREATE INDEX message_content ON message(content, mailbox);
+
+-- Tombstones of expunged UIDs with the MODSEQ of their removal (VANISHED).
+CREATE TABLE expunged (
+	mailbox		INTEGER NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
+	uid		INTEGER NOT NULL,
+	modseq		INTEGER NOT NULL,
+	PRIMARY KEY (mailbox, uid)
+) WITHOUT ROWID;
+CREATE INDEX expunged_modseq ON expunged(mailbox, modseq);
+
+-- Content reference counting: content nobody points at any more goes,
+-- and its chunks with it (also when a mailbox or an account is deleted,
+-- since cascaded deletes fire these triggers).
+CREATE TRIGGER message_ref AFTER INSERT ON message BEGIN
+	UPDATE content SET refs = refs + 1 WHERE id = new.content;
+END;
+CREATE TRIGGER message_unref AFTER DELETE ON message BEGIN
+	UPDATE content SET refs = refs - 1 WHERE id = old.content;
+	DELETE FROM content WHERE id = old.content AND refs <= 0;
+END;
+CREATE TRIGGER message_reref AFTER UPDATE OF content ON message
+WHEN old.content <> new.content BEGIN
+	UPDATE content SET refs = refs + 1 WHERE id = new.content;
+	UPDATE content SET refs = refs - 1 WHERE id = old.content;
+	DELETE FROM content WHERE id = old.content AND refs <= 0;
+END;

@@ -1,9 +1,174 @@
-/* mailvault: the command-line entry point (being written). */
+/*
+ * main: the mailvault command's entry point. It reads the options every
+ * subcommand shares (--store, --passphrase-file, --passphrase-fd, --json,
+ * --quiet), then hands the rest of argv to the subcommand's function from
+ * the table below, which also holds each subcommand's help text.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/util.h"
+#include "store/store.h"
+
+struct cli_cmd {
+	const char *name;
+	int	(*fn)(const struct cli_opts *, int, char **);
+	const char *summary;
+	const char *usage;
+};
+
+static const struct cli_cmd commands[] = {
+	{ "init", cli_cmd_init, "create the encrypted store",
+	  "mailvault init [--kdf moderate|interactive|min]\n"
+	  "\n"
+	  "Create a new store (asks the passphrase twice). --kdf min picks the\n"
+	  "cheapest Argon2id parameters libsodium allows: for tests and demos\n"
+	  "only, never for real mail.\n" },
+	{ "passwd", cli_cmd_passwd, "change the passphrase",
+	  "mailvault passwd [--new-passphrase-file FILE] [--kdf LEVEL]\n"
+	  "\n"
+	  "Change the store's passphrase. Only the wrapped master key is\n"
+	  "rewritten; the old passphrase comes as usual, the new one from a\n"
+	  "prompt (twice) or --new-passphrase-file.\n" },
+	{ "import", cli_cmd_import, "import an mbox file or a Maildir",
+	  "mailvault import ACCOUNT PATH [--mailbox NAME] [--format mboxrd|mboxo]\n"
+	  "\n"
+	  "Import the messages of an mbox file or a Maildir (Maildir++ folders\n"
+	  "included) into ACCOUNT, creating the account if needed, into INBOX\n"
+	  "unless --mailbox says otherwise. A message already in the target\n"
+	  "mailbox is skipped, so an interrupted import can simply be run again.\n" },
+	{ "export", cli_cmd_export, "export to mbox files or a Maildir",
+	  "mailvault export ACCOUNT PATH [--format mbox|maildir] [--mailbox NAME]\n"
+	  "\n"
+	  "mbox (the default): one mboxrd file per mailbox under the folder\n"
+	  "PATH, or the single file PATH with --mailbox. maildir: a Maildir++\n"
+	  "tree at PATH with the flags in the file names.\n" },
+	{ "ls", cli_cmd_ls, "list accounts, mailboxes or messages",
+	  "mailvault ls [ACCOUNT[/MAILBOX]]\n"
+	  "\n"
+	  "Without an argument: the accounts. With ACCOUNT: its mailboxes with\n"
+	  "message counts. With ACCOUNT/MAILBOX: its messages (UID, flags, date,\n"
+	  "size, from, subject).\n" },
+	{ "show", cli_cmd_show, "print one message",
+	  "mailvault show ACCOUNT/MAILBOX UID [--raw]\n"
+	  "\n"
+	  "Print a message's bytes exactly as stored.\n" },
+	{ "check", cli_cmd_check, "check the store's integrity",
+	  "mailvault check\n"
+	  "\n"
+	  "Run SQLite's integrity check and open every sealed value.\n" },
+	{ "credentials", cli_cmd_credentials, "show the local login",
+	  "mailvault credentials [--json]\n"
+	  "\n"
+	  "Show the accounts (IMAP and POP3 user names) and the store's local\n"
+	  "password for mail clients.\n" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+	    "usage: mailvault [--store PATH] [--passphrase-file FILE | "
+	    "--passphrase-fd N]\n"
+	    "                 [--json] [--quiet] COMMAND [ARGS]\n\n"
+	    "Commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+	    "\nThe store is $MAILVAULT_STORE, or "
+	    "$XDG_DATA_HOME/mailvault/store.db.\n"
+	    "The passphrase is never taken from the command line: it comes from\n"
+	    "a prompt, --passphrase-fd, --passphrase-file or "
+	    "$MAILVAULT_PASSPHRASE_FILE.\n"
+	    "'mailvault COMMAND --help' describes a command.\n");
+}
+
+static const struct cli_cmd *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * Take the shared options out of argv, wherever they stand, so that
+ * "mailvault --store X ls" and "mailvault ls --store X" both work. The
+ * remaining words are left in argv[1..*argc_r). Returns 0, or -1 after a
+ * usage message.
+ */
+static int
+parse_global(int *argc_r, char **argv, struct cli_opts *o)
+{
+	int i, out = 1, argc = *argc_r;
+	const char *v;
+	uint64_t n;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (cli_opt_value(argc, argv, &i, "--store", &v))
+			o->store_path = v;
+		else if (cli_opt_value(argc, argv, &i, "--passphrase-file", &v))
+			o->pass_file = v;
+		else if (cli_opt_value(argc, argv, &i, "--passphrase-fd", &v)) {
+			if (parse_u64(v, 1 << 20, &n) < 0) {
+				cli_usage(NULL, "--passphrase-fd needs a "
+				    "descriptor number, not '%s'", v);
+				return -1;
+			}
+			o->pass_fd = (int)n;
+		} else if (strcmp(argv[i], "--json") == 0)
+			o->json = 1;
+		else if (strcmp(argv[i], "--quiet") == 0 ||
+		    strcmp(argv[i], "-q") == 0)
+			o->quiet = 1;
+		else
+			argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	*argc_r = out;
+	return 0;
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	fprintf(stderr, "mailvault: not built yet\n");
-	return 1;
+	struct cli_opts o = { .pass_fd = -1 };
+	const struct cli_cmd *cmd;
+	int j;
+
+	store_harden_process();
+	o.store_path = getenv("MAILVAULT_STORE");
+	o.pass_file = getenv("MAILVAULT_PASSPHRASE_FILE");
+	if (parse_global(&argc, argv, &o) < 0)
+		return CLI_USAGE;
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	if ((cmd = find_command(argv[1])) == NULL)
+		return cli_usage(NULL, "unknown command '%s'", argv[1]);
+	for (j = 2; j < argc; j++) {
+		if (cli_is_help(argv[j])) {
+			fputs("usage: ", stdout);
+			fputs(cmd->usage, stdout);
+			return CLI_OK;
+		}
+	}
+	return cmd->fn(&o, argc - 1, argv + 1);
 }

@@ -28,7 +28,34 @@ struct mime_param {
 				 * when the value is extended (charset'lang'…) */
 	char	*value;		/* raw joined value, as Dovecot shows it */
 	char	*decoded;	/* value decoded to UTF-8 (RFC 2231/2047) */
+	char	*raw_name;	/* name with its case kept, as Dovecot's
+				 * BODYSTRUCTURE shows it ("Charset") */
 };
+
+/*
+ * Header fields ENVELOPE and SORT need, kept for every message header
+ * (the root and each message/rfc822 child) so they are there even when
+ * the header block itself was too large to keep. Unfolded, raw (not
+ * RFC 2047-decoded), NULL when absent; the first occurrence.
+ */
+enum mime_env_field {
+	MIME_ENV_DATE, MIME_ENV_SUBJECT, MIME_ENV_FROM, MIME_ENV_SENDER,
+	MIME_ENV_REPLY_TO, MIME_ENV_TO, MIME_ENV_CC, MIME_ENV_BCC,
+	MIME_ENV_IN_REPLY_TO, MIME_ENV_MESSAGE_ID,
+	MIME_ENV_COUNT
+};
+
+/* mime_part.flags */
+#define MIME_PART_MESSAGE	0x01	/* a message header: env[] is set */
+#define MIME_PART_LIMITED	0x02	/* a limit was hit: children not parsed */
+#define MIME_PART_NO_BLANK	0x04	/* the header had no empty line */
+
+/* Limits: beyond them the rest is an opaque body (see mime.c). */
+#define MIME_MAX_PARTS		5000
+#define MIME_MAX_DEPTH		100
+#define MIME_HDR_KEEP_MAX	(64 * 1024)
+#define MIME_HDR_TOTAL_MAX	(4 * 1024 * 1024)
+#define MIME_BOUNDARY_MAX	512
 
 struct mime_part {
 	/* Where the part lies in the message. The header block runs from
@@ -64,6 +91,12 @@ struct mime_part {
 	 * message (whose own header block is its hdr_off/hdr_len). */
 	struct mime_part *children;
 	size_t		 nchildren;
+
+	/* Added after the first interface: */
+	char		*raw_type, *raw_subtype;  /* case kept, as Dovecot
+						   * shows them; defaults too */
+	unsigned int	 flags;		/* MIME_PART_* */
+	char		*env[MIME_ENV_COUNT];	/* see enum mime_env_field */
 };
 
 /* Streaming parser. */
@@ -93,5 +126,43 @@ void	mime_part_free(struct mime_part **part);
  */
 int	mime_serialize(const struct mime_part *root, struct buf *out);
 int	mime_deserialize(const void *data, size_t n, struct mime_part **root_r);
+
+/*
+ * The parameter called name (ASCII case-insensitive; "name" also finds an
+ * RFC 2231 "name*"), or NULL. Borrowed from the array.
+ */
+const struct mime_param *mime_param_get(const struct mime_param *params,
+	    size_t n, const char *name);
+
+/*
+ * Decode a raw header value into UTF-8 (appended to out): unfold, decode
+ * RFC 2047 encoded-words (B and Q, any charset iconv knows; adjacent
+ * words joined, the space between them dropped) and replace bytes that
+ * are not valid in their charset with U+FFFD. 0, or -1 if out's limit was
+ * hit (out then holds a prefix).
+ */
+int	mime_decode_header(const char *raw, size_t len, struct buf *out);
+
+/*
+ * Convert n bytes in charset to UTF-8, appended to out; invalid bytes
+ * become U+FFFD. An unknown charset is read as UTF-8. 0, or -1 at limit.
+ */
+int	mime_charset_to_utf8(const char *charset, const void *src, size_t n,
+	    struct buf *out);
+
+/*
+ * Incremental quoted-printable decoder (RFC 2045 6.7), lenient: a stray
+ * '=' is kept. Any split of the input gives the same output.
+ */
+struct mime_qp_dec {
+	int	state;
+	char	hex;
+};
+void	mime_qp_dec_init(struct mime_qp_dec *d);
+/* 0, or -1 if out's limit was hit. */
+int	mime_qp_dec_feed(struct mime_qp_dec *d, const void *src, size_t n,
+	    struct buf *out);
+/* Flush what a pending '=' held back. 0, or -1 at limit. */
+int	mime_qp_dec_finish(struct mime_qp_dec *d, struct buf *out);
 
 #endif

@@ -180,6 +180,11 @@ int	store_account_get(struct store *st, int64_t acct, const char *key,
 	    char **val_r, size_t *len_r);
 int	store_account_set(struct store *st, int64_t acct, const char *key,
 	    const void *val, size_t len);
+/* Remove a per-account setting: 0, or STORE_ENOENT if it was not set. */
+int	store_account_unset(struct store *st, int64_t acct, const char *key);
+/* An account's setting keys, in order; free with store_strv_free(). */
+int	store_account_keys(struct store *st, int64_t acct, char ***keys_r,
+	    size_t *n_r);
 
 /* ---- Mailboxes ----------------------------------------------------- */
 
@@ -255,21 +260,29 @@ int	store_keyword_name(struct store *st, int64_t acct, uint32_t id,
 
 #define STORE_MAX_KEYWORDS	64	/* per message */
 
+/*
+ * A message as listed. Small on purpose: an IMAP session keeps one per
+ * message of the selected mailbox, and mailboxes have 100,000 of them.
+ */
 struct store_msg {
 	uint32_t uid;
 	uint32_t flags;		/* STORE_F_* */
 	uint64_t modseq;
 	int64_t	 internaldate;	/* seconds since the epoch, UTC */
-	int32_t	 tzoff;		/* the internal date's zone, minutes east */
 	uint64_t size;		/* octets in wire (CRLF) form */
 	int64_t	 content;	/* content id: equal ids, equal bytes */
+	int32_t	 tzoff;		/* the internal date's zone, minutes east */
 	uint32_t nkw;
-	uint32_t kw[STORE_MAX_KEYWORDS]; /* keyword ids, ascending */
+	/* Keyword ids, ascending, borrowed: from store_msg_list() they live
+	 * in the list's allocation and go with it; from store_msg_get()
+	 * until the next call on the handle. */
+	const uint32_t *kw;
 };
 
 /*
- * Messages of a mailbox in UID order, those with modseq > since (0: all);
- * the caller frees *msgs_r with free().
+ * Messages of a mailbox in UID order, those with modseq > since (0: all).
+ * One allocation holds the array and the keyword ids it points to: the
+ * caller frees *msgs_r with free().
  */
 int	store_msg_list(struct store *st, int64_t mbox, uint64_t since,
 	    struct store_msg **msgs_r, size_t *n_r);

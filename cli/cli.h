@@ -1,0 +1,92 @@
+/*
+ * cli: the mailvault command. main.c parses the global options and
+ * dispatches to one cmd_* function per subcommand; each subcommand parses
+ * its own options, does its work through store/ (and later server/ and
+ * sync/), prints what a person needs, and returns an exit status.
+ *
+ * Errors are printed here, never in the modules below: a sentence that
+ * says what went wrong and what to do, on stderr, and a non-zero exit.
+ */
+#ifndef MAILVAULT_CLI_CLI_H
+#define MAILVAULT_CLI_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* Options every subcommand understands, parsed before the subcommand. */
+struct cli_opts {
+	const char *store_path;		/* --store or MAILVAULT_STORE */
+	const char *pass_file;		/* --passphrase-file */
+	int	 pass_fd;		/* --passphrase-fd, -1 if not given */
+	int	 json;			/* --json */
+	int	 quiet;			/* --quiet */
+};
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* Print "mailvault: <message>" on stderr. Returns CLI_FAIL. */
+int	cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a usage error with a pointer to --help. Returns CLI_USAGE. */
+int	cli_usage(const char *cmd, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* The store path: --store, MAILVAULT_STORE, or the XDG default. The
+ * result is owned by the caller. */
+char	*cli_store_path(const struct cli_opts *o);
+
+/*
+ * Read the passphrase: from --passphrase-fd, --passphrase-file (or
+ * MAILVAULT_PASSPHRASE_FILE), else a prompt without echo on the terminal
+ * (twice when confirm is set). 0 and *pass_r (free with
+ * cli_passphrase_free()), or -1 after printing why.
+ */
+int	cli_read_passphrase(const struct cli_opts *o, const char *prompt,
+	    int confirm, char **pass_r, size_t *len_r);
+void	cli_passphrase_free(char **pass, size_t len);
+
+/* Open and unlock the store named by o, printing any error. */
+int	cli_open_store(const struct cli_opts *o, struct store **st_r);
+
+/*
+ * Progress for long work: a bar redrawn in place on a terminal, a plain
+ * line every few seconds otherwise, nothing with --quiet.
+ */
+struct cli_progress;
+
+struct cli_progress *cli_progress_new(const struct cli_opts *o,
+	    const char *what, uint64_t total_bytes);
+void	cli_progress_update(struct cli_progress *p, uint64_t done_bytes,
+	    uint64_t items);
+/* Print the final line and free; accepts NULL and clears *p. */
+void	cli_progress_done(struct cli_progress **p, const char *summary);
+
+/* Option parsing shared by subcommands: "--name VALUE" and "--name=VALUE".
+ * Returns 1 and sets *val_r (advancing *i) when argv[*i] is that option. */
+int	cli_opt_value(int argc, char **argv, int *i, const char *name,
+	    const char **val_r);
+/* 1 when argv[i] asks for help. */
+int	cli_is_help(const char *arg);
+
+/* Write s as a JSON string literal on stdout. */
+void	cli_json_string(const char *s);
+
+struct store_mailbox;
+/* Find "ACCOUNT[/MAILBOX]" (INBOX when no mailbox is named), printing an
+ * error that says how to list what exists. mb_r is cleared by the caller
+ * with store_mailbox_clear(). */
+int	cli_find_mailbox(struct store *st, const char *path, int64_t *acct_r,
+	    struct store_mailbox *mb_r);
+
+/* One function per subcommand: argv[0] is the subcommand's name. */
+int	cli_cmd_init(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_passwd(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_import(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_export(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_ls(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_show(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_check(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_credentials(const struct cli_opts *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * passphrase: where the passphrase comes from. Never argv: a descriptor
+ * (--passphrase-fd), a file (--passphrase-file or
+ * $MAILVAULT_PASSPHRASE_FILE) whose first line is the passphrase, or a
+ * prompt on the controlling terminal with echo turned off.
+ *
+ * The passphrase is held in memory only as long as it takes to unlock the
+ * store, and wiped before it is freed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "lib/util.h"
+
+#define PASS_MAX	4096
+
+static void
+wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}
+
+void
+cli_passphrase_free(char **pass, size_t len)
+{
+	if (*pass == NULL)
+		return;
+	wipe(*pass, len);
+	free(*pass);
+	*pass = NULL;
+}
+
+/* Read up to the first newline (or EOF) from fd. -1 on error or if empty. */
+static int
+read_line_fd(int fd, char **pass_r, size_t *len_r)
+{
+	char *p = xmalloc(PASS_MAX + 1);
+	size_t n = 0;
+	ssize_t r;
+	char c;
+
+	while (n < PASS_MAX) {
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || c == '\n')
+			break;
+		p[n++] = c;
+	}
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	p[n] = '\0';
+	if (n == 0) {
+		cli_passphrase_free(&p, PASS_MAX + 1);
+		return -1;
+	}
+	*pass_r = p;
+	*len_r = n;
+	return 0;
+}
+
+static int
+prompt_tty(const char *prompt, char **pass_r, size_t *len_r)
+{
+	struct termios old, quiet;
+	int fd, rc;
+
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		cli_error("no passphrase given and no terminal to ask one on: "
+		    "use --passphrase-file FILE or --passphrase-fd N");
+		return -1;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (tcgetattr(fd, &old) < 0) {
+		close(fd);
+		return cli_error("cannot turn off echo on the terminal"), -1;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	rc = read_line_fd(fd, pass_r, len_r);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		rc = rc < 0 ? rc : 0;
+	close(fd);
+	if (rc < 0)
+		cli_error("an empty passphrase is not allowed");
+	return rc;
+}
+
+int
+cli_read_passphrase(const struct cli_opts *o, const char *prompt,
+    int confirm, char **pass_r, size_t *len_r)
+{
+	char *again;
+	size_t alen;
+	int fd, rc;
+
+	if (o->pass_fd >= 0) {
+		if (read_line_fd(o->pass_fd, pass_r, len_r) < 0)
+			return cli_error("no passphrase could be read from "
+			    "descriptor %d", o->pass_fd), -1;
+		return 0;
+	}
+	if (o->pass_file != NULL && o->pass_file[0] != '\0') {
+		fd = open(o->pass_file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return cli_error("cannot read the passphrase file "
+			    "%s: %s", o->pass_file, strerror(errno)), -1;
+		rc = read_line_fd(fd, pass_r, len_r);
+		close(fd);
+		if (rc < 0)
+			return cli_error("the passphrase file %s is empty",
+			    o->pass_file), -1;
+		return 0;
+	}
+	if (prompt_tty(prompt, pass_r, len_r) < 0)
+		return -1;
+	if (!confirm)
+		return 0;
+	if (prompt_tty("Again: ", &again, &alen) < 0) {
+		cli_passphrase_free(pass_r, *len_r);
+		return -1;
+	}
+	rc = (alen == *len_r && memcmp(again, *pass_r, alen) == 0) ? 0 : -1;
+	cli_passphrase_free(&again, alen);
+	if (rc < 0) {
+		cli_passphrase_free(pass_r, *len_r);
+		return cli_error("the two passphrases differ; nothing was "
+		    "changed"), -1;
+	}
+	return 0;
+}
