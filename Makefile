@@ -110,7 +110,11 @@ $(B)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(LIB_OBJ)
 
 # ---- tests ---------------------------------------------------------------
 
-test: unit integration
+# Unit suites first, then integration: one after the other even under -j,
+# so the output reads in order and ends with the summary lines.
+test: $(UNIT_BIN) $(BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+	@MAILVAULT=$(abspath $(BIN)) tests/integration/run.sh
 
 unit: $(UNIT_BIN) $(BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)

@@ -298,7 +298,7 @@ check_mime(struct check *c, int64_t cid, const void *ct, size_t ctlen)
 		    "does not decrypt", (long long)cid);
 		return;
 	}
-	if (mime_deserialize(pt, len, &root) != 0)
+	if (store_mime_unpack(c->st, pt, len, &root) != 0)
 		problem(c, "the cached structure of message content %lld "
 		    "does not decode", (long long)cid);
 	mime_part_free(&root);

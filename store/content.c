@@ -345,25 +345,73 @@ find_hash(struct store *st, const unsigned char *h, int64_t *cid_r)
 	return store_dberr(st, rc, "look up message content");
 }
 
+/*
+ * The cached MIME tree is kept like a chunk: a method byte, then the
+ * serialization, zstd-compressed when that makes it smaller (the header
+ * copies in it compress well), then sealed.
+ */
 static int
 set_mime(struct store *st, int64_t cid, const struct buf *mime)
 {
-	unsigned char ad[STORE_AD_MAX], *sealed;
-	size_t adlen, slen;
+	unsigned char ad[STORE_AD_MAX], *sealed, *packed;
+	size_t adlen, slen, z, bound;
 	sqlite3_stmt *s;
 	int rc;
 
 	if (mime->len == 0)
 		return 0;	/* not serialized: parsed again when asked */
-	if ((s = store_stmt(st, SQL_SET_MIME)) == NULL)
+	if ((rc = zstd_ready(st)) != 0)
+		return rc;
+	bound = ZSTD_compressBound(mime->len);
+	packed = xmalloc(1 + (bound > mime->len ? bound : mime->len));
+	z = ZSTD_compressCCtx(st->zc, packed + 1, bound, mime->data,
+	    mime->len, ZSTD_LEVEL);
+	if (!ZSTD_isError(z) && z < mime->len) {
+		packed[0] = METHOD_ZSTD;
+	} else {
+		packed[0] = METHOD_RAW;
+		memcpy(packed + 1, mime->data, mime->len);
+		z = mime->len;
+	}
+	if ((s = store_stmt(st, SQL_SET_MIME)) == NULL) {
+		free(packed);
 		return STORE_ERR;
+	}
 	adlen = store_mime_ad(ad, cid);
-	sealed = store_seal_new(st->keys, ad, adlen, mime->data, mime->len,
-	    &slen);
+	sealed = store_seal_new(st->keys, ad, adlen, packed, 1 + z, &slen);
+	free(packed);
 	sqlite3_bind_blob(s, 1, sealed, (int)slen, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, cid);
 	rc = store_step_done(st, s, "save the message structure");
 	free(sealed);
+	return rc;
+}
+
+int
+store_mime_unpack(struct store *st, const char *packed, size_t len,
+    struct mime_part **root_r)
+{
+	unsigned long long want;
+	char *out;
+	size_t got;
+	int rc;
+
+	if (len < 1)
+		return -1;
+	if (packed[0] == METHOD_RAW)
+		return mime_deserialize(packed + 1, len - 1, root_r);
+	if (packed[0] != METHOD_ZSTD || zstd_ready(st) != 0)
+		return -1;
+	want = ZSTD_getFrameContentSize(packed + 1, len - 1);
+	if (want == ZSTD_CONTENTSIZE_ERROR || want == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    want > STORE_MIME_MAX)
+		return -1;
+	out = xmalloc((size_t)want + 1);
+	got = ZSTD_decompressDCtx(st->zd, out, (size_t)want, packed + 1,
+	    len - 1);
+	rc = (ZSTD_isError(got) || got != want) ? -1 :
+	    mime_deserialize(out, got, root_r);
+	free(out);
 	return rc;
 }
 
@@ -835,7 +883,7 @@ store_content_mime(struct store *st, int64_t content,
 	sqlite3_reset(s);
 	if (none)
 		return mime_reparse(st, content, root_r);
-	if (rc != 0 || mime_deserialize(pt, len, root_r) != 0) {
+	if (rc != 0 || store_mime_unpack(st, pt, len, root_r) != 0) {
 		free(pt);
 		return store_err(st, STORE_ECORRUPT, "the cached structure of "
 		    "content %lld does not decrypt or decode: the store is "

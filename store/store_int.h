@@ -231,6 +231,12 @@ int	store_chunk_decode(struct store *st, int64_t cid, uint32_t idx,
  * from m's flags, dates, size, content and keyword ids (of mbox's
  * account); *uid_r is the UID. Inside a write operation.
  */
+/*
+ * Decode an unsealed MIME cache value (method byte, maybe zstd, then the
+ * serialization) into a tree the caller frees. 0, or -1 if it is damaged.
+ */
+int	store_mime_unpack(struct store *st, const char *packed, size_t len,
+	    struct mime_part **root_r);
 int	store_msg_insert(struct store *st, int64_t mbox,
 	    const struct store_msg *m, uint32_t *uid_r);
 /* Delete a content row still being written (streaming append aborted). */
