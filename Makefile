@@ -14,8 +14,9 @@
 # Packages needed to build, to test, and to fuzz and benchmark.
 BUILD_PKGS = gcc make pkg-config libsqlite3-dev libsodium-dev libssl-dev \
 	     libzstd-dev
-TEST_PKGS  = check python3 openssl procps
-EXTRA_PKGS = clang libclang-rt-14-dev dovecot-imapd dovecot-pop3d
+TEST_PKGS  = check python3 openssl procps curl dovecot-imapd dovecot-pop3d \
+	     isync fetchmail
+EXTRA_PKGS = clang libclang-rt-14-dev cppcheck
 
 PKGS_LIBS = sqlite3 libsodium openssl libzstd
 
@@ -169,6 +170,17 @@ $(FUZZ)/%.o: %.c | $(STAMP) $(FUZZ)/.deps-ok
 	@mkdir -p $(@D)
 	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
 
+# Targets for server/ parsers link the server and the store too.
+FUZZ_SRV = $(patsubst %.c,$(FUZZ)/%.o,$(SERVER_SRC) $(STORE_SRC)) \
+	   $(FUZZ)/gen/schema.o
+
+$(FUZZ)/gen/schema.o: $(B)/gen/schema.c | $(FUZZ)/.deps-ok
+	@mkdir -p $(@D)
+	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ)/fuzz_server_%: tests/fuzz/fuzz_server_%.c $(FUZZ_SRV) $(FUZZ_LIB) | $(FUZZ)/.deps-ok
+	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 $(FUZZ)/%: tests/fuzz/%.c $(FUZZ_LIB) | $(FUZZ)/.deps-ok
 	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
@@ -198,6 +210,34 @@ cppcheck:
 	@scripts/deps.sh cppcheck
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --std=c11 -I. -D_GNU_SOURCE lib store server sync cli
+
+# ---- installation -----------------------------------------------------------
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+MANDIR   = $(PREFIX)/share/man
+UNITDIR  = $(PREFIX)/lib/systemd/user
+PLISTDIR = $(PREFIX)/share/mailvault
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PLISTDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/mailvault
+	install -m 644 cli/mailvault.1 $(DESTDIR)$(MANDIR)/man1/mailvault.1
+	sed 's|@BINDIR@|$(BINDIR)|g' cli/mailvault.service.in > \
+	    $(DESTDIR)$(UNITDIR)/mailvault.service
+	sed 's|@BINDIR@|$(BINDIR)|g' cli/org.mailvault.mailvault.plist.in > \
+	    $(DESTDIR)$(PLISTDIR)/org.mailvault.mailvault.plist
+	chmod 644 $(DESTDIR)$(UNITDIR)/mailvault.service \
+	    $(DESTDIR)$(PLISTDIR)/org.mailvault.mailvault.plist
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mailvault \
+	    $(DESTDIR)$(MANDIR)/man1/mailvault.1 \
+	    $(DESTDIR)$(UNITDIR)/mailvault.service \
+	    $(DESTDIR)$(PLISTDIR)/org.mailvault.mailvault.plist
+	-rmdir $(DESTDIR)$(PLISTDIR) 2>/dev/null
 
 clean:
 	rm -rf $(B) mailvault

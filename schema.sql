@@ -148,3 +148,65 @@ WHEN old.content <> new.content BEGIN
 	UPDATE content SET refs = refs - 1 WHERE id = old.content;
 	DELETE FROM content WHERE id = old.content AND refs <= 0;
 END;
+
+-- ---- Sync (issue 5) ---------------------------------------------------------
+--
+-- The sync engine (sync/) keeps, per account with an upstream, what it last
+-- agreed with the server. It is state-based, like isync: local changes made
+-- while offline are found by comparing the store with these rows (MODSEQs
+-- and tombstones say where to look), so nothing has to be recorded as it
+-- happens and a change undone offline costs nothing. A row here is written
+-- in the same transaction as the change it describes, so a crash at any
+-- point resumes without a duplicate or a loss.
+
+-- One remote folder paired with a local mailbox. mailbox becomes NULL when
+-- the local mailbox is deleted: the engine then deletes the remote folder.
+-- A name that differs from the mailbox's is a local rename to push.
+-- uidnext: every remote UID below it has been pulled (or was skipped on
+-- purpose); highestmodseq: remote flag changes up to it are applied;
+-- local_modseq: local changes up to this mailbox MODSEQ are pushed.
+CREATE TABLE sync_folder (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	account		INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	mailbox		INTEGER UNIQUE REFERENCES mailbox(id) ON DELETE SET NULL,
+	name		BLOB NOT NULL,		-- sealed remote name, AD names id
+	uidvalidity	INTEGER NOT NULL DEFAULT 0,
+	uidnext		INTEGER NOT NULL DEFAULT 1,
+	highestmodseq	INTEGER NOT NULL DEFAULT 0,
+	local_modseq	INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sync_folder_account ON sync_folder(account);
+
+-- The remote identity of a local message (mailbox, uid): folder,
+-- UIDVALIDITY and UID upstream, and the flags and keyword ids both sides
+-- had at the last sync (the base of the three-way merge). ruid is NULL
+-- while an APPEND of the local message is in flight (state 1: about to be
+-- sent; state 2: sent, the server gave no UID): the next pull binds it by
+-- content instead of fetching a duplicate. content is the local content id,
+-- kept after the message is expunged so that a local move (a new message
+-- with the same content elsewhere) becomes a remote MOVE. A row whose
+-- message is gone is a local expunge still to push.
+CREATE TABLE sync_msg (
+	mailbox		INTEGER NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
+	uid		INTEGER NOT NULL,
+	folder		INTEGER NOT NULL REFERENCES sync_folder(id)
+			    ON DELETE CASCADE,
+	ruidvalidity	INTEGER NOT NULL,
+	ruid		INTEGER,
+	state		INTEGER NOT NULL DEFAULT 0,
+	flags		INTEGER NOT NULL,
+	keywords	BLOB,
+	content		INTEGER NOT NULL,
+	PRIMARY KEY (mailbox, uid)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX sync_msg_remote ON sync_msg(folder, ruidvalidity, ruid);
+CREATE INDEX sync_msg_content ON sync_msg(content);
+
+-- POP3: the UIDLs fetched (as keyed hashes: never listed, only looked up),
+-- with the time of the fetch for "delete after N days".
+CREATE TABLE sync_pop3 (
+	account		INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	uidl_hash	BLOB NOT NULL,
+	fetched		INTEGER NOT NULL,
+	PRIMARY KEY (account, uidl_hash)
+) WITHOUT ROWID;

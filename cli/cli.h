@@ -88,5 +88,25 @@ int	cli_cmd_ls(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_show(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_check(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_credentials(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_config(const struct cli_opts *o, int argc, char **argv);
+
+/*
+ * A setting of 'mailvault config' (imap-port, listen, poll-interval, ...):
+ * its value in the store, or its default when unset. 0 and a string the
+ * caller frees, or -1 for an unknown name or a store error.
+ */
+int	cli_config_value(struct store *st, const char *name, char **val_r);
+int	cli_cmd_serve(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_account(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_sync(const struct cli_opts *o, int argc, char **argv);
+
+/*
+ * cert.c: make the server's self-signed certificate if the store has
+ * none (key and certificate sealed in the store). cert_r, if not NULL,
+ * gets the PEM (the caller frees it); fp, if not NULL, the SHA-256
+ * fingerprint "AB:CD:..." (fplen >= 96). 0, or -1 after printing why.
+ */
+int	cli_cert_ensure(struct store *st, char **cert_r, char *fp,
+	    size_t fplen);
 
 #endif

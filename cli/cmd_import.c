@@ -1,7 +1,9 @@
 /*
  * cmd_import: bring mail in from an mbox file, a Maildir (with its
  * Maildir++ folders), or message files (--format eml: one message per
- * file, taken byte-exact).
+ * file). Files on disk may have LF line ends: like Maildir files they are
+ * brought to the CRLF wire form (a CRLF stays, a lone CR stays), which is
+ * also how Dovecot serves them.
  *
  * Messages stream into the store in pieces, so a 100 MB message costs a
  * chunk of memory, not 100 MB. Appends are grouped into transactions of a
@@ -204,6 +206,26 @@ free_names(char **names, size_t n)
 	free(names);
 }
 
+/*
+ * In a folder of message files, which names are messages: "*.eml", and
+ * names of digits only (an MH folder). A README or notes beside them are
+ * not mail.
+ */
+static int
+message_file_name(const char *path)
+{
+	const char *base = strrchr(path, '/'), *p;
+	size_t n;
+
+	base = base != NULL ? base + 1 : path;
+	n = strlen(base);
+	if (n > 4 && ascii_strcasecmp(base + n - 4, ".eml") == 0)
+		return 1;
+	for (p = base; *p >= '0' && *p <= '9'; p++)
+		;
+	return p != base && *p == '\0';
+}
+
 static int
 import_eml(struct import *im, const char *path)
 {
@@ -218,16 +240,17 @@ import_eml(struct import *im, const char *path)
 		return -1;
 	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		opts.internaldate = sb.st_mtime;
-		return append_file(im, mbox, path, &opts, 0);
+		return append_file(im, mbox, path, &opts, 1);
 	}
 	if (list_files(path, &names, &n) < 0)
 		return cli_error("cannot read the folder %s: %s", path,
 		    strerror(errno)), -1;
 	for (i = 0; i < n && rc == 0; i++) {
-		if (stat(names[i], &sb) < 0 || !S_ISREG(sb.st_mode))
+		if (!message_file_name(names[i]) || stat(names[i], &sb) < 0 ||
+		    !S_ISREG(sb.st_mode))
 			continue;
 		opts.internaldate = sb.st_mtime;
-		rc = append_file(im, mbox, names[i], &opts, 0);
+		rc = append_file(im, mbox, names[i], &opts, 1);
 	}
 	free_names(names, n);
 	return rc;

@@ -30,7 +30,8 @@ int
 cli_cmd_init(const struct cli_opts *o, int argc, char **argv)
 {
 	enum store_kdf kdf = STORE_KDF_MODERATE;
-	char err[STORE_ERRMSG_MAX], *path, *pass;
+	char err[STORE_ERRMSG_MAX], fp[128], *path, *pass;
+	struct store *st;
 	const char *v;
 	size_t plen;
 	int i, rc;
@@ -55,15 +56,25 @@ cli_cmd_init(const struct cli_opts *o, int argc, char **argv)
 		return CLI_FAIL;
 	}
 	rc = store_create(path, pass, plen, kdf, err, sizeof(err));
+	/* The server's certificate is made now, so its fingerprint can be
+	 * pinned in a mail client before the server first runs. */
+	if (rc == 0 && (rc = store_open(path, pass, plen, &st, err,
+	    sizeof(err))) == 0) {
+		rc = cli_cert_ensure(st, NULL, fp, sizeof(fp));
+		store_close(&st);
+		if (rc < 0)
+			err[0] = '\0';
+	}
 	cli_passphrase_free(&pass, plen);
 	if (rc < 0) {
 		free(path);
-		return cli_error("%s", err);
+		return err[0] != '\0' ? cli_error("%s", err) : CLI_FAIL;
 	}
 	if (!o->quiet)
 		printf("Created the store at %s.\n"
 		    "Keep the passphrase safe: without it nobody, including "
-		    "you, can read this mail.\n", path);
+		    "you, can read this mail.\n"
+		    "Server certificate SHA-256 fingerprint: %s\n", path, fp);
 	free(path);
 	return CLI_OK;
 }

@@ -33,12 +33,15 @@ static const struct cli_cmd commands[] = {
 	  "rewritten; the old passphrase comes as usual, the new one from a\n"
 	  "prompt (twice) or --new-passphrase-file.\n" },
 	{ "import", cli_cmd_import, "import an mbox file or a Maildir",
-	  "mailvault import ACCOUNT PATH [--mailbox NAME] [--format mboxrd|mboxo]\n"
+	  "mailvault import ACCOUNT PATH [--mailbox NAME]\n"
+	  "                 [--format mboxrd|mboxo|maildir|eml]\n"
 	  "\n"
 	  "Import the messages of an mbox file or a Maildir (Maildir++ folders\n"
 	  "included) into ACCOUNT, creating the account if needed, into INBOX\n"
 	  "unless --mailbox says otherwise. A message already in the target\n"
-	  "mailbox is skipped, so an interrupted import can simply be run again.\n" },
+	  "mailbox is skipped, so an interrupted import can simply be run again.\n"
+	  "--format eml takes one message file, or a folder of them (*.eml and\n"
+	  "MH-style numbered files). Line ends become CRLF, the wire form.\n" },
 	{ "export", cli_cmd_export, "export to mbox files or a Maildir",
 	  "mailvault export ACCOUNT PATH [--format mbox|maildir] [--mailbox NAME]\n"
 	  "\n"
@@ -59,11 +62,56 @@ static const struct cli_cmd commands[] = {
 	  "mailvault check\n"
 	  "\n"
 	  "Run SQLite's integrity check and open every sealed value.\n" },
-	{ "credentials", cli_cmd_credentials, "show the local login",
-	  "mailvault credentials [--json]\n"
+	{ "serve", cli_cmd_serve, "serve over IMAP and POP3 (foreground)",
+	  "mailvault serve [--imap-port N] [--imaps-port N] [--pop3-port N]\n"
+	  "                [--pop3s-port N] [--pop3-delete hide|expunge]\n"
+	  "                [--listen ADDR]\n"
 	  "\n"
-	  "Show the accounts (IMAP and POP3 user names) and the store's local\n"
-	  "password for mail clients.\n" },
+	  "Serve the store to mail clients on loopback: IMAP with STARTTLS on\n"
+	  "127.0.0.1:1143, IMAPS on 1993, POP3 with STLS on 1110 and POP3S on\n"
+	  "1995 unless told otherwise (port 0 turns a listener off; ADDR must\n"
+	  "be a loopback address; defaults come from 'mailvault config').\n"
+	  "Runs until Ctrl-C or SIGTERM. 'mailvault credentials' shows the\n"
+	  "login and the certificate's fingerprint.\n" },
+	{ "config", cli_cmd_config, "show or change settings",
+	  "mailvault config list | get KEY | set KEY VALUE\n"
+	  "\n"
+	  "Settings that are not per account, kept in the store: imap-port,\n"
+	  "imaps-port, pop3-port, pop3s-port (0 turns a listener off), listen\n"
+	  "(a loopback address), poll-interval (seconds), log-level\n"
+	  "(error|warn|info|debug), pop3-delete (hide|expunge). Values are\n"
+	  "checked before they are saved.\n" },
+	{ "account", cli_cmd_account, "add, list, show, remove accounts",
+	  "mailvault account add NAME --imap HOST[:PORT] | --pop3 HOST[:PORT]\n"
+	  "                      --user LOGIN [--tls implicit|starttls|none]\n"
+	  "                      [--pin-sha256 FP] [--ca-file FILE]\n"
+	  "                      [--password-file FILE | --password-fd N]\n"
+	  "                      [--oauth-token-command CMD]\n"
+	  "mailvault account list | show NAME | remove NAME --yes\n"
+	  "mailvault account set NAME KEY VALUE\n"
+	  "\n"
+	  "An account mirrors one IMAP or POP3 server. TLS is always verified\n"
+	  "(system CAs, --ca-file, or a pinned SHA-256 fingerprint); --tls none\n"
+	  "is allowed only to a server on this machine. The password comes from\n"
+	  "a prompt, --password-file or --password-fd, never from the command\n"
+	  "line, and is kept sealed in the store. Keys for 'set': host, port,\n"
+	  "user, tls, pin-sha256, ca-file, oauth-token-command, keep (POP3: yes\n"
+	  "or no), delete-after-days (POP3), skip-folders (comma-separated),\n"
+	  "poll-interval (seconds); an empty VALUE removes the setting.\n" },
+	{ "sync", cli_cmd_sync, "sync accounts with their servers now",
+	  "mailvault sync [ACCOUNT...]\n"
+	  "\n"
+	  "Sync each named account (or every account with a server) once:\n"
+	  "new mail in, flag changes and deletions both ways, folders created,\n"
+	  "renamed and deleted on either side followed, what was done offline\n"
+	  "sent up. Exits non-zero if an account failed, saying why.\n" },
+	{ "credentials", cli_cmd_credentials, "show the local login",
+	  "mailvault credentials [--json] [--cert]\n"
+	  "\n"
+	  "Show what a mail client needs: the host and ports, the user names\n"
+	  "(one per account), the store's local password and the SHA-256\n"
+	  "fingerprint of the server's certificate. --cert prints the\n"
+	  "certificate in PEM, for clients that trust a file.\n" },
 };
 
 static void

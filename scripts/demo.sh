@@ -24,3 +24,13 @@ echo "== messages in demo/INBOX"
 echo
 echo "The demo store is $demo/store.db (passphrase in $demo/passphrase)."
 echo "Try: MAILVAULT_STORE=$demo/store.db MAILVAULT_PASSPHRASE_FILE=$demo/passphrase $mv show demo/INBOX 1"
+echo
+echo "== serving it: point a mail client at the server with these settings"
+"$mv" credentials
+echo "Server name: 127.0.0.1 (or localhost). Security: STARTTLS on the IMAP"
+echo "port or SSL/TLS on the IMAPS port; the certificate is self-signed, so"
+echo "accept it once after checking the fingerprint above (or trust the file"
+echo "that '$mv credentials --cert' prints). Authentication: normal password."
+echo "Stop the server with Ctrl-C."
+echo
+exec "$mv" serve

@@ -214,6 +214,36 @@ check_names(struct check *c, enum name_kind kind)
 	return rc == SQLITE_DONE ? 0 : store_dberr(c->st, rc, "check names");
 }
 
+/* The sealed remote folder names of the sync engine's pairings. */
+static int
+check_sync_names(struct check *c)
+{
+	unsigned char ad[STORE_AD_MAX];
+	sqlite3_stmt *s = store_stmt(c->st,
+	    "SELECT account, id, name FROM sync_folder");
+	int64_t id;
+	size_t adlen;
+	char *name;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 1);
+		adlen = store_sync_folder_ad(ad, sqlite3_column_int64(s, 0), id);
+		if (open_value(c, ad, adlen, sqlite3_column_blob(s, 2),
+		    (size_t)sqlite3_column_bytes(s, 2), &name, NULL) != 0) {
+			problem(c, "the remote name of synced folder %lld does "
+			    "not decrypt", (long long)id);
+			continue;
+		}
+		free(name);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_dberr(c->st, rc,
+	    "check synced folders");
+}
+
 struct content_row {
 	int64_t		 id;
 	int		 has_hash;
@@ -374,6 +404,8 @@ store_check(struct store *st, uint64_t *bad_r,
 		rc = check_names(&c, NAME_MAILBOX);
 	if (rc == 0)
 		rc = check_names(&c, NAME_KEYWORD);
+	if (rc == 0)
+		rc = check_sync_names(&c);
 	if (rc == 0)
 		rc = check_contents(&c);
 	free(c.buf);

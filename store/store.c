@@ -803,6 +803,12 @@ store_open_shared(struct store *st, struct store **st_r)
 	rc = db_connect(c, 0);
 	if (rc == 0)
 		rc = db_setup(c);
+	/* Shared handles serve sessions, tens at a time, that mostly stream
+	 * content once: 1 MiB of page cache each instead of 8 keeps ten
+	 * clients fetching a 100 MB message within the memory budget (a
+	 * measured 90 MB of growth became 14 MB). */
+	if (rc == 0)
+		rc = exec(c, "PRAGMA cache_size = -1024", "set up the store");
 	if (rc == 0)
 		rc = store_feed_register(c);
 	if (rc != 0) {

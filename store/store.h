@@ -418,4 +418,105 @@ int	store_change_fd(struct store *st);
 void	store_change_ack(struct store *st);
 int	store_changed_elsewhere(struct store *st);
 
+/* ---- Sync ---------------------------------------------------------- */
+
+/*
+ * What the sync engine (sync/) last agreed with each upstream server; see
+ * the Sync section of schema.sql. Nothing here is called by the rest of
+ * store/: local changes are found by comparing mailboxes with these rows.
+ * Every call joins the caller's store_txn_begin() transaction if there is
+ * one (a pulled message, its identity and the folder's position commit
+ * together), and writes that touch only these rows wake no session.
+ */
+
+/* A remote folder paired with a local mailbox. */
+struct store_sync_folder {
+	int64_t	 id;
+	int64_t	 mailbox;	/* 0 once the local mailbox is deleted */
+	char	*name;		/* the remote name as last synced */
+	uint32_t uidvalidity;	/* 0 before the first select */
+	uint32_t uidnext;	/* remote UIDs below it are pulled */
+	uint64_t highestmodseq;	/* remote flag changes up to it applied */
+	uint64_t local_modseq;	/* local changes up to it pushed */
+};
+
+/* An account's pairs, by id; free with store_sync_folder_list_free(). */
+int	store_sync_folder_list(struct store *st, int64_t acct,
+	    struct store_sync_folder **list_r, size_t *n_r);
+void	store_sync_folder_list_free(struct store_sync_folder **list, size_t n);
+/* Pair remote folder name with local mailbox mbox (0: none yet), numbers
+ * zero. *id_r (may be NULL) gets the row id. */
+int	store_sync_folder_add(struct store *st, int64_t acct, int64_t mbox,
+	    const char *name, int64_t *id_r);
+int	store_sync_folder_set_name(struct store *st, int64_t id,
+	    const char *name);
+/* Save mailbox and the four numbers of f (by f->id; f->name ignored). */
+int	store_sync_folder_set_state(struct store *st,
+	    const struct store_sync_folder *f);
+/* Forget a pair and the identities of its messages. */
+int	store_sync_folder_delete(struct store *st, int64_t id);
+
+enum {
+	STORE_SYNC_BOUND = 0,	/* ruid is the message's remote UID */
+	STORE_SYNC_APPENDING,	/* APPEND about to be sent; ruid unknown */
+	STORE_SYNC_APPENDED,	/* APPEND done, the server gave no UID */
+};
+
+/* A local message's remote identity and its last synced flags. */
+struct store_sync_msg {
+	int64_t	 mailbox;	/* local mailbox and UID: the key */
+	uint32_t uid;
+	int64_t	 folder;	/* struct store_sync_folder id */
+	uint32_t ruidvalidity;
+	uint32_t ruid;		/* 0 unless state is STORE_SYNC_BOUND */
+	int	 state;		/* STORE_SYNC_* */
+	uint32_t flags;		/* base of the three-way merge */
+	int64_t	 content;	/* local content id (move detection) */
+	uint32_t nkw;
+	uint32_t kw[STORE_MAX_KEYWORDS];	/* keyword ids, ascending */
+};
+
+/* By local message, or by remote UID: 0, or STORE_ENOENT (no error text
+ * set: absence is a normal answer). */
+int	store_sync_msg_get(struct store *st, int64_t mbox, uint32_t uid,
+	    struct store_sync_msg *m_r);
+int	store_sync_msg_find_remote(struct store *st, int64_t folder,
+	    uint32_t uidvalidity, uint32_t ruid, struct store_sync_msg *m_r);
+/* Insert or replace the identity of (m->mailbox, m->uid). */
+int	store_sync_msg_put(struct store *st, const struct store_sync_msg *m);
+int	store_sync_msg_delete(struct store *st, int64_t mbox, uint32_t uid);
+/* Bound remote UIDs of a folder under uidvalidity, ascending; the caller
+ * frees *ruids_r. count: just how many. */
+int	store_sync_msg_ruids(struct store *st, int64_t folder,
+	    uint32_t uidvalidity, uint32_t **ruids_r, size_t *n_r);
+int	store_sync_msg_count(struct store *st, int64_t folder,
+	    uint32_t uidvalidity, size_t *n_r);
+/* Identities of a folder that are not settled: APPENDs in flight, and
+ * rows of another UIDVALIDITY (awaiting re-matching). Caller frees. */
+int	store_sync_msg_unsettled(struct store *st, int64_t folder,
+	    uint32_t uidvalidity, struct store_sync_msg **v_r, size_t *n_r);
+/* Identities of an account's messages with this content (whether or not
+ * the local message still exists). Caller frees. */
+int	store_sync_msg_by_content(struct store *st, int64_t acct,
+	    int64_t content, struct store_sync_msg **v_r, size_t *n_r);
+/* The lowest UID in mbox with this content that has no settled identity
+ * under uidvalidity (none, in flight, or stale): what a pulled message
+ * with the same bytes should be bound to. STORE_ENOENT if none. */
+int	store_sync_msg_unbound(struct store *st, int64_t mbox, int64_t content,
+	    uint32_t uidvalidity, uint32_t *uid_r);
+/* Forget the bound identities of a folder under another UIDVALIDITY
+ * (those a re-match after a reset did not claim). */
+int	store_sync_msg_drop_stale(struct store *st, int64_t folder,
+	    uint32_t uidvalidity);
+
+/* POP3 UIDLs fetched, kept as keyed hashes. get: 0 and the time of the
+ * fetch, or STORE_ENOENT. prune: forget every UIDL of the account that is
+ * not among present[0..n). */
+int	store_sync_pop3_get(struct store *st, int64_t acct, const char *uidl,
+	    int64_t *fetched_r);
+int	store_sync_pop3_put(struct store *st, int64_t acct, const char *uidl,
+	    int64_t fetched);
+int	store_sync_pop3_prune(struct store *st, int64_t acct,
+	    const char *const *present, size_t n);
+
 #endif

@@ -1,0 +1,235 @@
+/*
+ * cmd_sync: `mailvault sync [ACCOUNT…]`, one sync of each account now.
+ *
+ * Without names, every account with an upstream is synced, one after the
+ * other. Each shows its progress: on a terminal a bar redrawn in place
+ * (messages and bytes, rate, time left), otherwise a plain line every
+ * five seconds; then a summary line. An account that fails does not stop
+ * the others; the exit status is non-zero if any failed, and the reason
+ * is printed in words (host not found, certificate mismatch with its
+ * fingerprint, authentication refused, timeout), as the engine words it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "lib/util.h"
+#include "store/store.h"
+#include "sync/sync.h"
+
+#define DRAW_MS		100
+#define LINE_MS		5000
+
+struct view {
+	const struct cli_opts *o;
+	int	 tty;
+	int	 drawn;
+	int64_t	 start_ms, last_ms;
+};
+
+static void
+human(uint64_t n, char *out, size_t len)
+{
+	static const char *units[] = { "B", "KB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, len, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+static void
+clear_line(struct view *v)
+{
+	if (v->tty && v->drawn) {
+		fputs("\r\033[K", stderr);
+		v->drawn = 0;
+	}
+}
+
+static void
+on_progress(void *arg, const struct sync_progress *p)
+{
+	struct view *v = arg;
+	char done[32], rate[32], left[48] = "";
+	int64_t now = now_ms();
+	double secs, bps;
+	int width = 24, fill = 0, i;
+
+	if (v->o->quiet || v->o->json)
+		return;
+	if (now - v->last_ms < (v->tty ? DRAW_MS : LINE_MS))
+		return;
+	v->last_ms = now;
+	secs = (double)(now - v->start_ms) / 1000.0;
+	bps = secs > 0 ? (double)p->bytes_done / secs : 0;
+	human(p->bytes_done, done, sizeof(done));
+	human((uint64_t)bps, rate, sizeof(rate));
+	if (p->bytes_total > p->bytes_done && bps > 0)
+		snprintf(left, sizeof(left), ", %.0f s left",
+		    (double)(p->bytes_total - p->bytes_done) / bps);
+	if (!v->tty) {
+		fprintf(stderr, "%s: %s%s%llu/%llu messages, %s, %s/s%s\n",
+		    p->account, p->folder ? p->folder : "",
+		    p->folder ? ": " : "",
+		    (unsigned long long)p->msgs_done,
+		    (unsigned long long)p->msgs_total, done, rate, left);
+		return;
+	}
+	if (p->bytes_total > 0)
+		fill = (int)((double)p->bytes_done * width /
+		    (double)p->bytes_total);
+	if (fill > width)
+		fill = width;
+	fprintf(stderr, "\r%s [", p->account);
+	for (i = 0; i < width; i++)
+		fputc(i < fill ? '#' : '-', stderr);
+	fprintf(stderr, "] %llu/%llu msgs %s %s/s%s %s\033[K",
+	    (unsigned long long)p->msgs_done,
+	    (unsigned long long)p->msgs_total, done, rate, left,
+	    p->folder ? p->folder : "");
+	v->drawn = 1;
+}
+
+static void
+on_log(void *arg, int level, const char *msg)
+{
+	struct view *v = arg;
+
+	if (level < SYNC_LOG_LVL_INFO ||
+	    (level < SYNC_LOG_LVL_WARN && v->o->quiet))
+		return;
+	clear_line(v);
+	fprintf(stderr, "%s%s\n", level >= SYNC_LOG_LVL_WARN ? "warning: " :
+	    "", msg);
+}
+
+static void
+summary(const struct cli_opts *o, const char *name,
+    const struct sync_stats *s, int64_t ms, const char *err)
+{
+	char bytes[32], pop3[64];
+
+	human(s->pulled_bytes, bytes, sizeof(bytes));
+	pop3[0] = '\0';
+	if (s->deleted_pop3 > 0)
+		snprintf(pop3, sizeof(pop3), ", %llu deleted on the server",
+		    (unsigned long long)s->deleted_pop3);
+	if (o->json) {
+		fputs("{\"account\":", stdout);
+		cli_json_string(name);
+		printf(",\"ok\":%s,\"fetched\":%llu,\"bytes\":%llu,"
+		    "\"flags_in\":%llu,\"flags_out\":%llu,"
+		    "\"expunged_in\":%llu,\"expunged_out\":%llu,"
+		    "\"appended\":%llu,\"moved\":%llu,\"errors\":%llu,"
+		    "\"ms\":%lld,\"error\":", err[0] ? "false" : "true",
+		    (unsigned long long)s->pulled,
+		    (unsigned long long)s->pulled_bytes,
+		    (unsigned long long)s->flags_in,
+		    (unsigned long long)s->flags_out,
+		    (unsigned long long)s->expunged_in,
+		    (unsigned long long)s->expunged_out,
+		    (unsigned long long)s->appended,
+		    (unsigned long long)s->moved,
+		    (unsigned long long)s->errors, (long long)ms);
+		cli_json_string(err);
+		fputs("}\n", stdout);
+		return;
+	}
+	if (o->quiet)
+		return;
+	printf("%s: %s %llu new (%s), flags %llu in / %llu out, expunged "
+	    "%llu in / %llu out, %llu sent, %llu moved, folders %llu in / "
+	    "%llu out%s, %.1f s\n", name, err[0] ? "FAILED after" : "done:",
+	    (unsigned long long)s->pulled, bytes,
+	    (unsigned long long)s->flags_in, (unsigned long long)s->flags_out,
+	    (unsigned long long)s->expunged_in,
+	    (unsigned long long)s->expunged_out,
+	    (unsigned long long)s->appended, (unsigned long long)s->moved,
+	    (unsigned long long)s->folders_in,
+	    (unsigned long long)s->folders_out, pop3, (double)ms / 1000.0);
+	if (s->errors > 0)
+		printf("%s: %llu message or folder errors; they are retried "
+		    "on the next sync\n", name,
+		    (unsigned long long)s->errors);
+}
+
+/* Sync one account; 0 if it went well. */
+static int
+sync_one(const struct cli_opts *o, struct store *st, int64_t acct,
+    const char *name)
+{
+	struct view v = { o, isatty(STDERR_FILENO), 0, 0, 0 };
+	struct sync_opts so = { on_progress, on_log, &v, -1, 0 };
+	struct sync_stats stats;
+	char err[SYNC_ERRMSG_LEN];
+	enum sync_outcome out;
+	int64_t t0 = now_ms();
+
+	v.start_ms = v.last_ms = t0;
+	out = sync_account(st, acct, &so, &stats, err, sizeof(err));
+	clear_line(&v);
+	if (out != SYNC_OK && err[0] == '\0')
+		snprintf(err, sizeof(err), "%s: the sync failed", name);
+	summary(o, name, &stats, now_ms() - t0, out != SYNC_OK ? err : "");
+	if (out != SYNC_OK && !o->json)
+		cli_error("%s%s", err, out == SYNC_FAIL_CONFIG ? " (this "
+		    "will not go away by itself: check the account's "
+		    "settings with 'mailvault account show')" : "");
+	return out == SYNC_OK ? 0 : -1;
+}
+
+int
+cli_cmd_sync(const struct cli_opts *o, int argc, char **argv)
+{
+	struct store_account *list = NULL;
+	struct store *st = NULL;
+	size_t n = 0, i;
+	int64_t acct;
+	int failed = 0, any = 0, j;
+
+	for (j = 1; j < argc; j++)
+		if (argv[j][0] == '-')
+			return cli_usage("sync", "unknown option '%s'", argv[j]);
+	if (cli_open_store(o, &st) != 0)
+		return CLI_FAIL;
+	if (argc > 1) {
+		for (j = 1; j < argc; j++) {
+			if (store_account_find(st, argv[j], &acct) != 0) {
+				cli_error("there is no account named %s",
+				    argv[j]);
+				failed = 1;
+				continue;
+			}
+			if (!sync_account_has_upstream(st, acct)) {
+				cli_error("account %s has no upstream server "
+				    "to sync with", argv[j]);
+				failed = 1;
+				continue;
+			}
+			failed |= sync_one(o, st, acct, argv[j]) != 0;
+		}
+	} else if (store_account_list(st, &list, &n) != 0) {
+		cli_error("%s", store_errmsg(st));
+		failed = 1;
+	} else {
+		for (i = 0; i < n; i++) {
+			if (!sync_account_has_upstream(st, list[i].id))
+				continue;
+			any = 1;
+			failed |= sync_one(o, st, list[i].id, list[i].name)
+			    != 0;
+		}
+		if (!any && !o->quiet)
+			printf("no account has an upstream server: add one "
+			    "with 'mailvault account add'\n");
+		store_account_list_free(&list, n);
+	}
+	store_close(&st);
+	return failed ? CLI_FAIL : CLI_OK;
+}

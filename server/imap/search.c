@@ -1,0 +1,2146 @@
+/*
+ * search: SEARCH / UID SEARCH, parsed into a tree of keys, evaluated over
+ * the session's view, and answered as SEARCH or ESEARCH.
+ *
+ * Evaluation is three-valued and staged by cost. Every key has a level:
+ * 0 for what the view already holds (flags, UIDs, sizes, internal dates,
+ * MODSEQs), 1 for what the cached MIME tree holds (header fields, the
+ * Date header), 2 for what needs the content (BODY, TEXT). A message is
+ * first evaluated at level 0, where a key of a higher level answers
+ * "maybe"; only if the whole tree still says "maybe" is the MIME tree
+ * loaded and the tree evaluated again at level 1, and only then is the
+ * content read. So "SEEN FROM x" never decrypts an unseen message, and
+ * "OR SEEN BODY x" reads no body of a seen one.
+ *
+ * Text matching follows Dovecot 2.3: both the key and the text are
+ * brought to one normal form (UTF-8, Latin letters decomposed into base
+ * letter and combining mark, then case-folded), and the key must be a
+ * substring. Header keys match any occurrence of their field after RFC
+ * 2047 decoding; address fields (FROM, TO, CC, BCC) are first parsed and
+ * written back the way Dovecot normalises them (comments dropped, display
+ * names quoted), SUBJECT has its runs of white space squeezed. BODY reads
+ * the decoded text of every text/ and message/ part (transfer encoding
+ * undone, charset converted to UTF-8); TEXT also reads every header block
+ * of the message, MIME part headers included, as "Name: value" lines. The
+ * body is matched in a stream: a window keeps the last (longest key - 1)
+ * bytes between pieces, so memory does not grow with the message.
+ */
+#include "server/imap/search.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/base64.h"
+#include "lib/buf.h"
+#include "lib/imap_seqset.h"
+#include "lib/mime.h"
+#include "lib/rfc822.h"
+#include "lib/util.h"
+
+/* Pieces of content read at once, and the buffers the text goes through. */
+#define READ_PIECE	16384
+#define TEXT_BUF_MAX	(1024 * 1024)
+#define VALUE_BUF_MAX	(4 * 1024 * 1024)
+
+enum ktype {
+	K_AND, K_OR, K_NOT,
+	K_ALL, K_SEQ, K_UID,
+	K_FLAGS,	/* every flag of mask set */
+	K_UNFLAGS,	/* every flag of mask clear */
+	K_RECENT, K_NEW, K_OLD,
+	K_KEYWORD, K_UNKEYWORD,
+	K_LARGER, K_SMALLER,
+	K_BEFORE, K_ON, K_SINCE,
+	K_SENTBEFORE, K_SENTON, K_SENTSINCE,
+	K_HEADER, K_BODY, K_TEXT,
+	K_MODSEQ,
+};
+
+/* How a header key reads its field (see the top of the file). */
+enum hmode { H_PLAIN, H_ADDRESS, H_LWSP };
+
+/* Keyword lookup state: done lazily by the first run. */
+enum { KW_UNRESOLVED, KW_KNOWN, KW_UNKNOWN };
+
+struct key {
+	enum ktype	 type;
+	int		 level;
+	struct key	**kids;		/* AND, OR (2), NOT (1) */
+	size_t		 nkids;
+	uint32_t	 flags;		/* K_FLAGS, K_UNFLAGS */
+	struct imap_seqset *set;	/* K_SEQ, K_UID */
+	uint64_t	 num;		/* LARGER, SMALLER, MODSEQ */
+	int64_t		 day;		/* date keys: days since the epoch */
+	char		*kwname;	/* KEYWORD, UNKEYWORD */
+	int		 kwstate;
+	uint32_t	 kwid;
+	char		*field;		/* HEADER: the field name */
+	enum hmode	 hmode;
+	char		*needle;	/* HEADER, BODY, TEXT: normal form */
+	size_t		 nlen;
+	size_t		 slot;		/* BODY, TEXT: index into texts */
+};
+
+/* RETURN options (RFC 4731). */
+#define RET_MIN		0x01
+#define RET_MAX		0x02
+#define RET_ALL		0x04
+#define RET_COUNT	0x08
+
+struct imapd_search {
+	struct key	*root;		/* K_AND of the top-level keys */
+	unsigned	 ret;		/* RET_* bits */
+	int		 esearch;	/* RETURN was given */
+	int		 modseq;	/* a MODSEQ key was given */
+	size_t		 nkeys;
+	struct key	**texts;	/* BODY and TEXT keys, by slot */
+	size_t		 ntexts;
+	int		 have_text;	/* a TEXT key: headers are scanned */
+	size_t		 maxneedle;	/* longest BODY/TEXT needle */
+};
+
+/* ---- Text normal form --------------------------------------------- */
+
+/*
+ * Latin-1 Supplement and Latin Extended-A letters with a canonical
+ * decomposition: the base letter (lower case) and the combining mark
+ * (U+0300 + value); '-' where there is none. Dovecot decomposes before
+ * comparing, so "quimperle" finds "Quimperlé" but "comte affine" does not
+ * find "Comté affiné" (the mark sits between "e" and the space).
+ */
+static const char dec_c0_base[] =
+	"aaaaaa-ceeeeiiii-nooooo--uuuuy--"	/* U+00C0..U+00DF */
+	"aaaaaa-ceeeeiiii-nooooo--uuuuy-y";	/* U+00E0..U+00FF */
+static const unsigned char dec_c0_mark[] = {
+	0x00, 0x01, 0x02, 0x03, 0x08, 0x0a, 0, 0x27,
+	0x00, 0x01, 0x02, 0x08, 0x00, 0x01, 0x02, 0x08,
+	0, 0x03, 0x00, 0x01, 0x02, 0x03, 0x08, 0,
+	0, 0x00, 0x01, 0x02, 0x08, 0x01, 0, 0,
+	0x00, 0x01, 0x02, 0x03, 0x08, 0x0a, 0, 0x27,
+	0x00, 0x01, 0x02, 0x08, 0x00, 0x01, 0x02, 0x08,
+	0, 0x03, 0x00, 0x01, 0x02, 0x03, 0x08, 0,
+	0, 0x00, 0x01, 0x02, 0x08, 0x01, 0, 0x08,
+};
+static const char dec_100_base[] =
+	"aaaaaaccccccccdd" "--eeeeeeeeeegggg"	/* U+0100..U+011F */
+	"gggghh--iiiiiiii" "i---jjkk-llllll-"	/* U+0120..U+013F */
+	"---nnnnnn---oooo" "oo--rrrrrrssssss"	/* U+0140..U+015F */
+	"sstttt--uuuuuuuu" "uuuuwwyyyzzzzzz-";	/* U+0160..U+017F */
+static const unsigned char dec_100_mark[] = {
+	0x04, 0x04, 0x06, 0x06, 0x28, 0x28, 0x01, 0x01,	/* U+0100 */
+	0x02, 0x02, 0x07, 0x07, 0x0c, 0x0c, 0x0c, 0x0c,
+	0, 0, 0x04, 0x04, 0x06, 0x06, 0x07, 0x07,		/* U+0110 */
+	0x28, 0x28, 0x0c, 0x0c, 0x02, 0x02, 0x06, 0x06,
+	0x07, 0x07, 0x27, 0x27, 0x02, 0x02, 0, 0,		/* U+0120 */
+	0x03, 0x03, 0x04, 0x04, 0x06, 0x06, 0x28, 0x28,
+	0x07, 0, 0, 0, 0x02, 0x02, 0x27, 0x27,		/* U+0130 */
+	0, 0x01, 0x01, 0x27, 0x27, 0x0c, 0x0c, 0,
+	0, 0, 0, 0x01, 0x01, 0x27, 0x27, 0x0c,		/* U+0140 */
+	0x0c, 0, 0, 0, 0x04, 0x04, 0x06, 0x06,
+	0x0b, 0x0b, 0, 0, 0x01, 0x01, 0x27, 0x27,		/* U+0150 */
+	0x0c, 0x0c, 0x01, 0x01, 0x02, 0x02, 0x27, 0x27,
+	0x0c, 0x0c, 0x27, 0x27, 0x0c, 0x0c, 0, 0,		/* U+0160 */
+	0x03, 0x03, 0x04, 0x04, 0x06, 0x06, 0x0a, 0x0a,
+	0x0b, 0x0b, 0x28, 0x28, 0x02, 0x02, 0x02, 0x02,	/* U+0170 */
+	0x08, 0x01, 0x01, 0x07, 0x07, 0x0c, 0x0c, 0,
+};
+_Static_assert(sizeof(dec_c0_base) == 65 && sizeof(dec_c0_mark) == 64,
+    "decomposition table for U+00C0..U+00FF");
+_Static_assert(sizeof(dec_100_base) == 129 && sizeof(dec_100_mark) == 128,
+    "decomposition table for U+0100..U+017F");
+
+/* Simple case folding (Unicode CaseFolding.txt, C and S) of the scripts
+ * mail is commonly written in; others are left as they are. */
+static uint32_t
+fold_cp(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c + 32 : c;
+	if (c >= 0xc0 && c <= 0xde && c != 0xd7)
+		return c + 32;
+	if (c == 0xb5)
+		return 0x3bc;
+	if (c >= 0x100 && c <= 0x17f) {
+		if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149)
+			return c;
+		if (c == 0x178)
+			return 0xff;
+		if (c == 0x17f)
+			return 's';
+		if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+			return (c & 1) ? c + 1 : c;
+		return c | 1;
+	}
+	if (c >= 0x180 && c <= 0x24f) {
+		/* Latin Extended-B: the regular pairs only */
+		if ((c >= 0x1cd && c <= 0x1dc))
+			return (c & 1) ? c + 1 : c;
+		if ((c >= 0x1de && c <= 0x1ef) || (c >= 0x1f8 && c <= 0x21f) ||
+		    (c >= 0x222 && c <= 0x233) || (c >= 0x246 && c <= 0x24f))
+			return c | 1;
+		return c;
+	}
+	if (c >= 0x370 && c <= 0x3ff) {
+		if (c >= 0x391 && c <= 0x3ab && c != 0x3a2)
+			return c + 32;
+		if (c == 0x386)
+			return 0x3ac;
+		if (c >= 0x388 && c <= 0x38a)
+			return c + 37;
+		if (c == 0x38c)
+			return 0x3cc;
+		if (c == 0x38e || c == 0x38f)
+			return c + 63;
+		if (c == 0x3c2)
+			return 0x3c3;
+		if (c >= 0x3d8 && c <= 0x3ef)
+			return c | 1;
+		return c;
+	}
+	if (c >= 0x400 && c <= 0x52f) {
+		if (c <= 0x40f)
+			return c + 80;
+		if (c <= 0x42f)
+			return c + 32;
+		if ((c >= 0x460 && c <= 0x481) || (c >= 0x48a && c <= 0x4bf) ||
+		    (c >= 0x4d0 && c <= 0x52f))
+			return c | 1;
+		if (c == 0x4c0)
+			return 0x4cf;
+		if (c >= 0x4c1 && c <= 0x4ce)
+			return (c & 1) ? c + 1 : c;
+		return c;
+	}
+	if (c >= 0x531 && c <= 0x556)
+		return c + 48;
+	if (c >= 0x10a0 && c <= 0x10c5)
+		return c + 7264;
+	if (c >= 0x1e00 && c <= 0x1eff) {
+		if (c == 0x1e9e)
+			return 0xdf;
+		if (c <= 0x1e95 || c >= 0x1ea0)
+			return c | 1;
+		return c;
+	}
+	if (c >= 0x2160 && c <= 0x216f)
+		return c + 16;
+	if (c >= 0x24b6 && c <= 0x24cf)
+		return c + 26;
+	if (c >= 0x2c00 && c <= 0x2c2f)
+		return c + 48;
+	if (c >= 0x10400 && c <= 0x10427)
+		return c + 40;
+	return c;
+}
+
+/* Decode one UTF-8 sequence at s (n > 0 bytes): its length, or 0 if it is
+ * not a valid sequence (then *cp is the byte). */
+static size_t
+utf8_get(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len, i;
+	uint32_t c;
+
+	*cp = s[0];
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Bytes a lead byte announces, for telling a cut-off sequence at the end
+ * of a piece from a broken one; 0 if it cannot start one. */
+static size_t
+utf8_lead_len(unsigned char c)
+{
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/* Write code point c as UTF-8 at d; the number of bytes. */
+static size_t
+put_cp(char *d, uint32_t c)
+{
+	if (c < 0x80) {
+		d[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		d[0] = (char)(0xc0 | c >> 6);
+		d[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		d[0] = (char)(0xe0 | c >> 12);
+		d[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		d[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	d[0] = (char)(0xf0 | c >> 18);
+	d[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	d[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	d[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* Compatibility decompositions Dovecot applies that mail text meets:
+ * spaces, the ellipsis, the Latin ligatures. NULL if none. */
+static const char *
+compat_of(uint32_t c)
+{
+	static const char *const lig[] = {
+		"ff", "fi", "fl", "ffi", "ffl", "st", "st",
+	};
+
+	if (c == 0xa0 || (c >= 0x2000 && c <= 0x200a) || c == 0x202f ||
+	    c == 0x205f || c == 0x3000)
+		return " ";
+	if (c == 0x2024)
+		return ".";
+	if (c == 0x2025)
+		return "..";
+	if (c == 0x2026)
+		return "...";
+	if (c >= 0xfb00 && c <= 0xfb06)
+		return lig[c - 0xfb00];
+	return NULL;
+}
+
+/*
+ * Write the normal form of code point c at d (at most 3 bytes per byte
+ * of c's UTF-8 form, and never more than 4); the number of bytes.
+ */
+static size_t
+norm_cp(char *d, uint32_t c)
+{
+	const char *base = NULL, *compat;
+	const unsigned char *mark = NULL;
+	size_t i = 0;
+
+	if ((compat = compat_of(c)) != NULL) {
+		i = strlen(compat);
+		memcpy(d, compat, i);
+		return i;
+	}
+	if (c >= 0xff01 && c <= 0xff5e)		/* fullwidth ASCII */
+		return put_cp(d, fold_cp(c - 0xff01 + 0x21));
+	if (c >= 0xc0 && c <= 0xff)
+		base = dec_c0_base, mark = dec_c0_mark, i = c - 0xc0;
+	else if (c >= 0x100 && c <= 0x17f)
+		base = dec_100_base, mark = dec_100_mark, i = c - 0x100;
+	if (base != NULL && base[i] != '-') {
+		d[0] = base[i];
+		return 1 + put_cp(d + 1, 0x300 + mark[i]);
+	}
+	return put_cp(d, fold_cp(c));
+}
+
+/* Bytes of normal form that n bytes of input can give at most (U+FFFD
+ * for one bad byte is the worst case). */
+#define NORM_MAX(n)	(3 * (n) + 4)
+
+#define REPLACEMENT "\xef\xbf\xbd"
+
+#define ONE_BYTES	0x0101010101010101ULL
+#define HI_BITS		0x8080808080808080ULL
+
+/*
+ * Write the normal form of UTF-8 text at d, which has room for
+ * NORM_MAX(n) bytes; NUL and bytes that are not UTF-8 become U+FFFD. If
+ * last is 0, a sequence cut off at the end is left for the next piece:
+ * *used_r says how many bytes were taken. Returns the bytes written.
+ */
+static size_t
+norm_utf8(char *d, const unsigned char *p, size_t n, int last,
+    size_t *used_r)
+{
+	size_t i = 0, o = 0, k, j;
+	uint32_t c;
+
+	while (i < n) {
+		/* ASCII is the common case: fold it eight bytes at a time */
+		while (i + 8 <= n) {
+			uint64_t v, up;
+
+			memcpy(&v, p + i, 8);
+			if ((v & HI_BITS) != 0 ||
+			    ((v - ONE_BYTES) & ~v & HI_BITS) != 0)
+				break;	/* 8-bit or NUL in there */
+			/* high bit of each byte set where 'A' <= b <= 'Z' */
+			up = ((v + (0x80 - 'A') * ONE_BYTES) ^
+			    (v + (0x7f - 'Z') * ONE_BYTES)) & HI_BITS;
+			v |= up >> 2;
+			memcpy(d + o, &v, 8);
+			i += 8;
+			o += 8;
+		}
+		while (i < n && p[i] < 0x80 && p[i] != 0) {
+			c = p[i++];
+			d[o++] = (char)(c - 'A' < 26 ? c + 32 : c);
+		}
+		if (i >= n)
+			break;
+		k = p[i] == 0 ? 0 : utf8_get(p + i, n - i, &c);
+		if (k == 0 && !last && utf8_lead_len(p[i]) > n - i) {
+			/* cut off at the end, or broken? */
+			for (j = i + 1; j < n && (p[j] & 0xc0) == 0x80; j++)
+				;
+			if (j == n)
+				break;
+		}
+		if (k == 0) {
+			memcpy(d + o, REPLACEMENT, 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		o += norm_cp(d + o, c);
+		i += k;
+	}
+	*used_r = i;
+	return o;
+}
+
+/* Append the normal form of UTF-8 text to out. 0, or -1 at out's limit. */
+static int
+norm_append(struct buf *out, const char *s, size_t n)
+{
+	char tmp[NORM_MAX(1024)];
+	size_t len, used, piece;
+
+	while (n > 0) {
+		piece = n > 1024 ? 1024 : n;
+		len = norm_utf8(tmp, (const unsigned char *)s, piece,
+		    piece == n, &used);
+		if (used == 0)
+			used = piece;	/* cannot happen: a cut is < 4 bytes */
+		if (buf_add(out, tmp, len) < 0)
+			return -1;
+		s += used;
+		n -= used;
+	}
+	return 0;
+}
+
+/* ---- The text window ---------------------------------------------- */
+
+/*
+ * Body and TEXT matching look at a window of normal-form text: each new
+ * piece is appended, every key not yet found is looked for, and then only
+ * the last (longest key - 1) bytes are kept, so a key that straddles two
+ * pieces is still found and memory stays bounded by the piece size.
+ */
+struct win {
+	char		*p;
+	size_t		 len, cap;
+	size_t		 body_start;	/* bytes of p that are header text */
+};
+
+/* Room for NORM_MAX(n) more bytes; returns where to write. */
+static char *
+win_room(struct win *w, size_t n)
+{
+	size_t need = w->len + NORM_MAX(n);
+
+	if (need > w->cap) {
+		w->cap = need < 4096 ? 4096 : need + need / 2;
+		w->p = xrealloc(w->p, w->cap);
+	}
+	return w->p + w->len;
+}
+
+/* Append the normal form of UTF-8 text (complete: last piece). */
+static void
+win_add(struct win *w, const char *s, size_t n)
+{
+	size_t used;
+
+	w->len += norm_utf8(win_room(w, n), (const unsigned char *)s, n, 1,
+	    &used);
+}
+
+/* ---- Streaming conversion to UTF-8 -------------------------------- */
+
+/*
+ * Bytes in a part's charset in, normal form out into the window, fed in
+ * pieces: a multi-byte character cut by a piece boundary is held back for
+ * the next piece (by iconv, or in carry for UTF-8).
+ */
+struct conv {
+	iconv_t		 cd;		/* (iconv_t)-1: the input is UTF-8 */
+	unsigned char	 carry[8];	/* UTF-8: a cut-off sequence */
+	size_t		 ncarry;
+	struct buf	 in;		/* iconv: held-back input */
+};
+
+static int
+charset_is_utf8(const char *cs)
+{
+	return cs == NULL || *cs == '\0' ||
+	    ascii_strcasecmp(cs, "utf-8") == 0 ||
+	    ascii_strcasecmp(cs, "utf8") == 0 ||
+	    ascii_strcasecmp(cs, "us-ascii") == 0 ||
+	    ascii_strcasecmp(cs, "ascii") == 0;
+}
+
+/* An unknown charset is read as UTF-8, like mime_charset_to_utf8(). */
+static void
+conv_init(struct conv *cv, const char *charset)
+{
+	cv->cd = (iconv_t)-1;
+	if (!charset_is_utf8(charset))
+		cv->cd = iconv_open("UTF-8", charset);
+	cv->ncarry = 0;
+	buf_init(&cv->in, TEXT_BUF_MAX);
+}
+
+static void
+conv_done(struct conv *cv)
+{
+	if (cv->cd != (iconv_t)-1)
+		iconv_close(cv->cd);
+	cv->cd = (iconv_t)-1;
+	buf_free(&cv->in);
+}
+
+static void
+conv_utf8(struct conv *cv, const unsigned char *p, size_t n, int last,
+    struct win *w)
+{
+	unsigned char t[sizeof(cv->carry) + 4];
+	size_t k, used;
+
+	if (cv->ncarry > 0) {
+		/* finish the held-back sequence with a few new bytes */
+		k = n < 4 ? n : 4;
+		memcpy(t, cv->carry, cv->ncarry);
+		memcpy(t + cv->ncarry, p, k);
+		w->len += norm_utf8(win_room(w, cv->ncarry + k), t,
+		    cv->ncarry + k, last && k == n, &used);
+		if (used >= cv->ncarry) {
+			p += used - cv->ncarry;
+			n -= used - cv->ncarry;
+			cv->ncarry = 0;
+		} else {
+			cv->ncarry = cv->ncarry + k - used;
+			memmove(cv->carry, t + used, cv->ncarry);
+			p += k;
+			n -= k;
+		}
+	}
+	w->len += norm_utf8(win_room(w, n), p, n, last, &used);
+	if (used < n) {
+		/* at most 3 bytes of a sequence cut off */
+		cv->ncarry = n - used;
+		memcpy(cv->carry, p + used, cv->ncarry);
+	}
+}
+
+/* Run iconv over p; hold back a cut-off character unless last. Returns
+ * the bytes used. */
+static size_t
+conv_iconv(iconv_t cd, const unsigned char *p, size_t n, int last,
+    struct win *w)
+{
+	char obuf[4096], *in = (char *)(uintptr_t)p, *op;
+	size_t inleft = n, oleft, r;
+
+	while (inleft > 0) {
+		op = obuf;
+		oleft = sizeof(obuf);
+		errno = 0;
+		r = iconv(cd, &in, &inleft, &op, &oleft);
+		win_add(w, obuf, (size_t)(op - obuf));
+		if (r != (size_t)-1 || errno == E2BIG)
+			continue;
+		if (errno == EINVAL && !last)
+			break;		/* cut off: wait for more */
+		/* EILSEQ, or cut off at the very end: one U+FFFD */
+		win_add(w, REPLACEMENT, 3);
+		in++;
+		inleft--;
+		iconv(cd, NULL, NULL, NULL, NULL);
+	}
+	if (last) {
+		op = obuf;
+		oleft = sizeof(obuf);
+		iconv(cd, NULL, NULL, &op, &oleft);
+		win_add(w, obuf, (size_t)(op - obuf));
+	}
+	return n - inleft;
+}
+
+/* Convert and normalise the next piece (last: no more follows) into w.
+ * 0, or -1 if held-back input outgrew its bound. */
+static int
+conv_feed(struct conv *cv, const void *src, size_t n, int last,
+    struct win *w)
+{
+	const unsigned char *p = src;
+	size_t used;
+	int held = cv->in.len > 0;
+
+	if (cv->cd == (iconv_t)-1) {
+		conv_utf8(cv, p, n, last, w);
+		return 0;
+	}
+	if (held) {
+		if (buf_add(&cv->in, src, n) < 0)
+			return -1;
+		p = (const unsigned char *)cv->in.data;
+		n = cv->in.len;
+	}
+	used = conv_iconv(cv->cd, p, n, last, w);
+	if (held)
+		buf_consume(&cv->in, used);
+	else if (used < n && buf_add(&cv->in, p + used, n - used) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- Parsing ------------------------------------------------------- */
+
+struct parser {
+	struct imapd_toksrc *src;
+	const struct imapd_search_ctx *ctx;
+	struct imapd_search *s;
+	char		*err;
+	size_t		 errlen;
+	int		 rc;		/* the failure, once set */
+};
+
+static int
+fail(struct parser *p, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct parser *p, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->rc == 0) {
+		p->rc = rc;
+		if (p->err != NULL && p->errlen > 0) {
+			va_start(ap, fmt);
+			vsnprintf(p->err, p->errlen, fmt, ap);
+			va_end(ap);
+		}
+	}
+	return -1;
+}
+
+static int
+next_tok(struct parser *p, struct imap_tok *tok)
+{
+	if (p->src->next(p->src->arg, tok) != 1)
+		return fail(p, IMAPD_SEARCH_ELEX, "Lexer error");
+	return 0;
+}
+
+/* An astring (atom, quoted or literal) into a new string; *len_r its
+ * length. what names it for the error. */
+static int
+read_string(struct parser *p, const char *what, char **s_r, size_t *len_r)
+{
+	struct imap_tok tok;
+
+	if (p->src->astring(p->src->arg, &tok) != 1)
+		return fail(p, IMAPD_SEARCH_ELEX, "Lexer error");
+	if (tok.kind == IMAP_TOK_LITERAL_START) {
+		if (p->src->collect(p->src->arg, IMAPD_SEARCH_MAX_STRING) < 0)
+			return fail(p, IMAPD_SEARCH_EBAD, "Search string too "
+			    "long (at most %d bytes)", IMAPD_SEARCH_MAX_STRING);
+		if (next_tok(p, &tok) < 0)
+			return -1;
+	}
+	if (tok.kind != IMAP_TOK_ATOM && tok.kind != IMAP_TOK_QUOTED &&
+	    tok.kind != IMAP_TOK_LITERAL)
+		return fail(p, IMAPD_SEARCH_EBAD, "Missing parameter for "
+		    "search key (for search key: %s)", what);
+	if (tok.len > IMAPD_SEARCH_MAX_STRING)
+		return fail(p, IMAPD_SEARCH_EBAD, "Search string too long "
+		    "(at most %d bytes)", IMAPD_SEARCH_MAX_STRING);
+	*s_r = xstrndup(tok.s, tok.len);
+	*len_r = tok.len;
+	if (memchr(tok.s, '\0', tok.len) != NULL) {
+		free(*s_r);
+		return fail(p, IMAPD_SEARCH_EBAD, "NUL in search string");
+	}
+	return 0;
+}
+
+/* An atom argument (numbers, sequence sets, keywords). */
+static int
+read_atom(struct parser *p, const char *what, struct imap_tok *tok)
+{
+	if (next_tok(p, tok) < 0)
+		return -1;
+	if (tok->kind != IMAP_TOK_ATOM)
+		return fail(p, IMAPD_SEARCH_EBAD, "Missing parameter for "
+		    "search key (for search key: %s)", what);
+	return 0;
+}
+
+static struct key *
+key_new(struct parser *p, enum ktype type, int level)
+{
+	struct key *k = xcalloc(1, sizeof(*k));
+
+	k->type = type;
+	k->level = level;
+	p->s->nkeys++;
+	return k;
+}
+
+static void
+key_free(struct key *k)
+{
+	size_t i;
+
+	if (k == NULL)
+		return;
+	for (i = 0; i < k->nkids; i++)
+		key_free(k->kids[i]);
+	free(k->kids);
+	imap_seqset_free(&k->set);
+	free(k->kwname);
+	free(k->field);
+	free(k->needle);
+	free(k);
+}
+
+static void
+key_add_kid(struct key *parent, struct key *kid)
+{
+	parent->kids = xreallocarray(parent->kids, parent->nkids + 1,
+	    sizeof(*parent->kids));
+	parent->kids[parent->nkids++] = kid;
+	if (kid->level > parent->level)
+		parent->level = kid->level;
+}
+
+static const char *const months[12] = {
+	"jan", "feb", "mar", "apr", "may", "jun",
+	"jul", "aug", "sep", "oct", "nov", "dec",
+};
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* date-text "d-Mon-yyyy" (RFC 3501): days since the epoch, or -1. */
+static int
+parse_date(const char *s, int64_t *day_r)
+{
+	unsigned d = 0, m, y = 0, i, nd = 0;
+
+	while (*s >= '0' && *s <= '9' && nd < 2)
+		d = d * 10 + (unsigned)(*s++ - '0'), nd++;
+	if (nd == 0 || d < 1 || d > 31 || *s++ != '-')
+		return -1;
+	for (m = 0; m < 12; m++)
+		if (ascii_strncasecmp(s, months[m], 3) == 0)
+			break;
+	if (m == 12 || s[3] != '-')
+		return -1;
+	s += 4;
+	for (i = 0; i < 4; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		y = y * 10 + (unsigned)(s[i] - '0');
+	}
+	if (s[4] != '\0')
+		return -1;
+	*day_r = days_from_civil(y, m + 1, d);
+	return 0;
+}
+
+/* The normal form of a key string (UTF-8 or US-ASCII). */
+static void
+set_needle(struct key *k, const char *s, size_t n)
+{
+	size_t used;
+
+	k->needle = xmalloc(NORM_MAX(n) + 1);
+	k->nlen = norm_utf8(k->needle, (const unsigned char *)s, n, 1, &used);
+	k->needle[k->nlen] = '\0';
+}
+
+static struct key *parse_key(struct parser *p, struct imap_tok *tok,
+    unsigned depth);
+
+/* The next key of a NOT or OR: one token, then the key it starts. */
+static struct key *
+parse_sub(struct parser *p, unsigned depth)
+{
+	struct imap_tok tok;
+
+	if (next_tok(p, &tok) < 0)
+		return NULL;
+	if (tok.kind == IMAP_TOK_CRLF || tok.kind == IMAP_TOK_RPAREN) {
+		fail(p, IMAPD_SEARCH_EBAD, "Missing argument");
+		return NULL;
+	}
+	return parse_key(p, &tok, depth);
+}
+
+/* Keys up to a ')' (list) or the CRLF (top), added to parent. */
+static int
+parse_keys(struct parser *p, struct key *parent, int list, unsigned depth)
+{
+	struct imap_tok tok;
+	struct key *k;
+
+	for (;;) {
+		if (next_tok(p, &tok) < 0)
+			return -1;
+		if (tok.kind == IMAP_TOK_RPAREN) {
+			if (!list)
+				return fail(p, IMAPD_SEARCH_EBAD,
+				    "Unexpected ')'");
+			break;
+		}
+		if (tok.kind == IMAP_TOK_CRLF) {
+			if (list)
+				return fail(p, IMAPD_SEARCH_EBAD,
+				    "Missing ')'");
+			break;
+		}
+		if ((k = parse_key(p, &tok, depth)) == NULL)
+			return -1;
+		key_add_kid(parent, k);
+	}
+	if (parent->nkids == 0)
+		return fail(p, IMAPD_SEARCH_EBAD, list ? "No search parameters "
+		    "inside list" : "Missing search parameters");
+	return 0;
+}
+
+/* Flag keys: name, type, mask. */
+static const struct {
+	const char	*name;
+	enum ktype	 type;
+	uint32_t	 flags;
+} flag_keys[] = {
+	{ "ANSWERED",	K_FLAGS,	STORE_F_ANSWERED },
+	{ "DELETED",	K_FLAGS,	STORE_F_DELETED },
+	{ "DRAFT",	K_FLAGS,	STORE_F_DRAFT },
+	{ "FLAGGED",	K_FLAGS,	STORE_F_FLAGGED },
+	{ "SEEN",	K_FLAGS,	STORE_F_SEEN },
+	{ "UNANSWERED",	K_UNFLAGS,	STORE_F_ANSWERED },
+	{ "UNDELETED",	K_UNFLAGS,	STORE_F_DELETED },
+	{ "UNDRAFT",	K_UNFLAGS,	STORE_F_DRAFT },
+	{ "UNFLAGGED",	K_UNFLAGS,	STORE_F_FLAGGED },
+	{ "UNSEEN",	K_UNFLAGS,	STORE_F_SEEN },
+	{ "ALL",	K_ALL,		0 },
+	{ "RECENT",	K_RECENT,	0 },
+	{ "NEW",	K_NEW,		0 },
+	{ "OLD",	K_OLD,		0 },
+};
+
+/* Keys with one date argument. */
+static const struct {
+	const char	*name;
+	enum ktype	 type;
+} date_keys[] = {
+	{ "BEFORE",	K_BEFORE },
+	{ "ON",		K_ON },
+	{ "SINCE",	K_SINCE },
+	{ "SENTBEFORE",	K_SENTBEFORE },
+	{ "SENTON",	K_SENTON },
+	{ "SENTSINCE",	K_SENTSINCE },
+};
+
+/* Keys with one string argument: text keys and the header shortcuts. */
+static const struct {
+	const char	*name;
+	enum ktype	 type;
+	const char	*field;
+	enum hmode	 hmode;
+} string_keys[] = {
+	{ "BCC",	K_HEADER,	"Bcc",		H_ADDRESS },
+	{ "BODY",	K_BODY,		NULL,		H_PLAIN },
+	{ "CC",		K_HEADER,	"Cc",		H_ADDRESS },
+	{ "FROM",	K_HEADER,	"From",		H_ADDRESS },
+	{ "SUBJECT",	K_HEADER,	"Subject",	H_LWSP },
+	{ "TEXT",	K_TEXT,		NULL,		H_PLAIN },
+	{ "TO",		K_HEADER,	"To",		H_ADDRESS },
+};
+
+static struct key *
+parse_string_key(struct parser *p, const char *name, enum ktype type,
+    const char *field, enum hmode hmode)
+{
+	struct key *k;
+	char *s;
+	size_t n;
+
+	if (read_string(p, name, &s, &n) < 0)
+		return NULL;
+	k = key_new(p, type, type == K_HEADER ? 1 : 2);
+	k->hmode = hmode;
+	if (field != NULL)
+		k->field = xstrdup(field);
+	set_needle(k, s, n);
+	free(s);
+	if (type != K_HEADER) {
+		k->slot = p->s->ntexts;
+		p->s->texts = xreallocarray(p->s->texts, p->s->ntexts + 1,
+		    sizeof(*p->s->texts));
+		p->s->texts[p->s->ntexts++] = k;
+		if (type == K_TEXT)
+			p->s->have_text = 1;
+		if (k->nlen > p->s->maxneedle)
+			p->s->maxneedle = k->nlen;
+	}
+	return k;
+}
+
+static struct key *
+parse_header_key(struct parser *p)
+{
+	struct key *k;
+	char *name, *s;
+	size_t n;
+
+	if (read_string(p, "HEADER", &name, &n) < 0)
+		return NULL;
+	if (read_string(p, "HEADER", &s, &n) < 0) {
+		free(name);
+		return NULL;
+	}
+	k = key_new(p, K_HEADER, 1);
+	k->field = name;
+	k->hmode = H_PLAIN;
+	set_needle(k, s, n);
+	free(s);
+	return k;
+}
+
+static struct key *
+parse_seqset_key(struct parser *p, enum ktype type, const char *s)
+{
+	const struct imapd_search_ctx *c = p->ctx;
+	struct imap_seqset *set;
+	uint32_t star;
+	char e[128];
+	struct key *k;
+	int rc;
+
+	if (type == K_UID)
+		star = c->nmsgs > 0 ? c->msgs[c->nmsgs - 1].uid : 0;
+	else
+		star = (uint32_t)c->nmsgs;
+	rc = imap_seqset_parse(s, star, &set, e, sizeof(e));
+	if (rc == 1) {
+		fail(p, IMAPD_SEARCH_EBAD, "Saved search results ($) are not "
+		    "supported");
+		return NULL;
+	}
+	if (rc != 0) {
+		fail(p, IMAPD_SEARCH_EBAD, type == K_UID ? "Invalid UID "
+		    "messageset" : "Invalid messageset");
+		return NULL;
+	}
+	k = key_new(p, type, 0);
+	k->set = set;
+	return k;
+}
+
+/* MODSEQ ["/flags/<flag>" ("priv" / "shared" / "all")] n (RFC 7162). */
+static struct key *
+parse_modseq_key(struct parser *p)
+{
+	struct imap_tok tok;
+	struct key *k;
+	uint64_t v;
+	char *s;
+	size_t n;
+
+	if (read_string(p, "MODSEQ", &s, &n) < 0)
+		return NULL;
+	if (parse_u64(s, INT64_MAX, &v) != 0) {
+		/* an entry name: which flag's MODSEQ; we keep one per
+		 * message, so it only has to be well-formed */
+		if (ascii_strncasecmp(s, "/flags/", 7) != 0 || s[7] == '\0') {
+			free(s);
+			fail(p, IMAPD_SEARCH_EBAD, "Invalid MODSEQ value");
+			return NULL;
+		}
+		free(s);
+		if (read_atom(p, "MODSEQ", &tok) < 0)
+			return NULL;
+		if (!imap_tok_atom_is(&tok, "priv") &&
+		    !imap_tok_atom_is(&tok, "shared") &&
+		    !imap_tok_atom_is(&tok, "all")) {
+			fail(p, IMAPD_SEARCH_EBAD, "Invalid MODSEQ type");
+			return NULL;
+		}
+		if (read_atom(p, "MODSEQ", &tok) < 0)
+			return NULL;
+		if (parse_u64(tok.s, INT64_MAX, &v) != 0) {
+			fail(p, IMAPD_SEARCH_EBAD, "Invalid MODSEQ value");
+			return NULL;
+		}
+	} else {
+		free(s);
+	}
+	k = key_new(p, K_MODSEQ, 0);
+	k->num = v;
+	p->s->modseq = 1;
+	return k;
+}
+
+static struct key *
+parse_key(struct parser *p, struct imap_tok *tok, unsigned depth)
+{
+	struct key *k, *kid;
+	uint64_t v;
+	int64_t day;
+	size_t i;
+
+	if (depth >= IMAPD_SEARCH_MAX_DEPTH) {
+		fail(p, IMAPD_SEARCH_EBAD, "Search keys nested too deeply "
+		    "(at most %d levels)", IMAPD_SEARCH_MAX_DEPTH);
+		return NULL;
+	}
+	if (p->s->nkeys >= IMAPD_SEARCH_MAX_KEYS) {
+		fail(p, IMAPD_SEARCH_EBAD, "Too many search keys (at most "
+		    "%d)", IMAPD_SEARCH_MAX_KEYS);
+		return NULL;
+	}
+	if (tok->kind == IMAP_TOK_LPAREN) {
+		k = key_new(p, K_AND, 0);
+		if (parse_keys(p, k, 1, depth + 1) < 0) {
+			key_free(k);
+			return NULL;
+		}
+		return k;
+	}
+	if (tok->kind != IMAP_TOK_ATOM) {
+		fail(p, IMAPD_SEARCH_EBAD, "Unexpected %s where a search key "
+		    "was expected", imap_tok_kind_name(tok->kind));
+		return NULL;
+	}
+	if ((tok->s[0] >= '0' && tok->s[0] <= '9') || tok->s[0] == '*' ||
+	    tok->s[0] == '$')
+		return parse_seqset_key(p, K_SEQ, tok->s);
+
+	for (i = 0; i < ARRAY_SIZE(flag_keys); i++) {
+		if (imap_tok_atom_is(tok, flag_keys[i].name)) {
+			k = key_new(p, flag_keys[i].type, 0);
+			k->flags = flag_keys[i].flags;
+			return k;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(string_keys); i++) {
+		if (imap_tok_atom_is(tok, string_keys[i].name))
+			return parse_string_key(p, string_keys[i].name,
+			    string_keys[i].type, string_keys[i].field,
+			    string_keys[i].hmode);
+	}
+	for (i = 0; i < ARRAY_SIZE(date_keys); i++) {
+		char *s;
+		size_t n;
+
+		if (!imap_tok_atom_is(tok, date_keys[i].name))
+			continue;
+		if (read_string(p, date_keys[i].name, &s, &n) < 0)
+			return NULL;
+		if (parse_date(s, &day) < 0) {
+			free(s);
+			fail(p, IMAPD_SEARCH_EBAD, "Invalid search date "
+			    "parameter");
+			return NULL;
+		}
+		free(s);
+		k = key_new(p, date_keys[i].type,
+		    date_keys[i].type >= K_SENTBEFORE ? 1 : 0);
+		k->day = day;
+		return k;
+	}
+	if (imap_tok_atom_is(tok, "NOT")) {
+		if ((kid = parse_sub(p, depth + 1)) == NULL)
+			return NULL;
+		k = key_new(p, K_NOT, 0);
+		key_add_kid(k, kid);
+		return k;
+	}
+	if (imap_tok_atom_is(tok, "OR")) {
+		k = key_new(p, K_OR, 0);
+		for (i = 0; i < 2; i++) {
+			if ((kid = parse_sub(p, depth + 1)) == NULL) {
+				key_free(k);
+				return NULL;
+			}
+			key_add_kid(k, kid);
+		}
+		return k;
+	}
+	if (imap_tok_atom_is(tok, "LARGER") || imap_tok_atom_is(tok,
+	    "SMALLER")) {
+		int larger = imap_tok_atom_is(tok, "LARGER");
+		struct imap_tok t;
+
+		if (read_atom(p, larger ? "LARGER" : "SMALLER", &t) < 0)
+			return NULL;
+		if (parse_u64(t.s, UINT64_MAX, &v) != 0) {
+			fail(p, IMAPD_SEARCH_EBAD, "Invalid search size "
+			    "parameter");
+			return NULL;
+		}
+		k = key_new(p, larger ? K_LARGER : K_SMALLER, 0);
+		k->num = v;
+		return k;
+	}
+	if (imap_tok_atom_is(tok, "KEYWORD") || imap_tok_atom_is(tok,
+	    "UNKEYWORD")) {
+		int un = imap_tok_atom_is(tok, "UNKEYWORD");
+		struct imap_tok t;
+
+		if (read_atom(p, un ? "UNKEYWORD" : "KEYWORD", &t) < 0)
+			return NULL;
+		if (t.len >= STORE_KEYWORD_MAX) {
+			fail(p, IMAPD_SEARCH_EBAD, "Keyword too long");
+			return NULL;
+		}
+		k = key_new(p, un ? K_UNKEYWORD : K_KEYWORD, 0);
+		k->kwname = xstrndup(t.s, t.len);
+		return k;
+	}
+	if (imap_tok_atom_is(tok, "UID")) {
+		struct imap_tok t;
+
+		if (read_atom(p, "UID", &t) < 0)
+			return NULL;
+		return parse_seqset_key(p, K_UID, t.s);
+	}
+	if (imap_tok_atom_is(tok, "HEADER"))
+		return parse_header_key(p);
+	if (imap_tok_atom_is(tok, "MODSEQ"))
+		return parse_modseq_key(p);
+	fail(p, IMAPD_SEARCH_EBAD, "Unknown argument %.64s", tok->s);
+	return NULL;
+}
+
+/* "RETURN (...)" after RETURN. */
+static int
+parse_return(struct parser *p)
+{
+	struct imap_tok tok;
+
+	if (next_tok(p, &tok) < 0)
+		return -1;
+	if (tok.kind != IMAP_TOK_LPAREN)
+		return fail(p, IMAPD_SEARCH_EBAD, "Unknown argument RETURN");
+	p->s->esearch = 1;
+	for (;;) {
+		if (next_tok(p, &tok) < 0)
+			return -1;
+		if (tok.kind == IMAP_TOK_RPAREN)
+			break;
+		if (tok.kind == IMAP_TOK_CRLF)
+			return fail(p, IMAPD_SEARCH_EBAD, "Missing ')'");
+		if (imap_tok_atom_is(&tok, "MIN"))
+			p->s->ret |= RET_MIN;
+		else if (imap_tok_atom_is(&tok, "MAX"))
+			p->s->ret |= RET_MAX;
+		else if (imap_tok_atom_is(&tok, "ALL"))
+			p->s->ret |= RET_ALL;
+		else if (imap_tok_atom_is(&tok, "COUNT"))
+			p->s->ret |= RET_COUNT;
+		else
+			return fail(p, IMAPD_SEARCH_EBAD, "Unknown SEARCH "
+			    "return option");
+	}
+	if (p->s->ret == 0)
+		p->s->ret = RET_ALL;	/* RFC 4731: "RETURN ()" is ALL */
+	return 0;
+}
+
+int
+imapd_search_parse(struct imapd_toksrc *src,
+    const struct imapd_search_ctx *ctx, struct imapd_search **s_r,
+    char *err, size_t errlen)
+{
+	struct parser p = { src, ctx, NULL, err, errlen, 0 };
+	struct imap_tok tok;
+	struct key *k;
+
+	p.s = xcalloc(1, sizeof(*p.s));
+	p.s->root = key_new(&p, K_AND, 0);
+	if (next_tok(&p, &tok) < 0)
+		goto fail;
+	if (imap_tok_atom_is(&tok, "RETURN")) {
+		if (parse_return(&p) < 0 || next_tok(&p, &tok) < 0)
+			goto fail;
+	}
+	if (imap_tok_atom_is(&tok, "CHARSET")) {
+		if (src->astring(src->arg, &tok) != 1) {
+			fail(&p, IMAPD_SEARCH_ELEX, "Lexer error");
+			goto fail;
+		}
+		if (tok.kind != IMAP_TOK_ATOM && tok.kind != IMAP_TOK_QUOTED) {
+			fail(&p, IMAPD_SEARCH_EBAD, "Invalid charset argument");
+			goto fail;
+		}
+		if (ascii_strcasecmp(tok.s, "UTF-8") != 0 &&
+		    ascii_strcasecmp(tok.s, "US-ASCII") != 0) {
+			fail(&p, IMAPD_SEARCH_EBADCHARSET, "Unknown charset");
+			goto fail;
+		}
+		if (next_tok(&p, &tok) < 0)
+			goto fail;
+	}
+	/* the first key was read already; the rest go through parse_keys */
+	if (tok.kind == IMAP_TOK_CRLF) {
+		fail(&p, IMAPD_SEARCH_EBAD, "Missing search parameters");
+		goto fail;
+	}
+	if (tok.kind == IMAP_TOK_RPAREN) {
+		fail(&p, IMAPD_SEARCH_EBAD, "Unexpected ')'");
+		goto fail;
+	}
+	if ((k = parse_key(&p, &tok, 0)) == NULL)
+		goto fail;
+	key_add_kid(p.s->root, k);
+	if (parse_keys(&p, p.s->root, 0, 0) < 0)
+		goto fail;
+	*s_r = p.s;
+	return 0;
+fail:
+	imapd_search_free(&p.s);
+	return p.rc;
+}
+
+void
+imapd_search_free(struct imapd_search **s)
+{
+	if (*s == NULL)
+		return;
+	key_free((*s)->root);
+	free((*s)->texts);
+	free(*s);
+	*s = NULL;
+}
+
+int
+imapd_search_uses_modseq(const struct imapd_search *s)
+{
+	return s->modseq;
+}
+
+int
+imapd_search_is_esearch(const struct imapd_search *s)
+{
+	return s->esearch;
+}
+
+/* ---- Evaluation ---------------------------------------------------- */
+
+enum { NO = 0, YES = 1, MAYBE = 2 };
+
+/* What is known about the message being evaluated. */
+struct msgstate {
+	const struct store_msg *msg;
+	uint32_t	 seq;
+	int		 recent;
+	struct mime_part *mime;		/* level 1 and up */
+	const char	*hdr;		/* the root header block */
+	size_t		 hdrlen;
+	unsigned char	*found;		/* per text slot, level 2 */
+};
+
+/* One run: the buffers are reused from message to message. */
+struct run {
+	struct imapd_search *s;
+	const struct imapd_search_ctx *ctx;
+	int		 err;		/* a STORE_E* code, once failed */
+	struct buf	 hdrbuf;	/* a root header read from content */
+	struct buf	 v1, v2, v3;	/* header value work buffers */
+	struct store_reader *rd;	/* content of the current message */
+	/* the body matcher */
+	unsigned char	*found;
+	size_t		 nleft;		/* slots not yet found */
+	struct win	 win;
+	struct buf	 dec;		/* transfer-decoded */
+	char		*piece;
+};
+
+static int64_t
+day_of(int64_t t, int tzmin)
+{
+	int64_t x = t + (int64_t)tzmin * 60;
+
+	return x >= 0 ? x / 86400 : -((-x + 86399) / 86400);
+}
+
+static int
+date_cmp(enum ktype type, int64_t day, int64_t keyday)
+{
+	switch (type) {
+	case K_BEFORE:
+	case K_SENTBEFORE:
+		return day < keyday;
+	case K_ON:
+	case K_SENTON:
+		return day == keyday;
+	default:
+		return day >= keyday;
+	}
+}
+
+static int
+has_keyword(const struct store_msg *m, uint32_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nkw; i++)
+		if (m->kw[i] == id)
+			return 1;
+	return 0;
+}
+
+/* Look keywords up once per search (the first run does it). */
+static int
+resolve_keywords(struct run *r, struct key *k)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < k->nkids; i++)
+		if ((rc = resolve_keywords(r, k->kids[i])) != 0)
+			return rc;
+	if ((k->type != K_KEYWORD && k->type != K_UNKEYWORD) ||
+	    k->kwstate != KW_UNRESOLVED)
+		return 0;
+	rc = store_keyword_id(r->ctx->st, r->ctx->acct, k->kwname, 0,
+	    &k->kwid);
+	if (rc == STORE_ENOENT) {
+		k->kwstate = KW_UNKNOWN;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	k->kwstate = KW_KNOWN;
+	return 0;
+}
+
+/* ---- Header keys --------------------------------------------------- */
+
+static int
+is_atext(unsigned char c)
+{
+	if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* Dovecot's way of writing a phrase or local part: as it is when it is
+ * all atext (dots allowed in a local part), else quoted, with '"', '\\'
+ * and '\'' escaped. */
+static int
+append_maybe_quoted(struct buf *out, const char *s, int dot_ok)
+{
+	const char *q;
+	int rc = 0;
+
+	for (q = s; *q != '\0'; q++)
+		if (!is_atext((unsigned char)*q) && !(dot_ok && *q == '.'))
+			break;
+	if (*q == '\0')
+		return buf_adds(out, s);
+	rc |= buf_addc(out, '"');
+	for (q = s; *q != '\0'; q++) {
+		if (*q == '"' || *q == '\\' || *q == '\'')
+			rc |= buf_addc(out, '\\');
+		rc |= buf_addc(out, *q);
+	}
+	rc |= buf_addc(out, '"');
+	return rc;
+}
+
+/* An address list written back the way Dovecot's SEARCH compares it. */
+static int
+write_addresses(struct buf *out, const struct rfc822_addr *a, size_t n)
+{
+	int first = 1, in_group = 0, rc = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!first)
+			rc |= buf_adds(out, ", ");
+		first = 0;
+		if (a[i].host == NULL) {
+			if (!in_group) {
+				if (a[i].mailbox != NULL && *a[i].mailbox)
+					rc |= strstr(a[i].mailbox, "=?") ?
+					    buf_adds(out, a[i].mailbox) :
+					    append_maybe_quoted(out,
+					    a[i].mailbox, 0);
+				else
+					rc |= buf_adds(out, "\"\"");
+				rc |= buf_adds(out, ": ");
+				first = 1;
+			} else {
+				if (out->len >= 2 &&
+				    out->data[out->len - 2] == ',')
+					out->len -= 2;
+				else if (out->len >= 2 &&
+				    out->data[out->len - 2] == ':')
+					out->len -= 1;
+				rc |= buf_addc(out, ';');
+			}
+			in_group = !in_group;
+			continue;
+		}
+		if (a[i].name != NULL)
+			rc |= strstr(a[i].name, "=?") ? buf_adds(out,
+			    a[i].name) : append_maybe_quoted(out, a[i].name, 0);
+		if (a[i].route != NULL || *a[i].mailbox || *a[i].host) {
+			if (a[i].name != NULL && *a[i].name)
+				rc |= buf_addc(out, ' ');
+			rc |= buf_addc(out, '<');
+			if (a[i].route != NULL) {
+				rc |= buf_adds(out, a[i].route);
+				rc |= buf_addc(out, ':');
+			}
+			if (*a[i].mailbox == '\0')
+				rc |= buf_adds(out, "\"\"");
+			else
+				rc |= append_maybe_quoted(out, a[i].mailbox, 1);
+			if (*a[i].host) {
+				rc |= buf_addc(out, '@');
+				rc |= buf_adds(out, a[i].host);
+			}
+			rc |= buf_addc(out, '>');
+		}
+	}
+	return rc == 0 ? 0 : -1;
+}
+
+/* Runs of white space become one space (Dovecot's SUBJECT). */
+static int
+squeeze_lwsp(struct buf *out, const char *s, size_t n)
+{
+	int prev = 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+		    s[i] == '\n') {
+			if (!prev && buf_addc(out, ' ') < 0)
+				return -1;
+			prev = 1;
+		} else {
+			if (buf_addc(out, s[i]) < 0)
+				return -1;
+			prev = 0;
+		}
+	}
+	return 0;
+}
+
+/* Does one field value match a header key? */
+static int
+field_matches(struct run *r, const struct key *k, const char *v, size_t n)
+{
+	struct rfc822_addr *list = NULL;
+	const char *raw = v;
+	size_t rawlen = n, na;
+
+	buf_reset(&r->v1);
+	buf_reset(&r->v2);
+	buf_reset(&r->v3);
+	if (k->hmode == H_ADDRESS) {
+		na = rfc822_addr_parse(v, n, &list);
+		if (write_addresses(&r->v1, list, na) < 0) {
+			rfc822_addr_free(&list, na);
+			return 0;
+		}
+		rfc822_addr_free(&list, na);
+		raw = r->v1.data == NULL ? "" : r->v1.data;
+		rawlen = r->v1.len;
+	} else if (k->hmode == H_LWSP) {
+		if (rfc822_unfold(v, n, &r->v3) < 0 ||
+		    squeeze_lwsp(&r->v1, r->v3.data == NULL ? "" : r->v3.data,
+		    r->v3.len) < 0)
+			return 0;
+		raw = r->v1.data == NULL ? "" : r->v1.data;
+		rawlen = r->v1.len;
+		buf_reset(&r->v3);
+	}
+	/* a value over the buffer limit is matched on its first part */
+	(void)mime_decode_header(raw, rawlen, &r->v2);
+	(void)norm_append(&r->v3, r->v2.data == NULL ? "" : r->v2.data,
+	    r->v2.len);
+	return r->v3.len >= k->nlen && memmem(r->v3.data, r->v3.len,
+	    k->needle, k->nlen) != NULL;
+}
+
+static int
+name_eq(const struct rfc822_field *f, const char *name)
+{
+	size_t n = strlen(name);
+
+	return f->name_len == n && ascii_strncasecmp(f->name, name, n) == 0;
+}
+
+static int
+eval_header(struct run *r, const struct key *k, struct msgstate *m)
+{
+	struct rfc822_field f;
+	size_t pos = 0;
+
+	while (rfc822_header_next(m->hdr, m->hdrlen, &pos, &f) == 1) {
+		if (!name_eq(&f, k->field))
+			continue;
+		if (k->nlen == 0 || field_matches(r, k, f.value, f.value_len))
+			return YES;
+	}
+	return NO;
+}
+
+/* SENT*: the Date header's calendar date in its own zone; a message with
+ * no readable Date counts as sent at the epoch, as in Dovecot. */
+static int
+eval_sent(const struct key *k, struct msgstate *m)
+{
+	const char *d = m->mime->env[MIME_ENV_DATE];
+	time_t t = 0;
+	int tz = 0;
+
+	if (d == NULL || rfc822_date_parse(d, strlen(d), &t, &tz) != 0) {
+		t = 0;
+		tz = 0;
+	}
+	return date_cmp(k->type, day_of((int64_t)t, tz), k->day);
+}
+
+/* ---- The tree ------------------------------------------------------ */
+
+static int
+eval(struct run *r, const struct key *k, struct msgstate *m, int level)
+{
+	const struct store_msg *msg = m->msg;
+	int v, res;
+	size_t i;
+
+	if (k->level > level)
+		return MAYBE;
+	switch (k->type) {
+	case K_AND:
+		res = YES;
+		for (i = 0; i < k->nkids; i++) {
+			v = eval(r, k->kids[i], m, level);
+			if (v == NO)
+				return NO;
+			if (v == MAYBE)
+				res = MAYBE;
+		}
+		return res;
+	case K_OR:
+		res = NO;
+		for (i = 0; i < k->nkids; i++) {
+			v = eval(r, k->kids[i], m, level);
+			if (v == YES)
+				return YES;
+			if (v == MAYBE)
+				res = MAYBE;
+		}
+		return res;
+	case K_NOT:
+		v = eval(r, k->kids[0], m, level);
+		return v == MAYBE ? MAYBE : !v;
+	case K_ALL:
+		return YES;
+	case K_SEQ:
+		return imap_seqset_contains(k->set, m->seq);
+	case K_UID:
+		return imap_seqset_contains(k->set, msg->uid);
+	case K_FLAGS:
+		return (msg->flags & k->flags) == k->flags;
+	case K_UNFLAGS:
+		return (msg->flags & k->flags) == 0;
+	case K_RECENT:
+		return m->recent;
+	case K_NEW:
+		return m->recent && !(msg->flags & STORE_F_SEEN);
+	case K_OLD:
+		return !m->recent;
+	case K_KEYWORD:
+		return k->kwstate == KW_KNOWN && has_keyword(msg, k->kwid);
+	case K_UNKEYWORD:
+		return k->kwstate != KW_KNOWN || !has_keyword(msg, k->kwid);
+	case K_LARGER:
+		return msg->size > k->num;
+	case K_SMALLER:
+		return msg->size < k->num;
+	case K_BEFORE:
+	case K_ON:
+	case K_SINCE:
+		return date_cmp(k->type, day_of(msg->internaldate, msg->tzoff),
+		    k->day);
+	case K_MODSEQ:
+		return msg->modseq >= k->num;
+	case K_SENTBEFORE:
+	case K_SENTON:
+	case K_SENTSINCE:
+		return eval_sent(k, m);
+	case K_HEADER:
+		return eval_header(r, k, m);
+	case K_BODY:
+	case K_TEXT:
+		return k->nlen == 0 || m->found[k->slot];
+	}
+	return NO;
+}
+
+/* ---- Body and TEXT scanning ---------------------------------------- */
+
+static int
+reader_need(struct run *r, const struct msgstate *m)
+{
+	int rc;
+
+	if (r->rd != NULL)
+		return 0;
+	rc = store_reader_open(r->ctx->st, m->msg->content, &r->rd);
+	return rc;
+}
+
+/* Read [off, off + len) of the content into out (appended). */
+static int
+read_range(struct run *r, const struct msgstate *m, uint64_t off,
+    uint64_t len, struct buf *out)
+{
+	ssize_t got;
+	size_t want;
+	int rc;
+
+	if ((rc = reader_need(r, m)) != 0 ||
+	    (rc = store_reader_seek(r->rd, off)) != 0)
+		return rc;
+	while (len > 0) {
+		want = len > READ_PIECE ? READ_PIECE : (size_t)len;
+		got = store_reader_read(r->rd, r->piece, want);
+		if (got < 0)
+			return (int)got;
+		if (got == 0)
+			break;
+		if (buf_add(out, r->piece, (size_t)got) < 0)
+			return STORE_ERR;
+		len -= (uint64_t)got;
+	}
+	return 0;
+}
+
+static void
+win_reset(struct run *r)
+{
+	r->win.len = 0;
+	r->win.body_start = 0;
+}
+
+/*
+ * Test the needles against the window, then keep only its tail. body:
+ * the text just added is body text (BODY keys look only at that part of
+ * the window; TEXT keys at all of it).
+ */
+static void
+win_search(struct run *r, int body)
+{
+	const struct imapd_search *s = r->s;
+	struct win *w = &r->win;
+	size_t i, keep, start, drop;
+	struct key *k;
+
+	for (i = 0; i < s->ntexts && r->nleft > 0; i++) {
+		k = s->texts[i];
+		if (r->found[i] || k->nlen == 0)
+			continue;
+		if (k->type == K_BODY && !body)
+			continue;
+		start = k->type == K_BODY ? w->body_start : 0;
+		if (w->len - start >= k->nlen && memmem(w->p + start,
+		    w->len - start, k->needle, k->nlen) != NULL) {
+			r->found[i] = 1;
+			r->nleft--;
+		}
+	}
+	keep = s->maxneedle > 0 ? s->maxneedle - 1 : 0;
+	if (w->len > keep) {
+		drop = w->len - keep;
+		memmove(w->p, w->p + drop, keep);
+		w->len = keep;
+		w->body_start = w->body_start > drop ? w->body_start - drop : 0;
+	}
+	if (!body)
+		w->body_start = w->len;
+}
+
+static int
+is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * The next line of a header block for TEXT, continuation lines joined:
+ * like rfc822_header_next(), but a line without a colon is returned too
+ * (as a name with no value, *colon_r 0), because Dovecot searches it.
+ */
+static int
+header_line_next(const char *h, size_t len, size_t *pos,
+    struct rfc822_field *f, int *colon_r)
+{
+	size_t p = *pos, ls, le, c;
+	const char *nl;
+
+	while (p < len) {
+		if (h[p] == '\n' || (h[p] == '\r' && p + 1 < len &&
+		    h[p + 1] == '\n'))
+			break;
+		ls = le = p;
+		do {
+			nl = memchr(h + le, '\n', len - le);
+			le = nl == NULL ? len : (size_t)(nl - h) + 1;
+		} while (le < len && is_wsp(h[le]));
+		p = le;
+		if (is_wsp(h[ls]))
+			continue;
+		while (le > ls && (h[le - 1] == '\n' || h[le - 1] == '\r'))
+			le--;
+		for (c = ls; c < le && h[c] != ':' && h[c] != '\n'; c++)
+			;
+		*pos = p;
+		f->name = h + ls;
+		if (c >= le || h[c] != ':') {
+			f->name_len = le - ls;
+			f->value = h + le;
+			f->value_len = 0;
+			*colon_r = 0;
+			return 1;
+		}
+		f->name_len = c - ls;
+		while (f->name_len > 0 && is_wsp(f->name[f->name_len - 1]))
+			f->name_len--;
+		for (c++; c < le && is_wsp(h[c]); c++)
+			;
+		f->value = h + c;
+		f->value_len = le - c;
+		*colon_r = 1;
+		return 1;
+	}
+	*pos = len;
+	return 0;
+}
+
+/* TEXT: a part's header block as "Name: value\r\n" lines. */
+static int
+scan_header(struct run *r, const struct msgstate *m,
+    const struct mime_part *part)
+{
+	struct rfc822_field f;
+	const char *h = part->header;
+	size_t hlen = (size_t)part->hdr_len, pos = 0;
+	int rc, colon;
+
+	if (h == NULL) {
+		buf_reset(&r->hdrbuf);
+		if ((rc = read_range(r, m, part->hdr_off, part->hdr_len,
+		    &r->hdrbuf)) != 0)
+			return rc;
+		h = r->hdrbuf.data == NULL ? "" : r->hdrbuf.data;
+		hlen = r->hdrbuf.len;
+	}
+	while (r->nleft > 0 &&
+	    header_line_next(h, hlen, &pos, &f, &colon) == 1) {
+		buf_reset(&r->v2);
+		win_add(&r->win, f.name, f.name_len);
+		if (colon) {
+			win_add(&r->win, ": ", 2);
+			(void)mime_decode_header(f.value, f.value_len, &r->v2);
+			win_add(&r->win, r->v2.data == NULL ? "" : r->v2.data,
+			    r->v2.len);
+		}
+		win_add(&r->win, "\r\n", 2);
+		win_search(r, 0);
+	}
+	return 0;
+}
+
+/* Is a raw Content-Transfer-Encoding value this one? (White space and a
+ * trailing comment around the token are allowed.) */
+static int
+encoding_is(const char *enc, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (enc == NULL)
+		return 0;
+	while (*enc == ' ' || *enc == '\t')
+		enc++;
+	if (ascii_strncasecmp(enc, name, n) != 0)
+		return 0;
+	enc += n;
+	while (*enc == ' ' || *enc == '\t')
+		enc++;
+	return *enc == '\0' || *enc == '(' || *enc == ';';
+}
+
+/* BODY and TEXT: a text part's body, decoded, converted, normalised. */
+static int
+scan_body(struct run *r, const struct msgstate *m,
+    const struct mime_part *part)
+{
+	const struct mime_param *cs;
+	struct base64_dec b64;
+	struct mime_qp_dec qp;
+	struct conv cv;
+	uint64_t left = part->body_len;
+	const char *enc = part->encoding;
+	int mode = 0, rc = 0, last;
+	const char *text;
+	ssize_t got;
+	size_t want, len;
+
+	if (encoding_is(enc, "base64"))
+		mode = 1, base64_dec_init(&b64);
+	else if (encoding_is(enc, "quoted-printable"))
+		mode = 2, mime_qp_dec_init(&qp);
+	cs = mime_param_get(part->params, part->nparams, "charset");
+	conv_init(&cv, cs != NULL ? cs->value : NULL);
+	if ((rc = reader_need(r, m)) != 0 ||
+	    (rc = store_reader_seek(r->rd, part->body_off)) != 0)
+		goto out;
+	do {
+		want = left > READ_PIECE ? READ_PIECE : (size_t)left;
+		got = want == 0 ? 0 : store_reader_read(r->rd, r->piece, want);
+		if (got < 0) {
+			rc = (int)got;
+			goto out;
+		}
+		left = got == 0 ? 0 : left - (uint64_t)got;
+		last = left == 0;
+		buf_reset(&r->dec);
+		text = r->piece;
+		len = (size_t)got;
+		if (mode != 0) {
+			/* the decoded form is never longer than the input */
+			if (mode == 1)
+				(void)base64_dec_feed(&b64, r->piece, len,
+				    &r->dec);
+			else if (mime_qp_dec_feed(&qp, r->piece, len,
+			    &r->dec) == 0 && last)
+				(void)mime_qp_dec_finish(&qp, &r->dec);
+			text = r->dec.data == NULL ? "" : r->dec.data;
+			len = r->dec.len;
+		}
+		if (conv_feed(&cv, text, len, last, &r->win) < 0) {
+			rc = STORE_ERR;
+			goto out;
+		}
+		win_search(r, 1);
+	} while (!last && r->nleft > 0);
+out:
+	conv_done(&cv);
+	return rc;
+}
+
+static int
+part_is_text(const struct mime_part *part)
+{
+	return part->type != NULL &&
+	    (ascii_strcasecmp(part->type, "text") == 0 ||
+	    ascii_strcasecmp(part->type, "message") == 0);
+}
+
+/* Walk the tree: header (TEXT), then children or the body. */
+static int
+scan_part(struct run *r, const struct msgstate *m,
+    const struct mime_part *part, unsigned depth)
+{
+	size_t i;
+	int rc;
+
+	if (depth > MIME_MAX_DEPTH + 1)
+		return 0;
+	win_reset(r);
+	if (r->s->have_text && (rc = scan_header(r, m, part)) != 0)
+		return rc;
+	if (part->nchildren > 0) {
+		for (i = 0; i < part->nchildren && r->nleft > 0; i++)
+			if ((rc = scan_part(r, m, &part->children[i],
+			    depth + 1)) != 0)
+				return rc;
+		return 0;
+	}
+	if (r->nleft > 0 && part_is_text(part) && part->body_len > 0)
+		return scan_body(r, m, part);
+	return 0;
+}
+
+static int
+scan_message(struct run *r, struct msgstate *m)
+{
+	size_t i;
+
+	memset(r->found, 0, r->s->ntexts);
+	r->nleft = 0;
+	for (i = 0; i < r->s->ntexts; i++) {
+		if (r->s->texts[i]->nlen == 0)
+			r->found[i] = 1;
+		else
+			r->nleft++;
+	}
+	m->found = r->found;
+	if (r->nleft == 0)
+		return 0;
+	return scan_part(r, m, m->mime, 0);
+}
+
+/* ---- The run ------------------------------------------------------- */
+
+static int
+load_header(struct run *r, struct msgstate *m)
+{
+	int rc;
+
+	if (m->mime->header != NULL) {
+		m->hdr = m->mime->header;
+		m->hdrlen = (size_t)m->mime->hdr_len;
+		return 0;
+	}
+	buf_reset(&r->hdrbuf);
+	if ((rc = read_range(r, m, m->mime->hdr_off, m->mime->hdr_len,
+	    &r->hdrbuf)) != 0)
+		return rc;
+	m->hdr = r->hdrbuf.data == NULL ? "" : r->hdrbuf.data;
+	m->hdrlen = r->hdrbuf.len;
+	return 0;
+}
+
+/* Evaluate one message: 1 match, 0 not, or a STORE_E* code. */
+static int
+run_one(struct run *r, size_t i)
+{
+	const struct imapd_search_ctx *c = r->ctx;
+	struct msgstate m;
+	int v, rc;
+
+	memset(&m, 0, sizeof(m));
+	m.msg = &c->msgs[i];
+	m.seq = (uint32_t)(i + 1);
+	m.recent = c->first_recent != 0 && m.msg->uid >= c->first_recent;
+	v = eval(r, r->s->root, &m, 0);
+	if (v != MAYBE)
+		return v;
+	rc = store_content_mime(c->st, m.msg->content, &m.mime);
+	if (rc == STORE_ENOENT)
+		return 0;	/* expunged meanwhile: no longer matches */
+	if (rc != 0)
+		return rc;
+	if (r->s->root->level >= 1 && (rc = load_header(r, &m)) != 0)
+		goto out;
+	v = eval(r, r->s->root, &m, 1);
+	if (v == MAYBE) {
+		if ((rc = scan_message(r, &m)) != 0)
+			goto out;
+		v = eval(r, r->s->root, &m, 2);
+	}
+	rc = v == YES;
+out:
+	store_reader_close(&r->rd);
+	mime_part_free(&m.mime);
+	if (rc == STORE_ENOENT)
+		rc = 0;
+	return rc;
+}
+
+int
+imapd_search_run(struct imapd_search *s, const struct imapd_search_ctx *ctx,
+    size_t **idx_r, size_t *n_r, uint64_t *highestmodseq_r)
+{
+	struct run r;
+	size_t *idx = NULL, n = 0, cap = 0, i;
+	uint64_t hms = 0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.ctx = ctx;
+	if ((rc = resolve_keywords(&r, s->root)) != 0)
+		return rc;
+	buf_init(&r.hdrbuf, MIME_HDR_TOTAL_MAX);
+	buf_init(&r.v1, VALUE_BUF_MAX);
+	buf_init(&r.v2, VALUE_BUF_MAX);
+	buf_init(&r.v3, VALUE_BUF_MAX);
+	buf_init(&r.dec, TEXT_BUF_MAX);
+	r.found = xcalloc(s->ntexts + 1, 1);
+	r.piece = xmalloc(READ_PIECE);
+	for (i = 0; i < ctx->nmsgs; i++) {
+		if ((rc = run_one(&r, i)) < 0)
+			break;
+		if (rc == 0)
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			idx = xreallocarray(idx, cap, sizeof(*idx));
+		}
+		idx[n++] = i;
+		if (ctx->msgs[i].modseq > hms)
+			hms = ctx->msgs[i].modseq;
+		rc = 0;
+	}
+	buf_free(&r.hdrbuf);
+	buf_free(&r.v1);
+	buf_free(&r.v2);
+	buf_free(&r.v3);
+	free(r.win.p);
+	buf_free(&r.dec);
+	free(r.found);
+	free(r.piece);
+	if (rc < 0) {
+		free(idx);
+		return rc;
+	}
+	*idx_r = idx;
+	*n_r = n;
+	*highestmodseq_r = s->modseq ? hms : 0;
+	return 0;
+}
+
+/* ---- Output -------------------------------------------------------- */
+
+/* Flush out's contents when it has grown large (or at the end). */
+static int
+flush(struct imapd_out *out, struct buf *b, int force)
+{
+	if (b->len == 0 || (!force && b->len < 16384))
+		return 0;
+	if (out->write(out->arg, b->data, b->len) < 0)
+		return -1;
+	buf_reset(b);
+	return 0;
+}
+
+static uint32_t
+number_of(const struct imapd_search_ctx *ctx, size_t idx, int uid_cmd)
+{
+	return uid_cmd ? ctx->msgs[idx].uid : (uint32_t)(idx + 1);
+}
+
+static int
+write_esearch(const struct imapd_search *s, const struct imapd_search_ctx *ctx,
+    const char *tag, int uid_cmd, const size_t *idx, size_t n,
+    uint64_t hms, struct buf *b, struct imapd_out *out)
+{
+	uint32_t *v;
+	size_t i;
+	int rc = 0;
+
+	rc |= buf_adds(b, "* ESEARCH (TAG \"");
+	for (; *tag != '\0'; tag++) {
+		if (*tag == '"' || *tag == '\\')
+			rc |= buf_addc(b, '\\');
+		rc |= buf_addc(b, *tag);
+	}
+	rc |= buf_addc(b, '"');
+	rc |= buf_addc(b, ')');
+	if (uid_cmd)
+		rc |= buf_adds(b, " UID");
+	if (n > 0 && (s->ret & RET_MIN))
+		rc |= buf_printf(b, " MIN %u", number_of(ctx, idx[0], uid_cmd));
+	if (n > 0 && (s->ret & RET_MAX))
+		rc |= buf_printf(b, " MAX %u", number_of(ctx, idx[n - 1],
+		    uid_cmd));
+	if (n > 0 && (s->ret & RET_ALL)) {
+		v = xreallocarray(NULL, n, sizeof(*v));
+		for (i = 0; i < n; i++)
+			v[i] = number_of(ctx, idx[i], uid_cmd);
+		rc |= buf_adds(b, " ALL ");
+		rc |= imap_seqset_format(v, n, b);
+		free(v);
+	}
+	if (s->ret & RET_COUNT)
+		rc |= buf_printf(b, " COUNT %zu", n);
+	if (s->modseq && n > 0)
+		rc |= buf_printf(b, " MODSEQ %llu", (unsigned long long)hms);
+	rc |= buf_adds(b, "\r\n");
+	if (rc != 0)
+		return -1;
+	return flush(out, b, 1);
+}
+
+int
+imapd_search_write(const struct imapd_search *s,
+    const struct imapd_search_ctx *ctx, const char *tag, int uid_cmd,
+    const size_t *idx, size_t n, uint64_t highestmodseq,
+    struct imapd_out *out)
+{
+	struct buf b;
+	size_t i;
+	int rc = 0;
+
+	/* ALL of ESEARCH is one compact set; 11 bytes per number bounds it */
+	buf_init(&b, (n + 8) * 24 + 256 + (tag != NULL ? strlen(tag) * 2 : 0));
+	if (s->esearch) {
+		rc = write_esearch(s, ctx, tag != NULL ? tag : "", uid_cmd,
+		    idx, n, highestmodseq, &b, out);
+		buf_free(&b);
+		return rc;
+	}
+	rc |= buf_adds(&b, "* SEARCH");
+	for (i = 0; i < n && rc == 0; i++) {
+		rc |= buf_printf(&b, " %u", number_of(ctx, idx[i], uid_cmd));
+		if (rc == 0 && flush(out, &b, 0) < 0)
+			rc = -1;
+	}
+	if (s->modseq && n > 0)
+		rc |= buf_printf(&b, " (MODSEQ %llu)",
+		    (unsigned long long)highestmodseq);
+	rc |= buf_adds(&b, "\r\n");
+	if (rc == 0)
+		rc = flush(out, &b, 1);
+	buf_free(&b);
+	return rc == 0 ? 0 : -1;
+}

@@ -1,0 +1,388 @@
+/*
+ * auth: POP3 logins. The user name is an account's name and the password
+ * the store's local password (DESIGN.md 3), for USER/PASS, APOP (RFC 1939
+ * section 7) and AUTH PLAIN (RFC 5034, with or without an initial
+ * response).
+ *
+ * Comparisons take the same time whether the account exists and however
+ * much of the secret matched. A failure waits before -ERR [AUTH] is sent,
+ * and the wait doubles with each failure across the whole process (a
+ * guesser reconnects; the count resets after a quiet minute or a
+ * success), from auth_delay_ms up to 16 times that; the server's shutdown
+ * cuts the wait short. Passwords are never logged.
+ *
+ * The registry: RFC 1939 lets a server refuse a second session on a
+ * locked maildrop. Each successful login claims its (store, account)
+ * here, process-wide, and the session gives it back when it ends; a
+ * second login gets -ERR [IN-USE] (RFC 2449). IMAP sessions do not
+ * take part.
+ */
+#include "server/pop3/pop3d_int.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/base64.h"
+#include "lib/buf.h"
+#include "lib/md5.h"
+#include "lib/tls.h"
+#include "lib/util.h"
+#include "store/store.h"
+
+#define FAILURE_MEMORY_MS	60000
+#define MAX_DOUBLINGS		4
+#define SASL_MAX		1024	/* decoded AUTH PLAIN message */
+
+struct claim {
+	char	*path;		/* store_path() of the session's store */
+	int64_t	 acct;
+};
+
+static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct claim *claims;		/* under auth_lock */
+static size_t nclaims;
+static unsigned failures;		/* under auth_lock */
+static int64_t last_failure_ms;
+static unsigned stamp_counter;
+
+/* ---- the maildrop registry --------------------------------------------- */
+
+static int
+claim(struct pop3d_session *s, int64_t acct)
+{
+	const char *path = store_path(s->st);
+	size_t i;
+
+	pthread_mutex_lock(&auth_lock);
+	for (i = 0; i < nclaims; i++)
+		if (claims[i].acct == acct &&
+		    strcmp(claims[i].path, path) == 0) {
+			pthread_mutex_unlock(&auth_lock);
+			return -1;
+		}
+	claims = xreallocarray(claims, nclaims + 1, sizeof(*claims));
+	claims[nclaims].path = xstrdup(path);
+	claims[nclaims].acct = acct;
+	nclaims++;
+	pthread_mutex_unlock(&auth_lock);
+	s->registered = 1;
+	s->acct = acct;
+	return 0;
+}
+
+void
+pop3d_auth_release(struct pop3d_session *s)
+{
+	const char *path;
+	size_t i;
+
+	if (!s->registered)
+		return;
+	path = store_path(s->st);
+	pthread_mutex_lock(&auth_lock);
+	for (i = 0; i < nclaims; i++)
+		if (claims[i].acct == s->acct &&
+		    strcmp(claims[i].path, path) == 0) {
+			free(claims[i].path);
+			claims[i] = claims[--nclaims];
+			break;
+		}
+	if (nclaims == 0) {
+		free(claims);
+		claims = NULL;
+	}
+	pthread_mutex_unlock(&auth_lock);
+	s->registered = 0;
+}
+
+/* ---- the greeting's timestamp ------------------------------------------ */
+
+void
+pop3d_auth_timestamp(struct pop3d_session *s)
+{
+	char host[64];
+	unsigned n;
+
+	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	pthread_mutex_lock(&auth_lock);
+	n = ++stamp_counter;
+	pthread_mutex_unlock(&auth_lock);
+	/* <pid.clock@host>, with a counter so two greetings in the same
+	 * millisecond still differ (RFC 1939 wants each one unique). */
+	snprintf(s->timestamp, sizeof(s->timestamp), "<%ld.%lld.%u@%s>",
+	    (long)getpid(), (long long)now_ms(), n, host);
+}
+
+/* ---- checking ---------------------------------------------------------- */
+
+/*
+ * 1 if a (alen bytes) equals b (blen bytes), in time that depends only
+ * on blen: the secret's length is not hidden, its content is.
+ */
+static int
+ct_equal(const unsigned char *a, size_t alen, const unsigned char *b,
+    size_t blen)
+{
+	volatile unsigned char diff = alen != blen;
+	size_t i;
+
+	for (i = 0; i < blen; i++)
+		diff |= (unsigned char)((alen > 0 ? a[i % alen] : 0) ^ b[i]);
+	return diff == 0;
+}
+
+/* Wait the growing delay, then answer -ERR [AUTH]. */
+static void
+fail(struct pop3d_session *s, const char *user, const char *why)
+{
+	struct pollfd pfd;
+	unsigned n, shift;
+	int64_t now = now_ms();
+	int delay;
+
+	pthread_mutex_lock(&auth_lock);
+	if (now - last_failure_ms > FAILURE_MEMORY_MS)
+		failures = 0;
+	n = ++failures;
+	last_failure_ms = now;
+	pthread_mutex_unlock(&auth_lock);
+	if (++s->auth_failures > n)
+		n = s->auth_failures;
+	shift = n - 1 > MAX_DOUBLINGS ? MAX_DOUBLINGS : n - 1;
+	delay = s->cfg->auth_delay_ms << shift;
+	pop3d_log(s, "login failed for user '%.64s' (%s), waiting %d ms",
+	    user, why, delay);
+	pop3d_flush(s);
+	if (delay > 0) {
+		pfd.fd = s->shutdown_fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		(void)poll(&pfd, s->shutdown_fd >= 0 ? 1 : 0, delay);
+	}
+	pop3d_reply(s, "-ERR [AUTH] Authentication failed");
+}
+
+/* Logged in: claim the maildrop, take the snapshot, answer. */
+static void
+login(struct pop3d_session *s, const char *user, int64_t acct,
+    const char *how)
+{
+	pthread_mutex_lock(&auth_lock);
+	failures = 0;
+	pthread_mutex_unlock(&auth_lock);
+	free(s->user);
+	s->user = NULL;
+	if (claim(s, acct) < 0) {
+		pop3d_log(s, "%s is already in use by another POP3 session",
+		    user);
+		pop3d_reply(s, "-ERR [IN-USE] Another POP3 session is using "
+		    "this maildrop; try again when it has ended");
+		return;
+	}
+	s->login = xstrdup(user);
+	if (pop3d_maildrop_open(s) < 0) {
+		pop3d_auth_release(s);
+		free(s->login);
+		s->login = NULL;
+		return;
+	}
+	s->state = POP3D_S_TRANS;
+	pop3d_log(s, "logged in as %s (%s, %s): %zu messages", user, how,
+	    tls_stream_is_tls(s->io) ? "TLS" : "plain text", s->nmsgs);
+	pop3d_reply(s, "+OK %s's maildrop has %zu messages (%llu octets)",
+	    user, s->nlive, (unsigned long long)s->live_bytes);
+}
+
+/*
+ * Check a name and password. 1 with *acct_r, or 0 (the failure already
+ * answered after its delay).
+ */
+static int
+check_password(struct pop3d_session *s, const char *user, const char *pass,
+    size_t passlen, int64_t *acct_r)
+{
+	int64_t acct = -1;
+	char *pw = NULL;
+	int ok, known;
+
+	known = store_account_find(s->st, user, &acct) == 0;
+	if (store_local_password(s->st, &pw) != 0) {
+		pop3d_log(s, "cannot read the local password: %s",
+		    store_errmsg(s->st));
+		fail(s, user, "password unavailable");
+		return 0;
+	}
+	ok = ct_equal((const unsigned char *)pass, passlen,
+	    (const unsigned char *)pw, strlen(pw));
+	store_secret_free(&pw);
+	if (ok && known) {
+		*acct_r = acct;
+		return 1;
+	}
+	fail(s, user, known ? "wrong password" : "no such account");
+	return 0;
+}
+
+/* ---- USER / PASS ------------------------------------------------------- */
+
+int
+pop3d_cmd_user(struct pop3d_session *s, struct pop3_cmd *cmd)
+{
+	free(s->user);
+	s->user = xstrdup(cmd->arg[0]);
+	pop3d_reply(s, "+OK Now give PASS");
+	return 0;
+}
+
+int
+pop3d_cmd_pass(struct pop3d_session *s, struct pop3_cmd *cmd)
+{
+	int64_t acct;
+	char *user;
+
+	if (s->user == NULL) {
+		pop3d_reply(s, "-ERR Give USER first");
+		return 0;
+	}
+	/* RFC 1939: after a failed PASS the client starts over with USER. */
+	user = s->user;
+	s->user = NULL;
+	if (check_password(s, user, cmd->arg[0], cmd->arglen[0], &acct))
+		login(s, user, acct, "USER/PASS");
+	memset(cmd->arg[0], 0, cmd->arglen[0]);
+	free(user);
+	return 0;
+}
+
+/* ---- APOP -------------------------------------------------------------- */
+
+int
+pop3d_cmd_apop(struct pop3d_session *s, struct pop3_cmd *cmd)
+{
+	unsigned char md[MD5_DIGEST_LEN];
+	char want[MD5_HEX_LEN], got[MD5_HEX_LEN], *pw = NULL;
+	struct md5_ctx m;
+	const char *user = cmd->arg[0];
+	int64_t acct = -1;
+	int ok, known;
+	size_t i;
+
+	for (i = 0; i < 32; i++) {
+		got[i] = cmd->arg[1][i];
+		if (got[i] >= 'A' && got[i] <= 'F')
+			got[i] = (char)(got[i] - 'A' + 'a');
+	}
+	got[32] = '\0';
+	known = store_account_find(s->st, user, &acct) == 0;
+	if (store_local_password(s->st, &pw) != 0) {
+		pop3d_log(s, "cannot read the local password: %s",
+		    store_errmsg(s->st));
+		fail(s, user, "password unavailable");
+		return 0;
+	}
+	md5_init(&m);
+	md5_update(&m, s->timestamp, strlen(s->timestamp));
+	md5_update(&m, pw, strlen(pw));
+	md5_final(&m, md);
+	store_secret_free(&pw);
+	md5_hex(md, want);
+	ok = ct_equal((const unsigned char *)got, 32,
+	    (const unsigned char *)want, 32);
+	memset(want, 0, sizeof(want));
+	memset(md, 0, sizeof(md));
+	if (ok && known)
+		login(s, user, acct, "APOP");
+	else
+		fail(s, user, known ? "wrong APOP digest" : "no such account");
+	return 0;
+}
+
+/* ---- AUTH (RFC 5034) --------------------------------------------------- */
+
+/* Decode and check a PLAIN response of len bytes at b64. */
+static void
+auth_plain(struct pop3d_session *s, const char *b64, size_t len)
+{
+	struct pop3_cmd_plain pl;
+	struct buf msg;
+	char *user;
+	int64_t acct;
+
+	buf_init(&msg, SASL_MAX);
+	if (len == 1 && b64[0] == '=')
+		len = 0;	/* an empty initial response */
+	if (base64_decode(b64, len, &msg) < 0) {
+		if (msg.data != NULL)
+			memset(msg.data, 0, msg.len);
+		buf_free(&msg);
+		pop3d_reply(s, "-ERR The response is not valid base64");
+		return;
+	}
+	if (msg.len == 0 || pop3_cmd_sasl_plain(msg.data, msg.len, &pl) < 0) {
+		if (msg.data != NULL)
+			memset(msg.data, 0, msg.len);
+		buf_free(&msg);
+		fail(s, "?", "malformed AUTH PLAIN message");
+		return;
+	}
+	user = xstrndup(pl.authcid, pl.authcid_len);
+	/* Acting as somebody else (authzid) is not offered. */
+	if (pl.authzid_len > 0 && (pl.authzid_len != pl.authcid_len ||
+	    memcmp(pl.authzid, pl.authcid, pl.authcid_len) != 0))
+		fail(s, user, "authorization identity differs");
+	else if (check_password(s, user, pl.passwd, pl.passwd_len, &acct))
+		login(s, user, acct, "AUTH PLAIN");
+	if (msg.data != NULL)
+		memset(msg.data, 0, msg.len);
+	buf_free(&msg);
+	free(user);
+}
+
+int
+pop3d_cmd_auth(struct pop3d_session *s, struct pop3_cmd *cmd)
+{
+	int rc;
+
+	if (cmd->nargs == 0) {
+		/* RFC 1734-style listing, still asked for by some clients. */
+		pop3d_reply(s, "+OK Supported mechanisms follow");
+		pop3d_reply(s, "PLAIN");
+		pop3d_reply(s, ".");
+		return 0;
+	}
+	if (ascii_strcasecmp(cmd->arg[0], "PLAIN") != 0) {
+		pop3d_reply(s, "-ERR Unsupported authentication mechanism; "
+		    "use PLAIN");
+		return 0;
+	}
+	if (cmd->nargs == 2) {
+		auth_plain(s, cmd->arg[1], cmd->arglen[1]);
+		memset(cmd->arg[1], 0, cmd->arglen[1]);
+		return 0;
+	}
+	pop3d_reply(s, "+ ");
+	rc = pop3d_read_line(s);
+	if (rc == POP3D_LINE_END) {
+		s->broken = 1;	/* already said goodbye */
+		return 0;
+	}
+	if (rc == POP3D_LINE_TOO_LONG) {
+		pop3d_reply(s, "-ERR The response is too long");
+		return 0;
+	}
+	while (s->linelen > 0 && (s->line[s->linelen - 1] == '\n' ||
+	    s->line[s->linelen - 1] == '\r'))
+		s->linelen--;
+	if (s->linelen == 1 && s->line[0] == '*') {
+		pop3d_reply(s, "-ERR Authentication cancelled");
+		return 0;
+	}
+	auth_plain(s, s->line, s->linelen);
+	memset(s->line, 0, s->linelen);
+	return 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * pop3d: what server/server.c needs from the POP3 sessions (private to
+ * server/).
+ *
+ * server.c fills one struct pop3d_config for the whole server (with
+ * pop3d_config_init() and then its own fields) and, for each connection
+ * accepted on a POP3 or POP3S listener, calls pop3d_session_run() on the
+ * connection's thread. The session runs top to bottom (RFC 1939's
+ * AUTHORIZATION, TRANSACTION and UPDATE states) until the client quits,
+ * the connection drops, it is idle for too long or the server stops; it
+ * opens its own store handle and closes it and the socket before it
+ * returns.
+ *
+ * A session's maildrop is the INBOX of the account named at login, as a
+ * snapshot taken then. Only one session per maildrop runs at a time in
+ * the process; a second login gets -ERR [IN-USE].
+ *
+ * Environment (read by pop3d_config_init(), for tests):
+ * MAILVAULT_POP3_TIMEOUT (seconds without a command before a session is
+ * dropped, default 600, RFC 1939's ten minutes), MAILVAULT_AUTH_DELAY_MS
+ * (the first failed login's delay, default 500), MAILVAULT_POP3_DEBUG=1
+ * (log every command name, never its arguments).
+ */
+#ifndef MAILVAULT_SERVER_POP3_POP3D_H
+#define MAILVAULT_SERVER_POP3_POP3D_H
+
+#include <pthread.h>
+#include <sys/socket.h>
+
+struct store;
+struct tls_ctx;
+
+#define POP3D_PORT		1110	/* plain text, STLS offered */
+#define POP3D_PORT_TLS		1995	/* implicit TLS */
+#define POP3D_TIMEOUT_MS	(10 * 60 * 1000) /* RFC 1939: >= 10 min */
+#define POP3D_AUTH_DELAY_MS	500	/* the first failed login's delay */
+
+/* The keyword that hides a message from later POP3 maildrops, as
+ * Dovecot's pop3_deleted_flag does. */
+#define POP3D_DELETED_KEYWORD	"$POP3Deleted"
+
+/* What DELE does at QUIT. */
+enum pop3d_delete {
+	POP3D_DELETE_SETTING = -1,	/* the store's setting, read at each
+					 * QUIT (`mailvault config set
+					 * pop3-delete expunge`, stored as
+					 * "config.pop3-delete"); else hide */
+	POP3D_DELETE_HIDE = 0,		/* keep the message for IMAP, mark it
+					 * POP3D_DELETED_KEYWORD */
+	POP3D_DELETE_EXPUNGE = 1,	/* a real expunge (synced upstream) */
+};
+
+struct pop3d_config {
+	/* The server's parent handle, used only under *st_lock and only to
+	 * open each session's own handle (store_open_shared()). Give the
+	 * same lock the IMAP sessions use for it. */
+	struct store	*st;
+	pthread_mutex_t	*st_lock;
+	struct tls_ctx	*tls;		/* NULL: no STLS (and no POP3S) */
+	int		 delete_mode;	/* enum pop3d_delete */
+	int		 timeout_ms;	/* idle timeout */
+	int		 auth_delay_ms;	/* first failure's delay */
+	int		 debug;		/* log command names */
+};
+
+/*
+ * Defaults (and the environment variables above) into *cfg: no store,
+ * no TLS, delete_mode POP3D_DELETE_SETTING. The caller sets st, st_lock
+ * and tls afterwards.
+ */
+void	pop3d_config_init(struct pop3d_config *cfg);
+
+/*
+ * Serve one connection: fd is a connected socket, owned by the session
+ * from now on (closed before returning). implicit_tls: POP3S, the TLS
+ * handshake comes first. shutdown_fd becomes readable when the server
+ * stops (-1: never); the session then says -ERR and ends without
+ * carrying out deletions. peer may be NULL (it is only logged). cfg must
+ * stay valid until the call returns.
+ */
+void	pop3d_session_run(const struct pop3d_config *cfg, int fd,
+	    int implicit_tls, int shutdown_fd, const struct sockaddr *peer);
+
+#endif

@@ -1,0 +1,829 @@
+/*
+ * engine: one account's sync, from its settings to its summary.
+ *
+ * sync_account() reads the account's sealed settings, makes the driver
+ * for its protocol and hands over to sync_account_with(), which unit
+ * tests call with the fake driver. For IMAP the run is: connect; follow
+ * folder creates, renames and deletes both ways (below); then each paired
+ * folder in turn, INBOX first (sync/engine_folder.c). For POP3 it is
+ * sync/engine_pop3.c. The run ends by saving last-sync and last-error in
+ * the account's settings for `mailvault status`.
+ *
+ * Folders are paired by name (struct store_sync_folder, whose sealed name
+ * is the remote name as last synced), which tells every case apart:
+ *  - a pair whose local mailbox is gone: deleted here, delete upstream;
+ *  - a pair whose mailbox has another name: renamed here, rename upstream
+ *    (or, if upstream already has the new name, a rename a crash
+ *    interrupted before it was recorded);
+ *  - a pair whose remote name has disappeared: deleted (or renamed, which
+ *    IMAP cannot tell apart) upstream, delete here;
+ *  - a remote folder without a pair: new upstream, make it here (or pair
+ *    it with a local mailbox of that name, on a first sync);
+ *  - a local mailbox without a pair: new here, create it upstream.
+ * Every step is idempotent (a create that finds the folder is done, a
+ * delete that finds none is done), so a crash anywhere resumes cleanly.
+ *
+ * Failures are handled by their class alone: message and folder scope are
+ * logged, counted and left for the next run; account scope ends the run.
+ */
+#include "sync/driver.h"
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/util.h"
+#include "store/store.h"
+#include "sync/sync.h"
+
+#define PROGRESS_MS	200
+#define BACKOFF_MIN_MS	(30 * 1000)
+#define BACKOFF_MAX_MS	(30 * 60 * 1000)
+#define POLL_DEFAULT_S	300
+
+/* ---- settings -------------------------------------------------------------- */
+
+static const char *const settable[] = {
+	SYNC_KEY_HOST, SYNC_KEY_PORT, SYNC_KEY_USER, SYNC_KEY_TLS,
+	SYNC_KEY_PIN, SYNC_KEY_CA_FILE, SYNC_KEY_OAUTH_CMD, SYNC_KEY_KEEP,
+	SYNC_KEY_DELETE_DAYS, SYNC_KEY_SKIP, SYNC_KEY_POLL,
+};
+
+int
+sync_setting_is_secret(const char *key)
+{
+	return strcmp(key, SYNC_KEY_PASSWORD) == 0;
+}
+
+int
+sync_setting_check(const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	uint64_t n;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(settable); i++)
+		if (strcmp(key, settable[i]) == 0)
+			break;
+	if (i == ARRAY_SIZE(settable))
+		return seterr(err, errlen, -1, "'%s' is not a setting that "
+		    "can be changed; settable: host, port, user, tls, "
+		    "pin-sha256, ca-file, oauth-token-command, keep, "
+		    "delete-after-days, skip-folders, poll-interval", key);
+	if (strcmp(key, SYNC_KEY_PORT) == 0 &&
+	    (parse_u64(value, 65535, &n) != 0 || n == 0))
+		return seterr(err, errlen, -1, "port needs a number from 1 to "
+		    "65535, not '%s'", value);
+	if (strcmp(key, SYNC_KEY_TLS) == 0 && strcmp(value, "implicit") != 0 &&
+	    strcmp(value, "starttls") != 0 && strcmp(value, "none") != 0)
+		return seterr(err, errlen, -1, "tls is implicit, starttls or "
+		    "none, not '%s'", value);
+	if (strcmp(key, SYNC_KEY_KEEP) == 0 && strcmp(value, "yes") != 0 &&
+	    strcmp(value, "no") != 0)
+		return seterr(err, errlen, -1, "keep is yes (leave messages "
+		    "on the server) or no (delete them once fetched), not "
+		    "'%s'", value);
+	if (strcmp(key, SYNC_KEY_DELETE_DAYS) == 0 &&
+	    parse_u64(value, 36500, &n) != 0)
+		return seterr(err, errlen, -1, "delete-after-days needs a "
+		    "number of days (0: never), not '%s'", value);
+	if (strcmp(key, SYNC_KEY_POLL) == 0 &&
+	    (parse_u64(value, 86400 * 7, &n) != 0 || n < 10))
+		return seterr(err, errlen, -1, "poll-interval needs a number "
+		    "of seconds, at least 10, not '%s'", value);
+	return 0;
+}
+
+static char *
+setting(struct store *st, int64_t acct, const char *key)
+{
+	char *v = NULL;
+
+	if (store_account_get(st, acct, key, &v, NULL) != 0)
+		return NULL;
+	return v;
+}
+
+int
+sync_account_has_upstream(struct store *st, int64_t acct)
+{
+	char *v = setting(st, acct, SYNC_KEY_PROTO);
+	int yes = v != NULL && v[0] != '\0';
+
+	free(v);
+	return yes;
+}
+
+/* The account's settings as a driver configuration; strings owned here. */
+struct cfg_hold {
+	struct sync_account_cfg cfg;
+	char	*name, *proto, *host, *port, *user, *password, *tls, *ca,
+		*pin, *oauth;
+};
+
+static void
+cfg_free(struct cfg_hold *h)
+{
+	free(h->name);
+	free(h->proto);
+	free(h->host);
+	free(h->port);
+	free(h->user);
+	store_secret_free(&h->password);
+	free(h->tls);
+	free(h->ca);
+	free(h->pin);
+	free(h->oauth);
+}
+
+static int
+cfg_load(struct store *st, int64_t acct, const char *name,
+    const struct sync_opts *o, struct cfg_hold *h, char *err, size_t errlen)
+{
+	uint64_t port = 0;
+
+	memset(h, 0, sizeof(*h));
+	h->name = xstrdup(name);
+	h->proto = setting(st, acct, SYNC_KEY_PROTO);
+	h->host = setting(st, acct, SYNC_KEY_HOST);
+	h->port = setting(st, acct, SYNC_KEY_PORT);
+	h->user = setting(st, acct, SYNC_KEY_USER);
+	h->password = setting(st, acct, SYNC_KEY_PASSWORD);
+	h->tls = setting(st, acct, SYNC_KEY_TLS);
+	h->ca = setting(st, acct, SYNC_KEY_CA_FILE);
+	h->pin = setting(st, acct, SYNC_KEY_PIN);
+	h->oauth = setting(st, acct, SYNC_KEY_OAUTH_CMD);
+	if (h->proto == NULL || h->host == NULL || h->user == NULL)
+		return seterr(err, errlen, -1, "account %s has no upstream "
+		    "server: add one with 'mailvault account add'", name);
+	if (h->port != NULL && parse_u64(h->port, 65535, &port) != 0)
+		return seterr(err, errlen, -1, "account %s: the port '%s' is "
+		    "not a number", name, h->port);
+	h->cfg.name = h->name;
+	h->cfg.proto = strcmp(h->proto, "pop3") == 0 ? SYNC_PROTO_POP3 :
+	    SYNC_PROTO_IMAP;
+	h->cfg.host = h->host;
+	h->cfg.port = (unsigned)port;
+	h->cfg.tls = h->tls == NULL || strcmp(h->tls, "implicit") == 0 ?
+	    SYNC_TLS_IMPLICIT : strcmp(h->tls, "starttls") == 0 ?
+	    SYNC_TLS_STARTTLS : SYNC_TLS_NONE;
+	h->cfg.user = h->user;
+	h->cfg.password = h->password;
+	h->cfg.ca_file = h->ca;
+	h->cfg.pin_sha256 = h->pin;
+	h->cfg.oauth_token_command = h->oauth;
+	h->cfg.timeout_ms = o->timeout_ms;
+	h->cfg.cancel_fd = o->cancel_fd;
+	h->cfg.log = o->log;
+	h->cfg.log_arg = o->arg;
+	if (h->password == NULL && h->oauth == NULL)
+		return seterr(err, errlen, -1, "account %s has no password "
+		    "or oauth-token-command", name);
+	return 0;
+}
+
+/* ---- the run's helpers -------------------------------------------------------- */
+
+void
+sync_run_progress(struct sync_run *r, int force)
+{
+	struct sync_progress p;
+	int64_t now;
+
+	if (r->o->progress == NULL)
+		return;
+	now = now_ms();
+	if (!force && now - r->prog.last_ms < PROGRESS_MS)
+		return;
+	r->prog.last_ms = now;
+	memset(&p, 0, sizeof(p));
+	p.account = r->acct_name;
+	p.folder = r->prog.folder;
+	p.msgs_done = r->prog.msgs_done;
+	p.msgs_total = r->prog.msgs_total;
+	p.bytes_done = r->prog.bytes_done;
+	p.bytes_total = r->prog.bytes_total;
+	r->o->progress(r->o->arg, &p);
+}
+
+void
+sync_run_log(struct sync_run *r, int level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (r->o->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	r->o->log(r->o->arg, level, line);
+}
+
+int
+sync_run_store_err(struct sync_run *r, const char *doing)
+{
+	return sync_error_set(&r->err, SYNC_SCOPE_ACCOUNT, SYNC_RETRY_LATER,
+	    SYNC_EK_LOCAL, "could not %s in the store: %s", doing,
+	    store_errmsg(r->st));
+}
+
+int
+sync_run_cancelled(struct sync_run *r)
+{
+	struct pollfd pfd;
+
+	if (r->o->cancel_fd < 0)
+		return 0;
+	pfd.fd = r->o->cancel_fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 0) == 1) {
+		sync_error_set(&r->err, SYNC_SCOPE_ACCOUNT, SYNC_RETRY_LATER,
+		    SYNC_EK_CANCELLED, "the sync was cancelled");
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- folders ------------------------------------------------------------------ */
+
+static int
+skipped(struct sync_run *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nskip; i++)
+		if (strcmp(r->skip[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+load_skip(struct sync_run *r)
+{
+	char *v = setting(r->st, r->acct, SYNC_KEY_SKIP), *p, *e;
+
+	if (v == NULL)
+		return;
+	for (p = v; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
+		for (e = p; *e != '\0' && *e != ','; e++)
+			;
+		while (p < e && *p == ' ')
+			p++;
+		if (e > p) {
+			r->skip = xreallocarray(r->skip, r->nskip + 1,
+			    sizeof(*r->skip));
+			r->skip[r->nskip] = xstrndup(p, (size_t)(e - p));
+			while (r->skip[r->nskip][0] != '\0' &&
+			    r->skip[r->nskip][strlen(r->skip[r->nskip]) - 1]
+			    == ' ')
+				r->skip[r->nskip][strlen(r->skip[r->nskip]) -
+				    1] = '\0';
+			r->nskip++;
+		}
+	}
+	free(v);
+}
+
+/* What the folder phase works from. */
+struct fview {
+	struct sync_folder *remote;
+	size_t		 nremote;
+	char		*rpaired;	/* per remote folder: has a pair */
+	struct store_mailbox *local;
+	size_t		 nlocal;
+	char		*lpaired;
+};
+
+static ssize_t
+remote_index(const struct fview *v, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < v->nremote; i++)
+		if (strcmp(v->remote[i].name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static ssize_t
+local_index_by_id(const struct fview *v, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < v->nlocal; i++)
+		if (v->local[i].id == id)
+			return (ssize_t)i;
+	return -1;
+}
+
+static ssize_t
+local_index_by_name(const struct fview *v, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < v->nlocal; i++)
+		if (strcmp(v->local[i].name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* 1 if some remote folder lies below name. */
+static int
+remote_has_child(const struct fview *v, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < v->nremote; i++)
+		if (strncmp(v->remote[i].name, name, n) == 0 &&
+		    v->remote[i].name[n] == '/')
+			return 1;
+	return 0;
+}
+
+/* A remote rename of from to to, children included, in our view. */
+static void
+view_rename(struct fview *v, const char *from, const char *to)
+{
+	size_t i, n = strlen(from);
+	char *nn;
+
+	for (i = 0; i < v->nremote; i++) {
+		char *name = v->remote[i].name;
+
+		if (strcmp(name, from) == 0)
+			nn = xstrdup(to);
+		else if (strncmp(name, from, n) == 0 && name[n] == '/')
+			nn = xasprintf("%s%s", to, name + n);
+		else
+			continue;
+		free(v->remote[i].name);
+		v->remote[i].name = nn;
+	}
+}
+
+/* A folder-scope failure: logged and counted; the run goes on. Account
+ * scope: the run stops. */
+static int
+folder_error(struct sync_run *r, const struct sync_error *err,
+    const char *what)
+{
+	if (err->scope == SYNC_SCOPE_ACCOUNT) {
+		r->err = *err;
+		return -1;
+	}
+	sync_run_log(r, SYNC_LOG_WARN, "%s: %s", what, err->msg);
+	r->stats->errors++;
+	return 0;
+}
+
+static int
+delete_local(struct sync_run *r, struct store_sync_folder *p,
+    const char *name)
+{
+	if (strcmp(name, "INBOX") != 0 &&
+	    store_mailbox_delete(r->st, p->mailbox) != 0)
+		return sync_run_store_err(r, "delete a mailbox");
+	if (store_sync_folder_delete(r->st, p->id) != 0)
+		return sync_run_store_err(r, "forget a folder");
+	sync_run_log(r, SYNC_LOG_INFO, "%s: gone upstream, deleted here",
+	    name);
+	r->stats->folders_in++;
+	return 0;
+}
+
+/* A pair: see the file comment for the cases. */
+static int
+follow_pair(struct sync_run *r, struct fview *v, struct store_sync_folder *p)
+{
+	struct sync_driver *d = r->d;
+	struct sync_error err;
+	ssize_t ri = remote_index(v, p->name), li;
+	const char *lname;
+
+	if (p->mailbox == 0) {
+		if (ri >= 0 && d->ops->delete_folder(d, p->name, &err) != 0 &&
+		    err.kind != SYNC_EK_NONEXISTENT)
+			return folder_error(r, &err, p->name);
+		if (ri >= 0)
+			v->rpaired[ri] = 1;	/* gone: do not recreate */
+		if (store_sync_folder_delete(r->st, p->id) != 0)
+			return sync_run_store_err(r, "forget a folder");
+		r->stats->folders_out += ri >= 0;
+		return 0;
+	}
+	if ((li = local_index_by_id(v, p->mailbox)) < 0)
+		return 0;
+	v->lpaired[li] = 1;
+	lname = v->local[li].name;
+	if (strcmp(lname, p->name) != 0) {
+		if (ri >= 0) {
+			if (d->ops->rename_folder(d, p->name, lname,
+			    &err) != 0) {
+				v->rpaired[ri] = 1;
+				return folder_error(r, &err, p->name);
+			}
+			view_rename(v, p->name, lname);
+			r->stats->folders_out++;
+		} else if (remote_index(v, lname) < 0)
+			return delete_local(r, p, lname);
+		if (store_sync_folder_set_name(r->st, p->id, lname) != 0)
+			return sync_run_store_err(r, "rename a folder");
+		free(p->name);
+		p->name = xstrdup(lname);
+		ri = remote_index(v, lname);
+	} else if (ri < 0)
+		return delete_local(r, p, lname);
+	if (ri >= 0)
+		v->rpaired[ri] = 1;
+	return 0;
+}
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+	const struct store_sync_folder *x = a, *y = b;
+	int xi = strcmp(x->name, "INBOX") == 0, yi = strcmp(y->name, "INBOX")
+	    == 0;
+
+	if (xi != yi)
+		return yi - xi;
+	return strcmp(x->name, y->name);
+}
+
+static int
+load_pairs(struct sync_run *r)
+{
+	store_sync_folder_list_free(&r->pairs, r->npairs);
+	r->npairs = 0;
+	if (store_sync_folder_list(r->st, r->acct, &r->pairs, &r->npairs) != 0)
+		return sync_run_store_err(r, "list folders");
+	if (r->npairs > 0)
+		qsort(r->pairs, r->npairs, sizeof(*r->pairs), cmp_pair);
+	return 0;
+}
+
+/* Make a local mailbox for a new remote folder (or find the one that a
+ * child's creation already made as its parent). */
+static int
+create_local(struct sync_run *r, const struct sync_folder *f, int64_t *id_r)
+{
+	struct store_mailbox mb;
+	int rc;
+
+	rc = store_mailbox_create(r->st, r->acct, f->name, f->special_use,
+	    id_r);
+	if (rc == STORE_EEXIST &&
+	    store_mailbox_find(r->st, r->acct, f->name, &mb) == 0) {
+		*id_r = mb.id;
+		store_mailbox_clear(&mb);
+		return 0;
+	}
+	if (rc != 0)
+		return sync_run_store_err(r, "create a mailbox");
+	r->stats->folders_in++;
+	return 0;
+}
+
+/* New remote folders here, new local mailboxes there. */
+static int
+follow_new(struct sync_run *r, struct fview *v)
+{
+	struct sync_driver *d = r->d;
+	struct sync_error err;
+	int64_t id;
+	ssize_t li;
+	size_t i;
+
+	for (i = 0; i < v->nremote; i++) {
+		struct sync_folder *f = &v->remote[i];
+
+		if (v->rpaired[i] || skipped(r, f->name) ||
+		    (f->attrs & SYNC_FA_NOSELECT))
+			continue;
+		li = local_index_by_name(v, f->name);
+		if (li >= 0 && v->lpaired[li])
+			continue;	/* paired under another name */
+		if (li >= 0)
+			id = v->local[li].id;
+		else if (create_local(r, f, &id) != 0)
+			return -1;
+		if (store_sync_folder_add(r->st, r->acct, id, f->name,
+		    NULL) != 0)
+			return sync_run_store_err(r, "pair a folder");
+		if (li >= 0)
+			v->lpaired[li] = 1;
+	}
+	for (i = 0; i < v->nlocal; i++) {
+		struct store_mailbox *mb = &v->local[i];
+
+		ssize_t ri = remote_index(v, mb->name);
+
+		if (v->lpaired[i] || skipped(r, mb->name))
+			continue;
+		/* A parent that exists upstream only as a level of the
+		 * hierarchy holds no messages: nothing to pair. Nor does
+		 * an empty local parent that the store made for a remote
+		 * folder's children. */
+		if (ri >= 0 && (v->remote[ri].attrs & SYNC_FA_NOSELECT))
+			continue;
+		if (ri < 0 && mb->messages == 0 && remote_has_child(v,
+		    mb->name))
+			continue;
+		if (ri < 0) {
+			if (d->ops->create_folder(d, mb->name, &err) != 0 &&
+			    err.kind != SYNC_EK_EXISTS) {
+				if (folder_error(r, &err, mb->name) != 0)
+					return -1;
+				continue;
+			}
+			r->stats->folders_out++;
+		}
+		if (store_sync_folder_add(r->st, r->acct, mb->id, mb->name,
+		    NULL) != 0)
+			return sync_run_store_err(r, "pair a folder");
+	}
+	return 0;
+}
+
+static int
+follow_folders(struct sync_run *r)
+{
+	struct fview v;
+	struct sync_error err;
+	size_t i;
+	int rc = 0;
+
+	memset(&v, 0, sizeof(v));
+	if (r->d->ops->list_folders(r->d, &v.remote, &v.nremote, &err) != 0) {
+		r->err = err;
+		return -1;
+	}
+	if (store_mailbox_list(r->st, r->acct, 1, &v.local, &v.nlocal) != 0) {
+		sync_folder_list_free(&v.remote, v.nremote);
+		return sync_run_store_err(r, "list mailboxes");
+	}
+	v.rpaired = xcalloc(v.nremote + 1, 1);
+	v.lpaired = xcalloc(v.nlocal + 1, 1);
+	rc = load_pairs(r);
+	for (i = 0; i < r->npairs && rc == 0; i++)
+		if (!skipped(r, r->pairs[i].name))
+			rc = follow_pair(r, &v, &r->pairs[i]);
+		else if (remote_index(&v, r->pairs[i].name) >= 0)
+			v.rpaired[remote_index(&v, r->pairs[i].name)] = 1;
+	if (rc == 0)
+		rc = follow_new(r, &v);
+	if (rc == 0)
+		rc = load_pairs(r);
+	sync_folder_list_free(&v.remote, v.nremote);
+	store_mailbox_list_free(&v.local, v.nlocal);
+	free(v.rpaired);
+	free(v.lpaired);
+	return rc;
+}
+
+static int
+imap_run(struct sync_run *r)
+{
+	size_t i;
+
+	if (follow_folders(r) != 0)
+		return -1;
+	for (i = 0; i < r->npairs; i++) {
+		struct store_sync_folder *p = &r->pairs[i];
+
+		if (p->mailbox == 0 || skipped(r, p->name))
+			continue;
+		if (sync_run_cancelled(r))
+			return -1;
+		if (sync_folder_run(r, p) != 0 &&
+		    folder_error(r, &r->err, p->name) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- the account ------------------------------------------------------------ */
+
+static char *
+account_name(struct store *st, int64_t acct)
+{
+	struct store_account *list = NULL;
+	size_t n = 0, i;
+	char *name = NULL;
+
+	if (store_account_list(st, &list, &n) != 0)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (list[i].id == acct)
+			name = xstrdup(list[i].name);
+	store_account_list_free(&list, n);
+	return name;
+}
+
+static enum sync_outcome
+outcome_of(const struct sync_error *err)
+{
+	switch (err->kind) {
+	case SYNC_EK_TLS:
+	case SYNC_EK_AUTH:
+	case SYNC_EK_UNSUPPORTED:
+		return SYNC_FAIL_CONFIG;
+	default:
+		return err->retry == SYNC_RETRY_NEVER ? SYNC_FAIL_CONFIG :
+		    SYNC_FAIL_RETRY;
+	}
+}
+
+static void
+save_result(struct store *st, int64_t acct, const char *msg)
+{
+	char when[32];
+
+	snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
+	store_account_set(st, acct, SYNC_KEY_LAST_SYNC, when, strlen(when));
+	store_account_set(st, acct, SYNC_KEY_LAST_ERROR, msg, strlen(msg));
+}
+
+int
+sync_account_with(struct store *st, int64_t acct, struct sync_driver *d,
+    const struct sync_opts *o, struct sync_stats *stats_r, char *err,
+    size_t errlen)
+{
+	struct sync_stats stats;
+	struct sync_run r;
+	enum sync_outcome out = SYNC_OK;
+	size_t i;
+	int rc;
+
+	memset(&stats, 0, sizeof(stats));
+	memset(&r, 0, sizeof(r));
+	r.st = st;
+	r.acct = acct;
+	r.d = d;
+	r.o = o;
+	r.stats = &stats;
+	r.acct_name = account_name(st, acct);
+	if (r.acct_name == NULL)
+		r.acct_name = xstrdup("?");
+	load_skip(&r);
+	rc = d->ops->connect(d, &r.err);
+	if (rc == 0)
+		rc = d->proto == SYNC_PROTO_POP3 ? sync_pop3_run(&r) :
+		    imap_run(&r);
+	/* A clean LOGOUT / QUIT; a POP3 server applies DELE only now. */
+	d->ops->disconnect(d);
+	if (rc != 0) {
+		out = outcome_of(&r.err);
+		seterr(err, errlen, -1, "%s: %s", r.acct_name, r.err.msg);
+	} else if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	save_result(st, acct, rc != 0 ? r.err.msg : "");
+	r.prog.folder = NULL;
+	sync_run_progress(&r, 1);
+	for (i = 0; i < r.nskip; i++)
+		free(r.skip[i]);
+	free(r.skip);
+	store_sync_folder_list_free(&r.pairs, r.npairs);
+	free((char *)r.acct_name);
+	if (stats_r != NULL)
+		*stats_r = stats;
+	return (int)out;
+}
+
+enum sync_outcome
+sync_account(struct store *st, int64_t acct, const struct sync_opts *o,
+    struct sync_stats *stats_r, char *err, size_t errlen)
+{
+	struct cfg_hold h;
+	struct sync_driver *d = NULL;
+	char *name = account_name(st, acct);
+	int rc;
+
+	if (stats_r != NULL)
+		memset(stats_r, 0, sizeof(*stats_r));
+	rc = cfg_load(st, acct, name != NULL ? name : "?", o, &h, err, errlen);
+	free(name);
+	if (rc != 0) {
+		cfg_free(&h);
+		return SYNC_FAIL_CONFIG;
+	}
+	if (h.cfg.proto == SYNC_PROTO_IMAP)
+		d = sync_driver_imap(&h.cfg);
+	else if (h.cfg.proto == SYNC_PROTO_POP3)
+		d = sync_driver_pop3(&h.cfg);
+	if (d == NULL) {
+		seterr(err, errlen, -1, "%s: this build has no %s driver",
+		    h.name, h.proto);
+		cfg_free(&h);
+		return SYNC_FAIL_CONFIG;
+	}
+	rc = sync_account_with(st, acct, d, o, stats_r, err, errlen);
+	d->ops->free(&d);
+	cfg_free(&h);
+	return (enum sync_outcome)rc;
+}
+
+/* ---- the daemon's loop -------------------------------------------------------- */
+
+/* Sleep ms or until the cancel descriptor is readable; 1 if cancelled. */
+static int
+nap(int cancel_fd, int64_t ms)
+{
+	struct pollfd pfd = { cancel_fd, POLLIN, 0 };
+
+	while (ms > 0) {
+		int slice = ms > 60000 ? 60000 : (int)ms;
+		int64_t t0 = now_ms();
+
+		if (poll(&pfd, 1, slice) == 1)
+			return 1;
+		ms -= now_ms() - t0;
+	}
+	return 0;
+}
+
+/*
+ * Wait for news on the INBOX with IDLE over a connection of its own, for
+ * at most ms. 0 when it is time to sync (news, or the time is up), 1 if
+ * cancelled, -1 if IDLE is not possible (the caller then just sleeps).
+ */
+static int
+idle_wait(struct store *st, int64_t acct, const struct sync_opts *o,
+    int64_t ms)
+{
+	struct sync_folder_status fs;
+	struct sync_error err;
+	struct cfg_hold h;
+	struct sync_driver *d = NULL;
+	char msg[SYNC_ERRMSG_MAX];
+	int rc = -1;
+
+	if (cfg_load(st, acct, "?", o, &h, msg, sizeof(msg)) != 0 ||
+	    h.cfg.proto != SYNC_PROTO_IMAP) {
+		cfg_free(&h);
+		return -1;
+	}
+	d = sync_driver_imap(&h.cfg);
+	if (d->ops->connect(d, &err) == 0 && (d->caps & SYNC_CAP_IDLE) &&
+	    d->ops->select(d, "INBOX", &fs, &err) == 0) {
+		rc = d->ops->idle(d, (int)ms, o->cancel_fd, &err);
+		if (rc < 0 && err.kind == SYNC_EK_CANCELLED)
+			rc = 1;
+		else if (rc >= 0)
+			rc = 0;	/* news or timeout: sync now */
+	}
+	d->ops->free(&d);
+	cfg_free(&h);
+	return rc;
+}
+
+static int64_t
+jitter(int64_t ms, unsigned *seed)
+{
+	/* Up to a fifth more, so many accounts do not retry in step. */
+	return ms + (int64_t)((uint64_t)rand_r(seed) % (uint64_t)(ms / 5 + 1));
+}
+
+void
+sync_account_watch(struct store *st, int64_t acct, const struct sync_opts *o)
+{
+	char err[SYNC_ERRMSG_LEN], *v;
+	struct sync_stats stats;
+	enum sync_outcome out;
+	uint64_t poll_s;
+	int64_t backoff = 0;
+	unsigned seed = (unsigned)(now_ms() ^ (acct << 16));
+	int rc;
+
+	for (;;) {
+		out = sync_account(st, acct, o, &stats, err, sizeof(err));
+		if (o->cancel_fd >= 0 && nap(o->cancel_fd, 0))
+			return;
+		v = setting(st, acct, SYNC_KEY_POLL);
+		if (v == NULL || parse_u64(v, 86400 * 7, &poll_s) != 0 ||
+		    poll_s < 10)
+			poll_s = POLL_DEFAULT_S;
+		free(v);
+		if (out != SYNC_OK) {
+			backoff = out == SYNC_FAIL_CONFIG ? BACKOFF_MAX_MS :
+			    backoff == 0 ? BACKOFF_MIN_MS : 2 * backoff;
+			if (backoff > BACKOFF_MAX_MS)
+				backoff = BACKOFF_MAX_MS;
+			if (o->log != NULL)
+				o->log(o->arg, SYNC_LOG_WARN, err);
+			if (nap(o->cancel_fd, jitter(backoff, &seed)))
+				return;
+			continue;
+		}
+		backoff = 0;
+		rc = idle_wait(st, acct, o, (int64_t)poll_s * 1000);
+		if (rc == 1)
+			return;
+		if (rc < 0 && nap(o->cancel_fd, (int64_t)poll_s * 1000))
+			return;
+	}
+}

@@ -1,0 +1,273 @@
+"""Shared helpers for the POP3 tests (test_pop3_*.py).
+
+Server() makes a store in $TESTDIR (init --kdf min), imports the test
+corpus into the account "demo" (--format eml, so the stored bytes are the
+files' bytes in CRLF wire form: stored_form()), starts `mailvault serve` with IMAP, POP3 and POP3S on free
+loopback ports, and reads the password and certificate from `credentials`.
+stop() sends SIGTERM, checks the server exits cleanly and never logged the
+password. Raw is a line-level POP3 client for what poplib cannot say
+(pipelining, bad syntax, dropping a connection mid-session).
+"""
+import hashlib
+import json
+import os
+import poplib
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import traceback
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CORPUS = os.path.join(TOP, "tests", "corpus")
+MV = os.environ["MAILVAULT"]
+TMP = os.environ.get("TESTDIR") or os.getcwd()
+SANITIZED = bool(os.environ.get("MAILVAULT_SANITIZED"))
+AUTH_DELAY_MS = 100
+
+
+def stored_form(path):
+    """A message file's bytes as the store keeps them: `import --format
+    eml` brings lone LF line ends to CRLF (a CRLF or a lone CR stays)."""
+    with open(path, "rb") as f:
+        return re.sub(rb"(?<!\r)\n", b"\r\n", f.read())
+
+
+def corpus_files():
+    """The corpus messages (paths), sorted: INBOX order after import."""
+    return [os.path.join(CORPUS, f) for f in sorted(os.listdir(CORPUS))
+            if f.endswith(".eml")]
+
+
+def eml_folder():
+    """The corpus messages alone (the corpus folder also holds notes)."""
+    path = os.path.join(TMP, "corpus-eml")
+    if not os.path.isdir(path):
+        os.makedirs(path)
+        for f in corpus_files():
+            shutil.copy(f, path)
+    return path
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """A store with the corpus, served by `mailvault serve`."""
+    count = 0
+
+    def __init__(self, corpus=True, env=None, name=None, files=None, extra_args=()):
+        Server.count += 1
+        self.dir = os.path.join(TMP, name or "pop%d" % Server.count)
+        os.makedirs(self.dir, exist_ok=True)
+        self.env = dict(os.environ,
+                        MAILVAULT_STORE=os.path.join(self.dir, "store", "store.db"),
+                        MAILVAULT_PASSPHRASE_FILE=os.path.join(self.dir, "pass"),
+                        MAILVAULT_AUTH_DELAY_MS=str(AUTH_DELAY_MS))
+        self.env.update(env or {})
+        with open(self.env["MAILVAULT_PASSPHRASE_FILE"], "w") as f:
+            f.write("pop3 test passphrase\n")
+        self.mv("init", "--kdf", "min", "--quiet")
+        if files is not None:
+            for f in files:
+                self.mv("import", "demo", f, "--format", "eml", "--quiet")
+        elif corpus:
+            self.mv("import", "demo", eml_folder(), "--format", "eml", "--quiet")
+        self.imap_port = free_port()
+        self.port = free_port()
+        self.sport = free_port()
+        self.log = open(os.path.join(self.dir, "serve.log"), "w+")
+        self.proc = subprocess.Popen(
+            [MV, "serve", "--imap-port", str(self.imap_port), "--imaps-port", "0",
+             "--pop3-port", str(self.port), "--pop3s-port", str(self.sport),
+             *extra_args],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("serve did not start: " + self.logtext())
+                time.sleep(0.05)
+        creds = json.loads(self.mv("credentials", "--json"))
+        self.user = "demo"
+        self.password = creds["password"]
+        self.fingerprint = creds["fingerprint"]
+        self.cert_pem = self.mv("credentials", "--cert")
+        self.cert_file = os.path.join(self.dir, "cert.pem")
+        with open(self.cert_file, "w") as f:
+            f.write(self.cert_pem)
+
+    def mv(self, *args, check=True):
+        p = subprocess.run([MV, *args], env=self.env, capture_output=True, text=True)
+        if check and p.returncode != 0:
+            raise RuntimeError("mailvault %s failed: %s" % (" ".join(args), p.stderr))
+        return p.stdout
+
+    def logtext(self):
+        self.log.flush()
+        with open(self.log.name, errors="replace") as f:
+            return f.read()
+
+    def md5_fingerprint(self):
+        """The certificate's MD5 fingerprint as fetchmail shows it."""
+        der = ssl.PEM_cert_to_DER_cert(self.cert_pem)
+        h = hashlib.md5(der).hexdigest().upper()
+        return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+    def ssl_context(self):
+        ctx = ssl.create_default_context(cadata=self.cert_pem)
+        ctx.check_hostname = False  # the certificate names localhost
+        return ctx
+
+    def pop(self, login=True):
+        p = poplib.POP3("127.0.0.1", self.port, timeout=30)
+        if login:
+            p.user(self.user)
+            p.pass_(self.password)
+        return p
+
+    def pop_ssl(self, login=True):
+        p = poplib.POP3_SSL("127.0.0.1", self.sport, context=self.ssl_context(),
+                            timeout=30)
+        if login:
+            p.user(self.user)
+            p.pass_(self.password)
+        return p
+
+    def raw(self, login=True, port=None):
+        r = Raw(port or self.port)
+        if login:
+            r.ok("USER %s" % self.user)
+            r.ok("PASS %s" % self.password)
+        return r
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise AssertionError("serve did not stop on SIGTERM")
+        text = self.logtext()
+        assert self.proc.returncode == 0, "serve exited %s: %s" % (self.proc.returncode, text[-2000:])
+        assert self.password not in text, "the password appears in the server log"
+        self.log.close()
+        return text
+
+
+class Raw:
+    """A line-level POP3 client."""
+
+    def __init__(self, port, sock=None):
+        self.sock = sock or socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+        self.greeting = self.line()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def rawline(self):
+        """The next line with its line end, as bytes."""
+        while b"\n" not in self.buf:
+            d = self.sock.recv(65536)
+            if not d:
+                raise EOFError("connection closed; buffered %r" % self.buf[:200])
+            self.buf += d
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line + b"\n"
+
+    def line(self):
+        return self.rawline().rstrip(b"\r\n").decode("latin-1")
+
+    def multi(self):
+        """A multi-line body as sent (still dot-stuffed), without ".\\r\\n"."""
+        out = []
+        while True:
+            l = self.rawline()
+            if l == b".\r\n":
+                return b"".join(out)
+            out.append(l)
+
+    def cmd(self, text):
+        self.send(text + "\r\n")
+        return self.line()
+
+    def ok(self, text):
+        r = self.cmd(text)
+        assert r.startswith("+OK"), "%s -> %s" % (text.split(" ")[0], r)
+        return r
+
+    def err(self, text, prefix="-ERR"):
+        r = self.cmd(text)
+        assert r.startswith(prefix), "%s -> %s, wanted %s" % (text.split(" ")[0], r, prefix)
+        return r
+
+    def eof(self):
+        try:
+            d = self.sock.recv(1)
+        except OSError:
+            return True
+        return d == b""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def unstuff(data):
+    """Undo POP3 byte-stuffing of a multi-line body."""
+    out = []
+    for line in data.split(b"\n"):
+        out.append(line[1:] if line.startswith(b".") else line)
+    return b"\n".join(out)
+
+
+def timestamp_of(greeting):
+    m = re.search(r"<[^>]*>", greeting)
+    assert m, greeting
+    return m.group(0)
+
+
+def run_tests(module_globals, servers=()):
+    """Run every test_* function in module_globals, in file order."""
+    tests = [(n, f) for n, f in module_globals.items()
+             if n.startswith("test_") and callable(f)]
+    passed = failed = 0
+    for name, fn in tests:
+        start = time.time()
+        try:
+            fn()
+            passed += 1
+            print("ok   %s (%.2f s)" % (name, time.time() - start))
+        except Exception:
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc(file=sys.stdout)
+        sys.stdout.flush()
+    for s in servers:
+        try:
+            s.stop()
+        except Exception:
+            failed += 1
+            print("FAIL stopping the server")
+            traceback.print_exc(file=sys.stdout)
+            print(s.logtext()[-3000:])
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)

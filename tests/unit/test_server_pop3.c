@@ -1,0 +1,1462 @@
+/*
+ * Unit tests for the POP3 server (server/pop3/), its command parser
+ * (lib/pop3_cmd.c) and MD5 (lib/md5.c).
+ *
+ * Each session test makes a store in a fresh temporary folder with a few
+ * hand-made messages in the INBOX of account "demo", runs
+ * pop3d_session_run() on one end of a socketpair in a thread and drives
+ * the other end line by line, as a client would: the transcripts are
+ * named by the behaviour they prove. The client side talks through a
+ * tls_stream too, so STLS and implicit TLS are tested the same way with a
+ * certificate made for the test and pinned by its fingerprint.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/base64.h"
+#include "lib/buf.h"
+#include "lib/md5.h"
+#include "lib/pop3_cmd.h"
+#include "lib/tls.h"
+#include "lib/util.h"
+#include "server/pop3/pop3d.h"
+#include "store/store.h"
+
+#define PASS		"pop3 test"
+#define TIMEOUT_MS	10000
+#define BIG_SIZE	(3 * STORE_CHUNK_SIZE + 1234)
+
+/* The fixture's messages, in INBOX order. */
+static const char msg_plain[] =
+    "From: alice@example.org\r\n"
+    "Subject: one\r\n"
+    "\r\n"
+    "line 1\r\n"
+    "line 2\r\n"
+    "line 3\r\n";
+static const char msg_dots[] =
+    ".From: dot@example.org\r\n"
+    "Subject: dots\r\n"
+    "\r\n"
+    ".leading dot\r\n"
+    "..two dots\r\n"
+    ".\r\n"
+    "end\r\n";
+static const char msg_no_eol[] =
+    "Subject: no line end\r\n"
+    "\r\n"
+    "last line without CRLF";
+static const char msg_header_only[] =
+    "Subject: header only\r\n"
+    "X-Other: y\r\n";
+
+struct fx {
+	char		 dir[64];
+	char		*path;
+	struct store	*st;
+	pthread_mutex_t	 lock;
+	struct pop3d_config cfg;
+	int64_t		 acct;
+	int64_t		 inbox;
+	char		*password;
+	char		*big;		/* BIG_SIZE bytes, dots at edges */
+	struct tls_ctx	*srv_tls;
+	struct tls_ctx	*cli_tls;
+	int		 shut[2];	/* the shutdown pipe */
+};
+
+static struct fx fx;
+
+struct conn {
+	struct tls_stream *io;
+	pthread_t	 th;
+	int		 srv_fd;
+	int		 implicit_tls;
+	int		 joined;
+};
+
+/* ---- fixture ----------------------------------------------------------- */
+
+static void
+make_big(void)
+{
+	size_t i, off;
+	const char *head = "Subject: big\r\n\r\n";
+
+	fx.big = xmalloc(BIG_SIZE + 1);
+	memcpy(fx.big, head, strlen(head));
+	for (i = strlen(head); i < BIG_SIZE; i++)
+		fx.big[i] = (char)('a' + i % 26);
+	for (i = strlen(head) + 70; i + 2 < BIG_SIZE; i += 72) {
+		fx.big[i] = '\r';
+		fx.big[i + 1] = '\n';
+	}
+	/* Lines starting with '.' right at and around each chunk edge. */
+	for (off = STORE_CHUNK_SIZE; off < BIG_SIZE; off += STORE_CHUNK_SIZE) {
+		fx.big[off - 2] = '\r';
+		fx.big[off - 1] = '\n';
+		fx.big[off] = '.';
+		fx.big[off + 1] = '.';
+		fx.big[off + 70] = '\r';
+		fx.big[off + 71] = '\n';
+		fx.big[off + 72] = '.';
+	}
+	fx.big[BIG_SIZE - 2] = '\r';
+	fx.big[BIG_SIZE - 1] = '\n';
+	fx.big[BIG_SIZE] = '\0';
+}
+
+static void
+append(const char *data, size_t n)
+{
+	struct store_append_opts o;
+	uint32_t uid;
+
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(store_append_mem(fx.st, fx.inbox, &o, data, n, &uid),
+	    0);
+}
+
+static void
+setup(void)
+{
+	struct store_mailbox mb;
+	char err[256], *cert, *key, fp[TLS_FINGERPRINT_LEN];
+
+	memset(&fx, 0, sizeof(fx));
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/mv-pop3.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(fx.dir));
+	fx.path = xasprintf("%s/store.db", fx.dir);
+	ck_assert_int_eq(store_create(fx.path, PASS, strlen(PASS),
+	    STORE_KDF_MIN, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_open(fx.path, PASS, strlen(PASS), &fx.st, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(store_account_create(fx.st, "demo", &fx.acct), 0);
+	ck_assert_int_eq(store_mailbox_find(fx.st, fx.acct, "INBOX", &mb), 0);
+	fx.inbox = mb.id;
+	store_mailbox_clear(&mb);
+	ck_assert_int_eq(store_local_password(fx.st, &fx.password), 0);
+	make_big();
+	append(msg_plain, strlen(msg_plain));
+	append(msg_dots, strlen(msg_dots));
+	append(msg_no_eol, strlen(msg_no_eol));
+	append(msg_header_only, strlen(msg_header_only));
+	append(fx.big, BIG_SIZE);
+
+	ck_assert_int_eq(tls_cert_generate("mailvault test", &cert, &key, err,
+	    sizeof(err)), 0);
+	fx.srv_tls = tls_server_ctx_new(cert, key, err, sizeof(err));
+	ck_assert_ptr_nonnull(fx.srv_tls);
+	ck_assert_int_eq(tls_cert_fingerprint(cert, fp), 0);
+	fx.cli_tls = tls_client_ctx_new(NULL, fp, err, sizeof(err));
+	ck_assert_ptr_nonnull(fx.cli_tls);
+	free(cert);
+	tls_secret_free(&key);
+
+	ck_assert_int_eq(pipe(fx.shut), 0);
+	pthread_mutex_init(&fx.lock, NULL);
+	pop3d_config_init(&fx.cfg);
+	fx.cfg.st = fx.st;
+	fx.cfg.st_lock = &fx.lock;
+	fx.cfg.tls = fx.srv_tls;
+	fx.cfg.auth_delay_ms = 20;
+	fx.cfg.delete_mode = POP3D_DELETE_SETTING;
+}
+
+static void
+teardown(void)
+{
+	char *cmd;
+
+	store_secret_free(&fx.password);
+	store_close(&fx.st);
+	tls_ctx_free(&fx.srv_tls);
+	tls_ctx_free(&fx.cli_tls);
+	close(fx.shut[0]);
+	if (fx.shut[1] >= 0)
+		close(fx.shut[1]);
+	cmd = xasprintf("rm -rf %s", fx.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(fx.path);
+	free(fx.big);
+}
+
+/* ---- the client side --------------------------------------------------- */
+
+static void *
+server_thread(void *arg)
+{
+	struct conn *c = arg;
+
+	pop3d_session_run(&fx.cfg, c->srv_fd, c->implicit_tls, fx.shut[0],
+	    NULL);
+	return NULL;
+}
+
+static struct conn *
+connect_tls(int implicit_tls)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c->srv_fd = sv[0];
+	c->implicit_tls = implicit_tls;
+	c->io = tls_stream_new(sv[1]);
+	ck_assert_int_eq(pthread_create(&c->th, NULL, server_thread, c), 0);
+	if (implicit_tls)
+		ck_assert_int_eq(tls_stream_connect_client(c->io, fx.cli_tls,
+		    "localhost", TIMEOUT_MS), 0);
+	return c;
+}
+
+static struct conn *
+connect_plain(void)
+{
+	return connect_tls(0);
+}
+
+static void
+send_raw(struct conn *c, const char *s, size_t n)
+{
+	ck_assert_int_eq(tls_stream_write_all(c->io, s, n), 0);
+}
+
+static void
+send_line(struct conn *c, const char *line)
+{
+	char *l = xasprintf("%s\r\n", line);
+
+	send_raw(c, l, strlen(l));
+	free(l);
+}
+
+/* The next line without CRLF; the caller frees it. NULL at EOF. */
+static char *
+read_line(struct conn *c)
+{
+	const char *p, *lf;
+	size_t len;
+	char *line;
+	long rc;
+
+	for (;;) {
+		p = tls_stream_rdata(c->io, &len);
+		if ((lf = memchr(p, '\n', len)) != NULL) {
+			len = (size_t)(lf - p) + 1;
+			line = xstrndup(p, len > 1 && lf[-1] == '\r' ? len - 2 :
+			    len - 1);
+			tls_stream_consume(c->io, len);
+			return line;
+		}
+		rc = tls_stream_fill(c->io, TIMEOUT_MS, -1);
+		if (rc == 0)
+			return NULL;
+		ck_assert_int_gt(rc, 0);
+	}
+}
+
+/* Read a line and check that it starts with prefix; returns it. */
+static char *
+expect(struct conn *c, const char *prefix)
+{
+	char *l = read_line(c);
+
+	ck_assert_msg(l != NULL, "EOF, wanted '%s'", prefix);
+	ck_assert_msg(strncmp(l, prefix, strlen(prefix)) == 0,
+	    "got '%s', wanted '%s...'", l, prefix);
+	return l;
+}
+
+static void
+expect_free(struct conn *c, const char *prefix)
+{
+	free(expect(c, prefix));
+}
+
+/*
+ * The body of a multi-line response as sent (still byte-stuffed), up to
+ * and without the terminating ".\r\n", read line by line so that what
+ * follows stays buffered. The caller frees it.
+ */
+static char *
+read_multi(struct conn *c, size_t *n_r)
+{
+	struct buf b;
+	const char *p, *lf;
+	size_t len;
+	long rc;
+
+	buf_init(&b, 1 << 24);
+	for (;;) {
+		p = tls_stream_rdata(c->io, &len);
+		if ((lf = memchr(p, '\n', len)) == NULL) {
+			rc = tls_stream_fill(c->io, TIMEOUT_MS, -1);
+			ck_assert_int_gt(rc, 0);
+			continue;
+		}
+		len = (size_t)(lf - p) + 1;
+		if (len == 3 && memcmp(p, ".\r\n", 3) == 0) {
+			tls_stream_consume(c->io, len);
+			break;
+		}
+		ck_assert_int_eq(buf_add(&b, p, len), 0);
+		tls_stream_consume(c->io, len);
+	}
+	return buf_steal(&b, n_r);
+}
+
+/* Undo byte-stuffing: a line starting ".." loses one dot. */
+static char *
+unstuff(const char *p, size_t n, size_t *n_r)
+{
+	char *out = xmalloc(n + 1);
+	size_t i, o = 0;
+	int bol = 1;
+
+	for (i = 0; i < n; i++) {
+		if (bol && p[i] == '.')
+			i++;
+		if (i >= n)
+			break;
+		out[o++] = p[i];
+		bol = p[i] == '\n';
+	}
+	out[o] = '\0';
+	*n_r = o;
+	return out;
+}
+
+static void
+conn_join(struct conn *c)
+{
+	if (!c->joined) {
+		ck_assert_int_eq(pthread_join(c->th, NULL), 0);
+		c->joined = 1;
+	}
+}
+
+static void
+conn_close(struct conn **cp)
+{
+	struct conn *c = *cp;
+
+	tls_stream_free(&c->io);
+	conn_join(c);
+	free(c);
+	*cp = NULL;
+}
+
+/* The greeting's APOP timestamp; the caller frees it. */
+static char *
+greeting(struct conn *c)
+{
+	char *l = expect(c, "+OK "), *lt, *gt, *ts;
+
+	lt = strchr(l, '<');
+	gt = strrchr(l, '>');
+	ck_assert_ptr_nonnull(lt);
+	ck_assert_ptr_nonnull(gt);
+	ck_assert_ptr_nonnull(memchr(lt, '@', (size_t)(gt - lt)));
+	ts = xstrndup(lt, (size_t)(gt - lt) + 1);
+	free(l);
+	return ts;
+}
+
+/* Log in with USER/PASS; the maildrop must have n messages. */
+static struct conn *
+login_n(int n)
+{
+	struct conn *c = connect_plain();
+	char *l;
+
+	free(greeting(c));
+	send_line(c, "USER demo");
+	expect_free(c, "+OK");
+	l = xasprintf("PASS %s", fx.password);
+	send_line(c, l);
+	free(l);
+	l = xasprintf("+OK demo's maildrop has %d messages", n);
+	expect_free(c, l);
+	free(l);
+	return c;
+}
+
+static struct conn *
+login(void)
+{
+	return login_n(5);
+}
+
+static void
+quit(struct conn **cp)
+{
+	send_line(*cp, "QUIT");
+	expect_free(*cp, "+OK");
+	ck_assert_ptr_null(read_line(*cp));
+	conn_close(cp);
+}
+
+/* The stored message n (1-based) of the fixture. */
+static const char *
+fixture_msg(int n, size_t *len_r)
+{
+	const char *m[] = { msg_plain, msg_dots, msg_no_eol, msg_header_only };
+
+	if (n == 5) {
+		*len_r = BIG_SIZE;
+		return fx.big;
+	}
+	*len_r = strlen(m[n - 1]);
+	return m[n - 1];
+}
+
+/* ---- AUTHORIZATION ----------------------------------------------------- */
+
+START_TEST(test_pop3_greeting_has_an_apop_timestamp)
+{
+	struct conn *c = connect_plain(), *d = connect_plain();
+	char *t1 = greeting(c), *t2 = greeting(d);
+
+	ck_assert_str_ne(t1, t2);
+	free(t1);
+	free(t2);
+	quit(&c);
+	quit(&d);
+}
+END_TEST
+
+START_TEST(test_pop3_capa_lists_extensions)
+{
+	struct conn *c = connect_plain();
+	char *body;
+	size_t n;
+
+	free(greeting(c));
+	send_line(c, "CAPA");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_str_eq(body, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+	    "PIPELINING\r\nUSER\r\nSASL PLAIN\r\nSTLS\r\n"
+	    "IMPLEMENTATION mailvault\r\n");
+	free(body);
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_capa_without_certificate_has_no_stls)
+{
+	struct conn *c;
+	char *body;
+	size_t n;
+
+	fx.cfg.tls = NULL;
+	c = connect_plain();
+	free(greeting(c));
+	send_line(c, "CAPA");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_ptr_null(strstr(body, "STLS"));
+	free(body);
+	send_line(c, "STLS");
+	expect_free(c, "-ERR [SYS/PERM]");
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_user_pass_logs_in)
+{
+	struct conn *c = login();
+
+	send_line(c, "STAT");
+	expect_free(c, "+OK 5 ");
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_wrong_password_is_refused_after_a_growing_delay)
+{
+	struct conn *c = connect_plain();
+	int64_t t0, t1, t2;
+
+	free(greeting(c));
+	t0 = now_ms();
+	send_line(c, "USER demo");
+	expect_free(c, "+OK");
+	send_line(c, "PASS wrong");
+	expect_free(c, "-ERR [AUTH] ");
+	t1 = now_ms();
+	ck_assert_int_ge(t1 - t0, 20);
+	send_line(c, "USER nosuchuser");
+	expect_free(c, "+OK");
+	send_line(c, "PASS wrong");
+	expect_free(c, "-ERR [AUTH] ");
+	t2 = now_ms();
+	ck_assert_int_ge(t2 - t1, 40);
+	/* PASS after a failure needs a new USER (RFC 1939 7). */
+	send_line(c, "PASS wrong");
+	expect_free(c, "-ERR Give USER first");
+	send_line(c, "STAT");
+	expect_free(c, "-ERR STAT is not valid before login");
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_unknown_user_with_right_password_is_refused)
+{
+	struct conn *c = connect_plain();
+	char *l;
+
+	free(greeting(c));
+	send_line(c, "USER nobody");
+	expect_free(c, "+OK");
+	l = xasprintf("PASS %s", fx.password);
+	send_line(c, l);
+	free(l);
+	expect_free(c, "-ERR [AUTH] Authentication failed");
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_apop_digest_logs_in)
+{
+	struct conn *c = connect_plain();
+	unsigned char md[MD5_DIGEST_LEN];
+	char hex[MD5_HEX_LEN], *ts, *in, *l;
+
+	ts = greeting(c);
+	in = xasprintf("%s%s", ts, fx.password);
+	md5_digest(in, strlen(in), md);
+	md5_hex(md, hex);
+	send_line(c, "APOP demo 0123456789abcdef0123456789abcdef");
+	expect_free(c, "-ERR [AUTH]");
+	l = xasprintf("APOP demo %s", hex);
+	send_line(c, l);
+	expect_free(c, "+OK demo's maildrop has 5 messages");
+	free(l);
+	free(in);
+	free(ts);
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_apop_with_bad_syntax_is_an_error)
+{
+	struct conn *c = connect_plain();
+
+	free(greeting(c));
+	send_line(c, "APOP demo xyz");
+	expect_free(c, "-ERR APOP needs a name and a digest");
+	quit(&c);
+}
+END_TEST
+
+static char *
+plain_b64(const char *authz, const char *user, const char *pass)
+{
+	struct buf raw, out;
+	char *s;
+
+	buf_init(&raw, 4096);
+	buf_init(&out, 8192);
+	buf_adds(&raw, authz);
+	buf_addc(&raw, '\0');
+	buf_adds(&raw, user);
+	buf_addc(&raw, '\0');
+	buf_adds(&raw, pass);
+	ck_assert_int_eq(base64_encode(raw.data, raw.len, &out), 0);
+	s = buf_steal(&out, NULL);
+	buf_free(&raw);
+	return s;
+}
+
+START_TEST(test_pop3_auth_plain_with_initial_response)
+{
+	struct conn *c = connect_plain();
+	char *b = plain_b64("", "demo", fx.password), *l;
+
+	free(greeting(c));
+	l = xasprintf("AUTH PLAIN %s", b);
+	send_line(c, l);
+	expect_free(c, "+OK demo's maildrop");
+	free(l);
+	free(b);
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_auth_plain_with_continuation)
+{
+	struct conn *c = connect_plain();
+	char *b = plain_b64("demo", "demo", fx.password);
+
+	free(greeting(c));
+	send_line(c, "AUTH PLAIN");
+	expect_free(c, "+ ");
+	send_line(c, "*");
+	expect_free(c, "-ERR Authentication cancelled");
+	send_line(c, "AUTH PLAIN");
+	expect_free(c, "+ ");
+	send_line(c, "not base64!");
+	expect_free(c, "-ERR");
+	send_line(c, "AUTH PLAIN");
+	expect_free(c, "+ ");
+	send_line(c, b);
+	expect_free(c, "+OK demo's maildrop");
+	free(b);
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_auth_errors)
+{
+	struct conn *c = connect_plain();
+	char *b = plain_b64("other", "demo", fx.password), *l;
+	size_t n;
+
+	free(greeting(c));
+	send_line(c, "AUTH");
+	expect_free(c, "+OK");
+	l = read_multi(c, &n);
+	ck_assert_str_eq(l, "PLAIN\r\n");
+	free(l);
+	send_line(c, "AUTH CRAM-MD5");
+	expect_free(c, "-ERR Unsupported");
+	l = xasprintf("AUTH PLAIN %s", b);
+	send_line(c, l);
+	expect_free(c, "-ERR [AUTH]");
+	free(l);
+	free(b);
+	b = plain_b64("", "demo", "wrong");
+	l = xasprintf("AUTH PLAIN %s", b);
+	send_line(c, l);
+	expect_free(c, "-ERR [AUTH]");
+	free(l);
+	free(b);
+	send_line(c, "AUTH PLAIN =");
+	expect_free(c, "-ERR [AUTH]");
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_commands_in_the_wrong_state)
+{
+	struct conn *c = connect_plain();
+	char *l;
+
+	free(greeting(c));
+	send_line(c, "RETR 1");
+	expect_free(c, "-ERR RETR is not valid before login");
+	send_line(c, "NOOP");
+	expect_free(c, "-ERR NOOP is not valid before login");
+	send_line(c, "USER demo");
+	expect_free(c, "+OK");
+	l = xasprintf("PASS %s", fx.password);
+	send_line(c, l);
+	free(l);
+	expect_free(c, "+OK");
+	send_line(c, "USER demo");
+	expect_free(c, "-ERR USER is not valid after login");
+	send_line(c, "STLS");
+	expect_free(c, "-ERR STLS is not valid after login");
+	send_line(c, "NOOP");
+	expect_free(c, "+OK");
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_bad_commands_and_long_lines_keep_the_connection)
+{
+	struct conn *c = connect_plain();
+	char *big = xmalloc(5000);
+
+	free(greeting(c));
+	send_line(c, "XYZZY");
+	expect_free(c, "-ERR Unknown command: XYZZ");
+	send_line(c, "");
+	expect_free(c, "-ERR Empty command line");
+	send_line(c, "LIST 1 2");
+	expect_free(c, "-ERR LIST is not valid before login");
+	memset(big, 'A', 4999);
+	big[4999] = '\0';
+	send_line(c, big);
+	expect_free(c, "-ERR Command line too long");
+	send_raw(c, "US\0R x\r\n", 8);
+	expect_free(c, "-ERR Unknown command");
+	free(big);
+	quit(&c);
+	c = login();
+	send_line(c, "RETR x");
+	expect_free(c, "-ERR message numbers");
+	send_line(c, "RETR");
+	expect_free(c, "-ERR RETR needs one message number");
+	send_line(c, "TOP 1");
+	expect_free(c, "-ERR TOP needs");
+	send_line(c, "RETR 99999999999");
+	expect_free(c, "-ERR");
+	send_line(c, "STAT now");
+	expect_free(c, "-ERR STAT takes no arguments");
+	send_line(c, "NOOP");
+	expect_free(c, "+OK");
+	quit(&c);
+}
+END_TEST
+
+/* ---- TRANSACTION ------------------------------------------------------- */
+
+START_TEST(test_pop3_stat_and_list_give_wire_sizes)
+{
+	struct conn *c = login();
+	char *l, *want, *body;
+	size_t total = 0, n, len;
+	struct buf b;
+	int i;
+
+	buf_init(&b, 4096);
+	for (i = 1; i <= 5; i++) {
+		fixture_msg(i, &len);
+		total += len;
+		buf_printf(&b, "%d %zu\r\n", i, len);
+	}
+	send_line(c, "STAT");
+	l = read_line(c);
+	want = xasprintf("+OK 5 %zu", total);
+	ck_assert_str_eq(l, want);
+	free(l);
+	free(want);
+	send_line(c, "LIST");
+	expect_free(c, "+OK 5 messages");
+	body = read_multi(c, &n);
+	ck_assert_str_eq(body, b.data);
+	free(body);
+	send_line(c, "LIST 2");
+	want = xasprintf("+OK 2 %zu", strlen(msg_dots));
+	l = read_line(c);
+	ck_assert_str_eq(l, want);
+	free(l);
+	free(want);
+	send_line(c, "LIST 6");
+	expect_free(c, "-ERR There is no message 6");
+	send_line(c, "LIST 0");
+	expect_free(c, "-ERR There is no message 0");
+	buf_free(&b);
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_uidl_is_uid_and_uidvalidity)
+{
+	struct conn *c = login();
+	struct store_mailbox mb;
+	struct store_msg *msgs;
+	size_t n, i, len;
+	struct buf want;
+	char *body, *l, *w;
+
+	ck_assert_int_eq(store_mailbox_status(fx.st, fx.inbox, &mb), 0);
+	ck_assert_int_eq(store_msg_list(fx.st, fx.inbox, 0, &msgs, &n), 0);
+	buf_init(&want, 4096);
+	for (i = 0; i < n; i++)
+		buf_printf(&want, "%zu %08x%08x\r\n", i + 1, msgs[i].uid,
+		    mb.uidvalidity);
+	send_line(c, "UIDL");
+	expect_free(c, "+OK");
+	body = read_multi(c, &len);
+	ck_assert_str_eq(body, want.data);
+	send_line(c, "UIDL 3");
+	l = read_line(c);
+	w = xasprintf("+OK 3 %08x%08x", msgs[2].uid, mb.uidvalidity);
+	ck_assert_str_eq(l, w);
+	free(l);
+	free(w);
+	free(body);
+	free(msgs);
+	buf_free(&want);
+	store_mailbox_clear(&mb);
+	quit(&c);
+}
+END_TEST
+
+/* RETR every message: unstuffed, the bytes are the stored ones. */
+START_TEST(test_pop3_retr_sends_the_stored_bytes)
+{
+	struct conn *c = login();
+	char cmd[32], *l, *body, *plain, *want;
+	const char *m;
+	size_t n, pn, mlen;
+	int i;
+
+	for (i = 1; i <= 5; i++) {
+		m = fixture_msg(i, &mlen);
+		snprintf(cmd, sizeof(cmd), "RETR %d", i);
+		send_line(c, cmd);
+		l = read_line(c);
+		want = xasprintf("+OK %zu octets", mlen);
+		ck_assert_str_eq(l, want);
+		free(want);
+		free(l);
+		body = read_multi(c, &n);
+		plain = unstuff(body, n, &pn);
+		if (m[mlen - 1] != '\n') {
+			/* The CRLF before the terminator is not content. */
+			ck_assert_uint_eq(pn, mlen + 2);
+			pn -= 2;
+		}
+		ck_assert_uint_eq(pn, mlen);
+		ck_assert_mem_eq(plain, m, mlen);
+		free(body);
+		free(plain);
+	}
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_retr_stuffs_leading_dots)
+{
+	struct conn *c = login();
+	char *body;
+	size_t n;
+
+	send_line(c, "RETR 2");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_str_eq(body,
+	    "..From: dot@example.org\r\n"
+	    "Subject: dots\r\n"
+	    "\r\n"
+	    "..leading dot\r\n"
+	    "...two dots\r\n"
+	    "..\r\n"
+	    "end\r\n");
+	free(body);
+	send_line(c, "RETR 3");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_str_eq(body, "Subject: no line end\r\n\r\n"
+	    "last line without CRLF\r\n");
+	free(body);
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_retr_stuffs_dots_at_chunk_edges)
+{
+	struct conn *c = login();
+	char *body, *plain;
+	size_t n, pn, i, dots = 0;
+
+	for (i = 1; i < BIG_SIZE; i++)
+		dots += fx.big[i - 1] == '\n' && fx.big[i] == '.';
+	ck_assert_uint_eq(dots, 2 * (BIG_SIZE / STORE_CHUNK_SIZE));
+	send_line(c, "RETR 5");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	plain = unstuff(body, n, &pn);
+	ck_assert_uint_eq(pn, BIG_SIZE);
+	ck_assert_mem_eq(plain, fx.big, BIG_SIZE);
+	/* One more byte per line that begins with a dot. */
+	ck_assert_uint_eq(n, BIG_SIZE + dots);
+	free(body);
+	free(plain);
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_top_sends_header_and_n_lines)
+{
+	struct conn *c = login();
+	char *body;
+	size_t n;
+
+	send_line(c, "TOP 1 0");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_str_eq(body,
+	    "From: alice@example.org\r\nSubject: one\r\n\r\n");
+	free(body);
+	send_line(c, "TOP 1 2");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_str_eq(body, "From: alice@example.org\r\nSubject: one\r\n\r\n"
+	    "line 1\r\nline 2\r\n");
+	free(body);
+	send_line(c, "TOP 1 100");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_str_eq(body, msg_plain);
+	free(body);
+	send_line(c, "TOP 2 1");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_str_eq(body, "..From: dot@example.org\r\nSubject: dots\r\n"
+	    "\r\n..leading dot\r\n");
+	free(body);
+	send_line(c, "TOP 3 5");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_str_eq(body, "Subject: no line end\r\n\r\n"
+	    "last line without CRLF\r\n");
+	free(body);
+	send_line(c, "TOP 4 0");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_str_eq(body, msg_header_only);
+	free(body);
+	send_line(c, "TOP 5 1");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_uint_eq(n, strlen("Subject: big\r\n\r\n") + 72);
+	free(body);
+	send_line(c, "TOP 9 1");
+	expect_free(c, "-ERR There is no message 9");
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_dele_marks_and_rset_unmarks)
+{
+	struct conn *c = login();
+	char *body;
+	size_t n;
+
+	send_line(c, "DELE 1");
+	expect_free(c, "+OK");
+	send_line(c, "DELE 1");
+	expect_free(c, "-ERR Message 1 is deleted");
+	send_line(c, "RETR 1");
+	expect_free(c, "-ERR Message 1 is deleted");
+	send_line(c, "LIST 1");
+	expect_free(c, "-ERR Message 1 is deleted");
+	send_line(c, "STAT");
+	expect_free(c, "+OK 4 ");
+	send_line(c, "LIST");
+	expect_free(c, "+OK 4 messages");
+	body = read_multi(c, &n);
+	ck_assert_ptr_null(strstr(body, "1 "));
+	ck_assert_ptr_nonnull(strstr(body, "2 "));
+	free(body);
+	send_line(c, "RSET");
+	expect_free(c, "+OK Maildrop has 5 messages");
+	send_line(c, "STAT");
+	expect_free(c, "+OK 5 ");
+	quit(&c);
+}
+END_TEST
+
+/* The keyword id of $POP3Deleted, or 0 when it does not exist yet. */
+static int
+msg_hidden(uint32_t uid)
+{
+	struct store_msg m;
+	uint32_t kw, i;
+
+	if (store_keyword_id(fx.st, fx.acct, POP3D_DELETED_KEYWORD, 0,
+	    &kw) != 0)
+		return 0;
+	ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, uid, &m), 0);
+	for (i = 0; i < m.nkw; i++)
+		if (m.kw[i] == kw)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_pop3_quit_hides_deleted_messages)
+{
+	struct conn *c = login();
+	struct store_msg m;
+	char *body;
+	size_t n;
+
+	send_line(c, "RETR 2");
+	expect_free(c, "+OK");
+	free(read_multi(c, &n));
+	send_line(c, "DELE 1");
+	expect_free(c, "+OK");
+	send_line(c, "QUIT");
+	expect_free(c, "+OK mailvault POP3 server signing off (4 messages "
+	    "left)");
+	conn_close(&c);
+	/* IMAP still sees it, with the keyword; the RETR'd one is \Seen. */
+	ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, 1, &m), 0);
+	ck_assert(msg_hidden(1));
+	ck_assert(!msg_hidden(2));
+	ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, 2, &m), 0);
+	ck_assert(m.flags & STORE_F_SEEN);
+	ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, 3, &m), 0);
+	ck_assert(!(m.flags & STORE_F_SEEN));
+	/* POP3 does not. */
+	c = login_n(4);
+	send_line(c, "TOP 1 0");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_ptr_nonnull(strstr(body, "Subject: dots"));
+	free(body);
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_quit_expunges_when_configured)
+{
+	struct conn *c;
+	struct store_msg m;
+
+	ck_assert_int_eq(store_config_set(fx.st, "config.pop3-delete",
+	    "expunge", 7), 0);
+	c = login();
+	send_line(c, "DELE 1");
+	expect_free(c, "+OK");
+	send_line(c, "DELE 5");
+	expect_free(c, "+OK");
+	quit(&c);
+	ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, 1, &m), STORE_ENOENT);
+	ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, 5, &m), STORE_ENOENT);
+	ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, 2, &m), 0);
+	/* The option beats the setting. */
+	fx.cfg.delete_mode = POP3D_DELETE_HIDE;
+	c = login_n(3);
+	send_line(c, "DELE 1");
+	expect_free(c, "+OK");
+	quit(&c);
+	ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, 2, &m), 0);
+	ck_assert(msg_hidden(2));
+}
+END_TEST
+
+START_TEST(test_pop3_dropped_connection_deletes_nothing)
+{
+	struct conn *c = login();
+	struct store_msg m;
+
+	send_line(c, "DELE 1");
+	expect_free(c, "+OK");
+	send_line(c, "NOOP");
+	expect_free(c, "+OK");
+	conn_close(&c);
+	ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, 1, &m), 0);
+	ck_assert(!msg_hidden(1));
+	c = login();
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_second_session_gets_in_use)
+{
+	struct conn *c = login(), *d = connect_plain();
+	char *l;
+
+	free(greeting(d));
+	send_line(d, "USER demo");
+	expect_free(d, "+OK");
+	l = xasprintf("PASS %s", fx.password);
+	send_line(d, l);
+	expect_free(d, "-ERR [IN-USE]");
+	quit(&c);
+	send_line(d, "USER demo");
+	expect_free(d, "+OK");
+	send_line(d, l);
+	expect_free(d, "+OK demo's maildrop");
+	free(l);
+	quit(&d);
+}
+END_TEST
+
+START_TEST(test_pop3_snapshot_ignores_later_changes)
+{
+	static const char later[] = "Subject: later\r\n\r\nnew\r\n";
+	struct conn *c = login();
+	uint32_t uid = 1;
+
+	append(later, strlen(later));
+	ck_assert_int_eq(store_msg_expunge(fx.st, fx.inbox, &uid, 1), 0);
+	send_line(c, "STAT");
+	expect_free(c, "+OK 5 ");
+	send_line(c, "LIST 5");
+	expect_free(c, "+OK 5 ");
+	send_line(c, "LIST 6");
+	expect_free(c, "-ERR");
+	/* The expunged message's content is gone: an error, no crash. */
+	send_line(c, "RETR 1");
+	expect_free(c, "-ERR [SYS/TEMP]");
+	send_line(c, "DELE 1");
+	expect_free(c, "+OK");
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_pipelined_commands_are_answered_in_order)
+{
+	struct conn *c = connect_plain();
+	char *batch, *body;
+	size_t n;
+
+	free(greeting(c));
+	batch = xasprintf("CAPA\r\nUSER demo\r\nPASS %s\r\nSTAT\r\nLIST 1\r\n"
+	    "UIDL\r\nTOP 1 0\r\nRETR 2\r\nDELE 3\r\nNOOP\r\nRSET\r\nBOGUS\r\n"
+	    "QUIT\r\n", fx.password);
+	send_raw(c, batch, strlen(batch));
+	free(batch);
+	expect_free(c, "+OK Capability");
+	free(read_multi(c, &n));
+	expect_free(c, "+OK Now give PASS");
+	expect_free(c, "+OK demo's maildrop");
+	expect_free(c, "+OK 5 ");
+	expect_free(c, "+OK 1 ");
+	expect_free(c, "+OK Unique-ID");
+	free(read_multi(c, &n));
+	expect_free(c, "+OK Top");
+	free(read_multi(c, &n));
+	expect_free(c, "+OK ");
+	body = read_multi(c, &n);
+	ck_assert_ptr_nonnull(strstr(body, "...two dots"));
+	free(body);
+	expect_free(c, "+OK Message 3 deleted");
+	expect_free(c, "+OK");
+	expect_free(c, "+OK Maildrop has 5");
+	expect_free(c, "-ERR Unknown command: BOGU");
+	expect_free(c, "+OK mailvault POP3 server signing off");
+	ck_assert_ptr_null(read_line(c));
+	conn_close(&c);
+	ck_assert(!msg_hidden(3));
+}
+END_TEST
+
+START_TEST(test_pop3_idle_session_times_out)
+{
+	struct conn *c;
+
+	fx.cfg.timeout_ms = 200;
+	c = login();
+	send_line(c, "DELE 1");
+	expect_free(c, "+OK");
+	expect_free(c, "-ERR Disconnected for inactivity");
+	ck_assert_ptr_null(read_line(c));
+	conn_close(&c);
+	ck_assert(!msg_hidden(1));
+}
+END_TEST
+
+START_TEST(test_pop3_server_shutdown_ends_the_session)
+{
+	struct conn *c = login();
+
+	close(fx.shut[1]);
+	fx.shut[1] = -1;
+	expect_free(c, "-ERR [SYS/TEMP] The server is shutting down");
+	ck_assert_ptr_null(read_line(c));
+	conn_close(&c);
+}
+END_TEST
+
+/* ---- TLS --------------------------------------------------------------- */
+
+START_TEST(test_pop3_stls_upgrades_and_forgets_user)
+{
+	struct conn *c = connect_plain();
+	char *body, *l;
+	size_t n;
+
+	free(greeting(c));
+	send_line(c, "USER demo");
+	expect_free(c, "+OK");
+	send_line(c, "STLS");
+	expect_free(c, "+OK Begin TLS");
+	ck_assert_int_eq(tls_stream_connect_client(c->io, fx.cli_tls,
+	    "localhost", TIMEOUT_MS), 0);
+	send_line(c, "CAPA");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	ck_assert_ptr_null(strstr(body, "STLS"));
+	free(body);
+	send_line(c, "STLS");
+	expect_free(c, "-ERR TLS is already active");
+	l = xasprintf("PASS %s", fx.password);
+	send_line(c, l);
+	expect_free(c, "-ERR Give USER first");
+	send_line(c, "USER demo");
+	expect_free(c, "+OK");
+	send_line(c, l);
+	expect_free(c, "+OK demo's maildrop");
+	free(l);
+	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_implicit_tls_retr)
+{
+	struct conn *c = connect_tls(1);
+	char *l, *body, *plain;
+	size_t n, pn;
+
+	free(greeting(c));
+	l = xasprintf("USER demo\r\nPASS %s\r\nRETR 5\r\n", fx.password);
+	send_raw(c, l, strlen(l));
+	free(l);
+	expect_free(c, "+OK");
+	expect_free(c, "+OK demo's maildrop");
+	expect_free(c, "+OK");
+	body = read_multi(c, &n);
+	plain = unstuff(body, n, &pn);
+	ck_assert_uint_eq(pn, BIG_SIZE);
+	ck_assert_mem_eq(plain, fx.big, BIG_SIZE);
+	free(body);
+	free(plain);
+	quit(&c);
+}
+END_TEST
+
+/* ---- the parser -------------------------------------------------------- */
+
+struct parse_case {
+	const char	*line;
+	int		 rc;
+	enum pop3_cmd_id id;
+	size_t		 nargs;
+	const char	*arg0, *arg1;
+	uint32_t	 num0, num1;
+};
+
+static const struct parse_case parse_cases[] = {
+	{ "STAT\r\n", POP3_CMD_OK, POP3_CMD_STAT, 0, NULL, NULL, 0, 0 },
+	{ "stat", POP3_CMD_OK, POP3_CMD_STAT, 0, NULL, NULL, 0, 0 },
+	{ "LIST\n", POP3_CMD_OK, POP3_CMD_LIST, 0, NULL, NULL, 0, 0 },
+	{ "LIST 12", POP3_CMD_OK, POP3_CMD_LIST, 1, "12", NULL, 12, 0 },
+	{ "LIST 12 ", POP3_CMD_OK, POP3_CMD_LIST, 1, "12", NULL, 12, 0 },
+	{ "LIST 1 2", POP3_CMD_ESYNTAX, POP3_CMD_LIST, 2, "1", "2", 0, 0 },
+	{ "LIST -1", POP3_CMD_ESYNTAX, POP3_CMD_LIST, 1, "-1", NULL, 0, 0 },
+	{ "LIST 4294967295", POP3_CMD_OK, POP3_CMD_LIST, 1, "4294967295",
+	  NULL, 4294967295u, 0 },
+	{ "LIST 4294967296", POP3_CMD_ESYNTAX, POP3_CMD_LIST, 1, "4294967296",
+	  NULL, 0, 0 },
+	{ "TOP 3 0", POP3_CMD_OK, POP3_CMD_TOP, 2, "3", "0", 3, 0 },
+	{ "top  3  10", POP3_CMD_OK, POP3_CMD_TOP, 2, "3", "10", 3, 10 },
+	{ "TOP 3", POP3_CMD_ESYNTAX, POP3_CMD_TOP, 1, "3", NULL, 3, 0 },
+	{ "RETR", POP3_CMD_ESYNTAX, POP3_CMD_RETR, 0, NULL, NULL, 0, 0 },
+	{ "DELE 7", POP3_CMD_OK, POP3_CMD_DELE, 1, "7", NULL, 7, 0 },
+	{ "UIDL", POP3_CMD_OK, POP3_CMD_UIDL, 0, NULL, NULL, 0, 0 },
+	{ "USER john smith", POP3_CMD_OK, POP3_CMD_USER, 1, "john smith",
+	  NULL, 0, 0 },
+	{ "PASS  secret with spaces ", POP3_CMD_OK, POP3_CMD_PASS, 1,
+	  " secret with spaces ", NULL, 0, 0 },
+	{ "PASS", POP3_CMD_ESYNTAX, POP3_CMD_PASS, 0, NULL, NULL, 0, 0 },
+	{ "PASS ", POP3_CMD_ESYNTAX, POP3_CMD_PASS, 1, "", NULL, 0, 0 },
+	{ "APOP mrose c4c9334bac560ecc979e58001b3e22fb", POP3_CMD_OK,
+	  POP3_CMD_APOP, 2, "mrose", "c4c9334bac560ecc979e58001b3e22fb", 0,
+	  0 },
+	{ "APOP mrose c4c9334bac560ecc979e58001b3e22f", POP3_CMD_ESYNTAX,
+	  POP3_CMD_APOP, 2, "mrose", "c4c9334bac560ecc979e58001b3e22f", 0, 0 },
+	{ "APOP mrose c4c9334bac560ecc979e58001b3e22fx", POP3_CMD_ESYNTAX,
+	  POP3_CMD_APOP, 2, "mrose", "c4c9334bac560ecc979e58001b3e22fx", 0,
+	  0 },
+	{ "AUTH", POP3_CMD_OK, POP3_CMD_AUTH, 0, NULL, NULL, 0, 0 },
+	{ "AUTH PLAIN dGVzdA==", POP3_CMD_OK, POP3_CMD_AUTH, 2, "PLAIN",
+	  "dGVzdA==", 0, 0 },
+	{ "CAPA x", POP3_CMD_ESYNTAX, POP3_CMD_CAPA, 1, "x", NULL, 0, 0 },
+	{ "QUIT", POP3_CMD_OK, POP3_CMD_QUIT, 0, NULL, NULL, 0, 0 },
+	{ "STLS", POP3_CMD_OK, POP3_CMD_STLS, 0, NULL, NULL, 0, 0 },
+	{ "XTND XMIT", POP3_CMD_EUNKNOWN, POP3_CMD_UNKNOWN, 0, NULL, NULL, 0,
+	  0 },
+	{ "", POP3_CMD_EUNKNOWN, POP3_CMD_UNKNOWN, 0, NULL, NULL, 0, 0 },
+	{ " STAT", POP3_CMD_EUNKNOWN, POP3_CMD_UNKNOWN, 0, NULL, NULL, 0, 0 },
+};
+
+START_TEST(test_pop3_cmd_parse_vectors)
+{
+	const struct parse_case *pc = &parse_cases[_i];
+	struct pop3_cmd cmd;
+	const char *why;
+	char line[POP3_CMD_LINE_MAX + 1];
+	size_t len = strlen(pc->line);
+	int rc;
+
+	memcpy(line, pc->line, len);
+	rc = pop3_cmd_parse(line, len, &cmd, &why);
+	ck_assert_msg(rc == pc->rc, "'%s': rc %d", pc->line, rc);
+	if (rc != POP3_CMD_OK)
+		ck_assert_ptr_nonnull(why);
+	ck_assert_int_eq(cmd.id, pc->id);
+	if (rc == POP3_CMD_EUNKNOWN)
+		return;
+	ck_assert_uint_eq(cmd.nargs, pc->nargs);
+	if (pc->nargs > 0 && rc == POP3_CMD_OK)
+		ck_assert_str_eq(cmd.arg[0], pc->arg0);
+	if (pc->nargs > 1 && rc == POP3_CMD_OK)
+		ck_assert_str_eq(cmd.arg[1], pc->arg1);
+	if (rc == POP3_CMD_OK) {
+		ck_assert_uint_eq(cmd.num[0], pc->num0);
+		ck_assert_uint_eq(cmd.num[1], pc->num1);
+	}
+}
+END_TEST
+
+START_TEST(test_pop3_cmd_unknown_keyword_is_shown_printable)
+{
+	struct pop3_cmd cmd;
+	const char *why;
+	char line[] = "x\001yzw arg";
+
+	ck_assert_int_eq(pop3_cmd_parse(line, strlen(line), &cmd, &why),
+	    POP3_CMD_EUNKNOWN);
+	ck_assert_str_eq(cmd.keyword, "X?YZ");
+	ck_assert_str_eq(pop3_cmd_name(POP3_CMD_RETR), "RETR");
+}
+END_TEST
+
+START_TEST(test_pop3_cmd_sasl_plain_split)
+{
+	struct pop3_cmd_plain pl;
+
+	ck_assert_int_eq(pop3_cmd_sasl_plain("\0u\0p", 4, &pl), 0);
+	ck_assert_uint_eq(pl.authzid_len, 0);
+	ck_assert_mem_eq(pl.authcid, "u", 1);
+	ck_assert_mem_eq(pl.passwd, "p", 1);
+	ck_assert_int_eq(pop3_cmd_sasl_plain("a\0u\0pw", 6, &pl), 0);
+	ck_assert_uint_eq(pl.passwd_len, 2);
+	ck_assert_int_eq(pop3_cmd_sasl_plain("\0u\0p\0", 5, &pl), -1);
+	ck_assert_int_eq(pop3_cmd_sasl_plain("\0\0p", 3, &pl), -1);
+	ck_assert_int_eq(pop3_cmd_sasl_plain("\0u\0", 3, &pl), -1);
+	ck_assert_int_eq(pop3_cmd_sasl_plain("u\0p", 3, &pl), -1);
+}
+END_TEST
+
+/* ---- MD5 --------------------------------------------------------------- */
+
+static void
+hex_of(const void *p, size_t n, char out[MD5_HEX_LEN])
+{
+	unsigned char md[MD5_DIGEST_LEN];
+
+	md5_digest(p, n, md);
+	md5_hex(md, out);
+}
+
+/* RFC 1321 appendix A.5. */
+START_TEST(test_md5_rfc1321_vectors)
+{
+	static const char *const v[][2] = {
+		{ "", "d41d8cd98f00b204e9800998ecf8427e" },
+		{ "a", "0cc175b9c0f1b6a831c399e269772661" },
+		{ "abc", "900150983cd24fb0d6963f7d28e17f72" },
+		{ "message digest", "f96b697d7cb7938d525a2f31aaf161d0" },
+		{ "abcdefghijklmnopqrstuvwxyz",
+		  "c3fcd3d76192e4007dfb496cca67e13b" },
+		{ "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		  "0123456789", "d174ab98d277d9f5a5611c2c9f419d9f" },
+		{ "1234567890123456789012345678901234567890123456789012345678"
+		  "9012345678901234567890",
+		  "57edf4a22be3c955ac49da2e2107b67a" },
+	};
+	char hex[MD5_HEX_LEN];
+	struct md5_ctx m;
+	unsigned char md[MD5_DIGEST_LEN];
+	size_t i, j, len;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		hex_of(v[i][0], strlen(v[i][0]), hex);
+		ck_assert_str_eq(hex, v[i][1]);
+		/* Fed a byte at a time: the same digest. */
+		len = strlen(v[i][0]);
+		md5_init(&m);
+		for (j = 0; j < len; j++)
+			md5_update(&m, v[i][0] + j, 1);
+		md5_final(&m, md);
+		md5_hex(md, hex);
+		ck_assert_str_eq(hex, v[i][1]);
+	}
+}
+END_TEST
+
+/* RFC 1939 section 7's APOP example and RFC 2104's HMAC-MD5 vectors. */
+START_TEST(test_md5_apop_and_hmac_vectors)
+{
+	static const char apop[] = "<1896.697170952@dbc.mtview.ca.us>tanstaaf";
+	unsigned char key[16], data[50], md[MD5_DIGEST_LEN];
+	char hex[MD5_HEX_LEN];
+
+	hex_of(apop, strlen(apop), hex);
+	ck_assert_str_eq(hex, "c4c9334bac560ecc979e58001b3e22fb");
+	memset(key, 0x0b, sizeof(key));
+	md5_hmac(key, 16, "Hi There", 8, md);
+	md5_hex(md, hex);
+	ck_assert_str_eq(hex, "9294727a3638bb1c13f48ef8158bfc9d");
+	md5_hmac("Jefe", 4, "what do ya want for nothing?", 28, md);
+	md5_hex(md, hex);
+	ck_assert_str_eq(hex, "750c783e6ab0b503eaa86e310a5db738");
+	memset(key, 0xaa, sizeof(key));
+	memset(data, 0xdd, sizeof(data));
+	md5_hmac(key, 16, data, sizeof(data), md);
+	md5_hex(md, hex);
+	ck_assert_str_eq(hex, "56be34521d144c88dbb8c733f0e8b3f6");
+}
+END_TEST
+
+static Suite *
+pop3_suite(void)
+{
+	Suite *s = suite_create("server_pop3");
+	TCase *tc = tcase_create("session");
+	TCase *tp = tcase_create("parser");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_pop3_greeting_has_an_apop_timestamp);
+	tcase_add_test(tc, test_pop3_capa_lists_extensions);
+	tcase_add_test(tc, test_pop3_capa_without_certificate_has_no_stls);
+	tcase_add_test(tc, test_pop3_user_pass_logs_in);
+	tcase_add_test(tc,
+	    test_pop3_wrong_password_is_refused_after_a_growing_delay);
+	tcase_add_test(tc,
+	    test_pop3_unknown_user_with_right_password_is_refused);
+	tcase_add_test(tc, test_pop3_apop_digest_logs_in);
+	tcase_add_test(tc, test_pop3_apop_with_bad_syntax_is_an_error);
+	tcase_add_test(tc, test_pop3_auth_plain_with_initial_response);
+	tcase_add_test(tc, test_pop3_auth_plain_with_continuation);
+	tcase_add_test(tc, test_pop3_auth_errors);
+	tcase_add_test(tc, test_pop3_commands_in_the_wrong_state);
+	tcase_add_test(tc,
+	    test_pop3_bad_commands_and_long_lines_keep_the_connection);
+	tcase_add_test(tc, test_pop3_stat_and_list_give_wire_sizes);
+	tcase_add_test(tc, test_pop3_uidl_is_uid_and_uidvalidity);
+	tcase_add_test(tc, test_pop3_retr_sends_the_stored_bytes);
+	tcase_add_test(tc, test_pop3_retr_stuffs_leading_dots);
+	tcase_add_test(tc, test_pop3_retr_stuffs_dots_at_chunk_edges);
+	tcase_add_test(tc, test_pop3_top_sends_header_and_n_lines);
+	tcase_add_test(tc, test_pop3_dele_marks_and_rset_unmarks);
+	tcase_add_test(tc, test_pop3_quit_hides_deleted_messages);
+	tcase_add_test(tc, test_pop3_quit_expunges_when_configured);
+	tcase_add_test(tc, test_pop3_dropped_connection_deletes_nothing);
+	tcase_add_test(tc, test_pop3_second_session_gets_in_use);
+	tcase_add_test(tc, test_pop3_snapshot_ignores_later_changes);
+	tcase_add_test(tc, test_pop3_pipelined_commands_are_answered_in_order);
+	tcase_add_test(tc, test_pop3_idle_session_times_out);
+	tcase_add_test(tc, test_pop3_server_shutdown_ends_the_session);
+	tcase_add_test(tc, test_pop3_stls_upgrades_and_forgets_user);
+	tcase_add_test(tc, test_pop3_implicit_tls_retr);
+	suite_add_tcase(s, tc);
+
+	tcase_add_loop_test(tp, test_pop3_cmd_parse_vectors, 0,
+	    (int)ARRAY_SIZE(parse_cases));
+	tcase_add_test(tp, test_pop3_cmd_unknown_keyword_is_shown_printable);
+	tcase_add_test(tp, test_pop3_cmd_sasl_plain_split);
+	tcase_add_test(tp, test_md5_rfc1321_vectors);
+	tcase_add_test(tp, test_md5_apop_and_hmac_vectors);
+	suite_add_tcase(s, tp);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(pop3_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

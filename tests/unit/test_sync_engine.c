@@ -1,0 +1,932 @@
+/*
+ * Unit tests for the sync engine (sync/engine*.c) against the scripted
+ * fake upstream (sync/fake.c): initial pull, incremental changes both ways
+ * with and without CONDSTORE/QRESYNC, the three-way flag merge, expunge
+ * against flag, UIDVALIDITY resets, local moves, folder creates, renames
+ * and deletes both ways, APPEND idempotence, POP3 UIDL fetching and its
+ * delete policies, and crash-and-resume at every step of a sync (as
+ * isync's run-tests.pl does): the fake cuts the connection at step N,
+ * before or after that step took effect, and a second run must end in the
+ * same state as an uninterrupted one, with no duplicate and no loss.
+ *
+ * "Mirrored" is checked by comparing, folder by folder, the sorted lists
+ * of (flags, keywords, bytes) on both sides.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "store/store.h"
+#include "sync/driver.h"
+#include "sync/sync.h"
+
+#define PASS	"pw"
+#define ALLCAPS	(SYNC_CAP_UIDPLUS | SYNC_CAP_CONDSTORE | SYNC_CAP_QRESYNC | \
+	SYNC_CAP_MOVE | SYNC_CAP_IDLE)
+
+struct fx {
+	char	 dir[64];
+	char	*path;
+	struct store *st;
+	int64_t	 acct;
+	struct sync_fake *fake;
+	enum sync_proto proto;
+	struct sync_stats stats;
+	char	 err[512];
+};
+
+static void
+fx_setup(struct fx *f, unsigned caps, enum sync_proto proto)
+{
+	char err[STORE_ERRMSG_MAX];
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/mvsync.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f->dir));
+	f->path = xasprintf("%s/store.db", f->dir);
+	ck_assert_msg(store_create(f->path, PASS, strlen(PASS), STORE_KDF_MIN,
+	    err, sizeof(err)) == 0, "create: %s", err);
+	ck_assert_msg(store_open(f->path, PASS, strlen(PASS), &f->st, err,
+	    sizeof(err)) == 0, "open: %s", err);
+	ck_assert_int_eq(store_account_create(f->st, "acct", &f->acct), 0);
+	f->fake = sync_fake_new(caps);
+	f->proto = proto;
+}
+
+static void
+fx_teardown(struct fx *f)
+{
+	char *cmd;
+
+	store_close(&f->st);
+	sync_fake_free(&f->fake);
+	cmd = xasprintf("rm -rf '%s'", f->dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(f->path);
+}
+
+/* One sync run; returns its outcome. */
+static int
+run(struct fx *f)
+{
+	struct sync_opts o = { NULL, NULL, NULL, -1, 0 };
+	struct sync_driver *d = sync_fake_driver(f->fake, f->proto);
+	int rc;
+
+	rc = sync_account_with(f->st, f->acct, d, &o, &f->stats, f->err,
+	    sizeof(f->err));
+	d->ops->free(&d);
+	return rc;
+}
+
+static void
+run_ok(struct fx *f)
+{
+	int rc = run(f);
+
+	ck_assert_msg(rc == SYNC_OK, "sync failed: %s", f->err);
+}
+
+static char *
+msg_text(const char *folder, int i)
+{
+	return xasprintf("From: a@example.org\r\nMessage-ID: <%d.%s@test>\r\n"
+	    "Subject: message %d in %s\r\n\r\nBody %d\r\n", i, folder, i,
+	    folder, i);
+}
+
+static uint32_t
+remote_add(struct fx *f, const char *folder, int i, uint32_t flags,
+    const char *kw)
+{
+	char *m = msg_text(folder, i);
+	uint32_t uid = sync_fake_msg_add(f->fake, folder, m, strlen(m), flags,
+	    kw, 1600000000 + i);
+
+	free(m);
+	ck_assert_uint_ne(uid, 0);
+	return uid;
+}
+
+static int64_t
+mbox_id(struct fx *f, const char *name)
+{
+	struct store_mailbox mb;
+	int64_t id;
+
+	if (store_mailbox_find(f->st, f->acct, name, &mb) != 0)
+		return 0;
+	id = mb.id;
+	store_mailbox_clear(&mb);
+	return id;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "flags|kw|bytes" of every local message of a mailbox, sorted. */
+static char **
+local_view(struct fx *f, const char *name, size_t *n_r)
+{
+	struct store_msg *msgs;
+	struct store_reader *rd;
+	char **v, buf[4096], *kw, *k;
+	size_t n, i, j;
+	ssize_t got;
+	int64_t id = mbox_id(f, name);
+
+	ck_assert_msg(id != 0, "no local mailbox %s", name);
+	ck_assert_int_eq(store_msg_list(f->st, id, 0, &msgs, &n), 0);
+	v = xcalloc(n + 1, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		char *names[STORE_MAX_KEYWORDS];
+
+		ck_assert_int_eq(store_reader_open(f->st, msgs[i].content,
+		    &rd), 0);
+		got = store_reader_read(rd, buf, sizeof(buf) - 1);
+		store_reader_close(&rd);
+		ck_assert_int_ge(got, 0);
+		buf[got] = '\0';
+		for (j = 0; j < msgs[i].nkw; j++)
+			ck_assert_int_eq(store_keyword_name(f->st, f->acct,
+			    msgs[i].kw[j], &names[j]), 0);
+		qsort(names, msgs[i].nkw, sizeof(char *), cmp_str);
+		kw = xstrdup("");
+		for (j = 0; j < msgs[i].nkw; j++) {
+			k = xasprintf("%s%s%s", kw, j ? " " : "", names[j]);
+			free(kw);
+			free(names[j]);
+			kw = k;
+		}
+		v[i] = xasprintf("%u|%s|%s", msgs[i].flags, kw, buf);
+		free(kw);
+	}
+	free(msgs);
+	qsort(v, n, sizeof(*v), cmp_str);
+	*n_r = n;
+	return v;
+}
+
+static char **
+remote_view(struct fx *f, const char *name, size_t *n_r)
+{
+	size_t n = sync_fake_msg_count(f->fake, name), i, len;
+	char **v = xcalloc(n + 1, sizeof(*v));
+	const void *data;
+	const char *kw;
+	uint32_t flags;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(sync_fake_msg_at(f->fake, name, i, NULL,
+		    &flags, &kw, &data, &len), 0);
+		v[i] = xasprintf("%u|%s|%.*s", flags, kw, (int)len,
+		    (const char *)data);
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	*n_r = n;
+	return v;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The mailbox and the remote folder hold the same messages. */
+static void
+assert_folder_mirrored(struct fx *f, const char *name)
+{
+	size_t nl, nr, i;
+	char **l = local_view(f, name, &nl), **r = remote_view(f, name, &nr);
+
+	ck_assert_msg(nl == nr, "%s: %zu local, %zu remote messages", name,
+	    nl, nr);
+	for (i = 0; i < nl; i++)
+		ck_assert_msg(strcmp(l[i], r[i]) == 0, "%s differs:\n "
+		    "local  %.60s\n remote %.60s", name, l[i], r[i]);
+	strv_free(l, nl);
+	strv_free(r, nr);
+}
+
+/* Every remote folder mirrored, and no local mailbox without one. */
+static void
+assert_mirrored(struct fx *f)
+{
+	struct store_mailbox *list;
+	size_t n, i;
+
+	ck_assert_int_eq(store_mailbox_list(f->st, f->acct, 1, &list, &n), 0);
+	for (i = 0; i < n; i++) {
+		/* An empty parent the store made for a remote child. */
+		if (!sync_fake_folder_exists(f->fake, list[i].name) &&
+		    list[i].messages == 0 && i + 1 < n &&
+		    strncmp(list[i + 1].name, list[i].name,
+		    strlen(list[i].name)) == 0 &&
+		    list[i + 1].name[strlen(list[i].name)] == '/')
+			continue;
+		ck_assert_msg(sync_fake_folder_exists(f->fake, list[i].name),
+		    "local %s is not upstream", list[i].name);
+		assert_folder_mirrored(f, list[i].name);
+	}
+	store_mailbox_list_free(&list, n);
+}
+
+static size_t
+local_count(struct fx *f, const char *name)
+{
+	struct store_mailbox mb;
+	size_t n;
+
+	ck_assert_int_eq(store_mailbox_status(f->st, mbox_id(f, name), &mb),
+	    0);
+	n = mb.messages;
+	store_mailbox_clear(&mb);
+	return n;
+}
+
+static void
+local_flags(struct fx *f, const char *name, uint32_t uid,
+    enum store_flag_op op, uint32_t flags, const char *kw)
+{
+	struct store_flag_change ch = { op, flags, NULL, 0, 0 };
+	const char *k[1] = { kw };
+
+	if (kw != NULL) {
+		ch.keywords = k;
+		ch.nkeywords = 1;
+	}
+	ck_assert_int_eq(store_msg_set_flags(f->st, mbox_id(f, name), &uid, 1,
+	    &ch, NULL, NULL, NULL, NULL), 0);
+}
+
+/* The local UID of the i-th (by UID) message. */
+static uint32_t
+local_uid_at(struct fx *f, const char *name, size_t i)
+{
+	struct store_msg *msgs;
+	size_t n;
+	uint32_t uid;
+
+	ck_assert_int_eq(store_msg_list(f->st, mbox_id(f, name), 0, &msgs, &n),
+	    0);
+	ck_assert_uint_lt(i, n);
+	uid = msgs[i].uid;
+	free(msgs);
+	return uid;
+}
+
+static uint32_t
+remote_uid_at(struct fx *f, const char *name, size_t i)
+{
+	uint32_t uid;
+
+	ck_assert_int_eq(sync_fake_msg_at(f->fake, name, i, &uid, NULL, NULL,
+	    NULL, NULL), 0);
+	return uid;
+}
+
+static uint32_t
+remote_flags_at(struct fx *f, const char *name, size_t i, const char **kw)
+{
+	uint32_t flags;
+
+	ck_assert_int_eq(sync_fake_msg_at(f->fake, name, i, NULL, &flags, kw,
+	    NULL, NULL), 0);
+	return flags;
+}
+
+/* ---- pull ------------------------------------------------------------------ */
+
+START_TEST(test_sync_initial_pull_mirrors_every_folder)
+{
+	struct fx f;
+	int i;
+
+	fx_setup(&f, ALLCAPS, SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Work", 0);
+	sync_fake_folder_add(f.fake, "Archive/2020", STORE_SU_ARCHIVE);
+	for (i = 0; i < 30; i++)
+		remote_add(&f, "INBOX", i, i % 3 == 0 ? STORE_F_SEEN : 0,
+		    i % 5 == 0 ? "$Label1 work" : NULL);
+	for (i = 0; i < 10; i++)
+		remote_add(&f, "Work", i, STORE_F_FLAGGED, NULL);
+	for (i = 0; i < 5; i++)
+		remote_add(&f, "Archive/2020", i, STORE_F_SEEN, NULL);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.pulled, 45);
+	assert_mirrored(&f);
+	ck_assert_int_ne(mbox_id(&f, "Archive/2020"), 0);
+	/* A second run finds nothing to do. */
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.pulled, 0);
+	ck_assert_uint_eq(f.stats.flags_in + f.stats.flags_out, 0);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_sync_no_change_resync_reads_no_flags_with_condstore)
+{
+	struct fx f;
+	int i;
+
+	fx_setup(&f, ALLCAPS, SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Work", 0);
+	for (i = 0; i < 20; i++)
+		remote_add(&f, i % 2 ? "INBOX" : "Work", i, 0, NULL);
+	run_ok(&f);
+	run_ok(&f);	/* settles the MODSEQ base */
+	sync_fake_fail_at(f.fake, 0, 0);
+	i = (int)sync_fake_calls(f.fake, "fetch");
+	run_ok(&f);
+	ck_assert_int_eq((int)sync_fake_calls(f.fake, "fetch"), i);
+	ck_assert_int_eq((int)sync_fake_calls(f.fake, "list_uids"), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* Capabilities the incremental tests run under. */
+static const unsigned caps_variants[] = {
+	0,
+	SYNC_CAP_UIDPLUS,
+	SYNC_CAP_UIDPLUS | SYNC_CAP_CONDSTORE,
+	ALLCAPS,
+};
+
+START_TEST(test_sync_incremental_changes_both_ways)
+{
+	struct fx f;
+	uint32_t u;
+	const char *kw;
+	int i;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	for (i = 0; i < 10; i++)
+		remote_add(&f, "INBOX", i, 0, NULL);
+	run_ok(&f);
+	/* Upstream: 3 new, 2 flag changes, 1 expunge. */
+	for (i = 10; i < 13; i++)
+		remote_add(&f, "INBOX", i, STORE_F_ANSWERED, NULL);
+	sync_fake_msg_set_flags(f.fake, "INBOX", remote_uid_at(&f, "INBOX", 0),
+	    STORE_F_SEEN, "todo");
+	sync_fake_msg_set_flags(f.fake, "INBOX", remote_uid_at(&f, "INBOX", 1),
+	    STORE_F_FLAGGED, NULL);
+	sync_fake_msg_expunge(f.fake, "INBOX", remote_uid_at(&f, "INBOX", 2));
+	/* Here: 1 flag change, 1 expunge, on other messages. */
+	local_flags(&f, "INBOX", local_uid_at(&f, "INBOX", 5), STORE_FLAGS_ADD,
+	    STORE_F_SEEN, "done");
+	u = local_uid_at(&f, "INBOX", 6);
+	ck_assert_int_eq(store_msg_expunge(f.st, mbox_id(&f, "INBOX"), &u, 1),
+	    0);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.pulled, 3);
+	ck_assert_uint_eq(f.stats.expunged_in, 1);
+	ck_assert_uint_eq(f.stats.expunged_out, 1);
+	ck_assert_uint_eq(f.stats.flags_in, 2);
+	ck_assert_uint_eq(f.stats.flags_out, 1);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "INBOX"), 11);
+	assert_mirrored(&f);
+	/* Message 5 (now the 5th upstream) carries the local change. */
+	ck_assert_uint_eq(remote_flags_at(&f, "INBOX", 4, &kw), STORE_F_SEEN);
+	ck_assert_str_eq(kw, "done");
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.flags_in + f.stats.flags_out +
+	    f.stats.pulled + f.stats.appended, 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_sync_three_way_merge_keeps_both_sides_changes)
+{
+	struct fx f;
+	const char *kw;
+	uint32_t ruid, luid;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	ruid = remote_add(&f, "INBOX", 0, STORE_F_SEEN, "common gone");
+	run_ok(&f);
+	luid = local_uid_at(&f, "INBOX", 0);
+	/* Both sides change the same message in different ways. */
+	sync_fake_msg_set_flags(f.fake, "INBOX", ruid, STORE_F_ANSWERED,
+	    "common theirs");
+	local_flags(&f, "INBOX", luid, STORE_FLAGS_ADD, STORE_F_FLAGGED,
+	    "ours");
+	local_flags(&f, "INBOX", luid, STORE_FLAGS_REMOVE, 0, "gone");
+	run_ok(&f);
+	assert_mirrored(&f);
+	/* \Seen removed upstream, \Answered added upstream, \Flagged added
+	 * here; keywords: both additions, both removals. */
+	ck_assert_uint_eq(remote_flags_at(&f, "INBOX", 0, &kw),
+	    STORE_F_ANSWERED | STORE_F_FLAGGED);
+	ck_assert_str_eq(kw, "common ours theirs");
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_sync_expunge_wins_over_flag_change)
+{
+	struct fx f;
+	uint32_t r0, r1, l1;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	r0 = remote_add(&f, "INBOX", 0, 0, NULL);
+	r1 = remote_add(&f, "INBOX", 1, 0, NULL);
+	remote_add(&f, "INBOX", 2, 0, NULL);
+	run_ok(&f);
+	/* Expunged upstream, flagged here. */
+	sync_fake_msg_expunge(f.fake, "INBOX", r0);
+	local_flags(&f, "INBOX", local_uid_at(&f, "INBOX", 0), STORE_FLAGS_ADD,
+	    STORE_F_FLAGGED, NULL);
+	/* Flagged upstream, expunged here. */
+	sync_fake_msg_set_flags(f.fake, "INBOX", r1, STORE_F_FLAGGED, NULL);
+	l1 = local_uid_at(&f, "INBOX", 1);
+	ck_assert_int_eq(store_msg_expunge(f.st, mbox_id(&f, "INBOX"), &l1, 1),
+	    0);
+	run_ok(&f);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "INBOX"), 1);
+	ck_assert_uint_eq(local_count(&f, "INBOX"), 1);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_sync_nomodseq_folder_falls_back_to_flag_scan)
+{
+	struct fx f;
+	uint32_t r0;
+
+	fx_setup(&f, ALLCAPS, SYNC_PROTO_IMAP);
+	sync_fake_folder_nomodseq(f.fake, "INBOX");
+	r0 = remote_add(&f, "INBOX", 0, 0, NULL);
+	remote_add(&f, "INBOX", 1, 0, NULL);
+	run_ok(&f);
+	sync_fake_msg_set_flags(f.fake, "INBOX", r0, STORE_F_SEEN, NULL);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.flags_in, 1);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* ---- UIDVALIDITY --------------------------------------------------------- */
+
+START_TEST(test_sync_uidvalidity_reset_rematches_without_duplicates)
+{
+	struct fx f;
+	uint32_t before[8], uid;
+	char *plain;
+	int i;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	for (i = 0; i < 6; i++)
+		remote_add(&f, "INBOX", i, i == 2 ? STORE_F_SEEN : 0, NULL);
+	/* One without a Message-ID: matched by content instead. */
+	plain = xstrdup("Subject: no id\r\n\r\nplain\r\n");
+	sync_fake_msg_add(f.fake, "INBOX", plain, strlen(plain), 0, NULL, 5);
+	free(plain);
+	run_ok(&f);
+	for (i = 0; i < 7; i++)
+		before[i] = local_uid_at(&f, "INBOX", (size_t)i);
+	/* Recreated upstream: new UIDVALIDITY, new UIDs; one message more,
+	 * one less, and a flag changed here meanwhile. */
+	sync_fake_msg_expunge(f.fake, "INBOX", remote_uid_at(&f, "INBOX", 0));
+	sync_fake_folder_reset(f.fake, "INBOX");
+	remote_add(&f, "INBOX", 100, 0, NULL);
+	local_flags(&f, "INBOX", before[3], STORE_FLAGS_ADD, STORE_F_FLAGGED,
+	    NULL);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.pulled, 1);	/* only the new one */
+	/* Message 0, gone upstream in the reset, is sent again: no loss. */
+	ck_assert_uint_eq(f.stats.appended, 1);
+	ck_assert_uint_eq(local_count(&f, "INBOX"), 8);
+	assert_mirrored(&f);
+	/* Local UIDs unchanged. */
+	for (i = 0; i < 7; i++) {
+		uid = local_uid_at(&f, "INBOX", (size_t)i);
+		ck_assert_uint_eq(uid, before[i]);
+	}
+	fx_teardown(&f);
+}
+END_TEST
+
+/* ---- push ----------------------------------------------------------------- */
+
+START_TEST(test_sync_local_move_becomes_remote_move)
+{
+	struct fx f;
+	uint32_t uid, newuid;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Trash", STORE_SU_TRASH);
+	remote_add(&f, "INBOX", 0, STORE_F_SEEN, NULL);
+	remote_add(&f, "INBOX", 1, 0, NULL);
+	run_ok(&f);
+	uid = local_uid_at(&f, "INBOX", 0);
+	ck_assert_int_eq(store_msg_move(f.st, mbox_id(&f, "INBOX"), &uid, 1,
+	    mbox_id(&f, "Trash"), &newuid), 0);
+	local_flags(&f, "Trash", newuid, STORE_FLAGS_ADD, STORE_F_FLAGGED,
+	    NULL);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.moved, 1);
+	ck_assert_uint_eq(f.stats.appended, 0);
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "append"), 0);
+	/* Without UIDPLUS the moved message's new UID is learnt on the
+	 * next pull, and its local flag change goes up then. */
+	if (!(caps_variants[_i] & SYNC_CAP_UIDPLUS))
+		run_ok(&f);
+	assert_mirrored(&f);
+	run_ok(&f);
+	assert_mirrored(&f);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "Trash"), 1);
+	ck_assert_uint_eq(local_count(&f, "Trash"), 1);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_sync_local_append_sent_once)
+{
+	struct fx f;
+	const char *draft = "Subject: draft\r\nMessage-ID: <d@x>\r\n\r\nhi\r\n";
+	struct store_append_opts o = { STORE_F_DRAFT | STORE_F_SEEN, NULL, 0,
+	    1700000000, 0, 0 };
+	uint32_t uid;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Drafts", STORE_SU_DRAFTS);
+	run_ok(&f);
+	ck_assert_int_eq(store_append_mem(f.st, mbox_id(&f, "Drafts"), &o,
+	    draft, strlen(draft), &uid), 0);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.appended, 1);
+	run_ok(&f);
+	run_ok(&f);
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "append"), 1);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "Drafts"), 1);
+	ck_assert_uint_eq(local_count(&f, "Drafts"), 1);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* ---- folders -------------------------------------------------------------- */
+
+START_TEST(test_sync_folder_create_rename_delete_both_ways)
+{
+	struct fx f;
+	int64_t id;
+
+	fx_setup(&f, ALLCAPS, SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Remote1", 0);
+	sync_fake_folder_add(f.fake, "GoesRemote", 0);
+	sync_fake_folder_add(f.fake, "GoesLocal", 0);
+	remote_add(&f, "Remote1", 0, 0, NULL);
+	remote_add(&f, "GoesLocal", 0, 0, NULL);
+	ck_assert_int_eq(store_mailbox_create(f.st, f.acct, "Local1", 0, &id),
+	    0);
+	run_ok(&f);
+	ck_assert(sync_fake_folder_exists(f.fake, "Local1"));
+	ck_assert_int_ne(mbox_id(&f, "Remote1"), 0);
+	assert_mirrored(&f);
+
+	/* Renames and deletes on both sides. */
+	ck_assert_int_eq(sync_fake_folder_rename(f.fake, "Remote1", "Remote2"),
+	    0);
+	ck_assert_int_eq(store_mailbox_rename(f.st, f.acct, "Local1",
+	    "Local2/Sub"), 0);
+	ck_assert_int_eq(sync_fake_folder_delete(f.fake, "GoesRemote"), 0);
+	ck_assert_int_eq(store_mailbox_delete(f.st, mbox_id(&f, "GoesLocal")),
+	    0);
+	run_ok(&f);
+	ck_assert(!sync_fake_folder_exists(f.fake, "Local1"));
+	ck_assert(sync_fake_folder_exists(f.fake, "Local2/Sub"));
+	ck_assert(!sync_fake_folder_exists(f.fake, "GoesLocal"));
+	ck_assert_int_eq(mbox_id(&f, "GoesRemote"), 0);
+	ck_assert_int_eq(mbox_id(&f, "Remote1"), 0);
+	ck_assert_int_ne(mbox_id(&f, "Remote2"), 0);
+	ck_assert_uint_eq(local_count(&f, "Remote2"), 1);
+	/* The local parent "Local2" is made upstream too. */
+	run_ok(&f);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_sync_skip_folders_setting)
+{
+	struct fx f;
+
+	fx_setup(&f, ALLCAPS, SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Spam", STORE_SU_JUNK);
+	remote_add(&f, "Spam", 0, 0, NULL);
+	ck_assert_int_eq(store_account_set(f.st, f.acct, SYNC_KEY_SKIP,
+	    "Spam, Other", 11), 0);
+	run_ok(&f);
+	ck_assert_int_eq(mbox_id(&f, "Spam"), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* ---- crash and resume ------------------------------------------------------- */
+
+/*
+ * A sync with something of every kind to do: new folders both ways, new
+ * messages both ways, flag changes both ways, expunges both ways, a move,
+ * a rename. Built after one clean initial sync.
+ */
+static void
+scenario(struct fx *f)
+{
+	struct store_append_opts o = { STORE_F_DRAFT, NULL, 0, 1700000000, 0,
+	    0 };
+	const char *draft = "Subject: d\r\nMessage-ID: <draft@x>\r\n\r\nd\r\n";
+	uint32_t uid, newuid;
+	int64_t id;
+	int i;
+
+	sync_fake_folder_add(f->fake, "Work", 0);
+	sync_fake_folder_add(f->fake, "Old", 0);
+	sync_fake_folder_add(f->fake, "Drafts", STORE_SU_DRAFTS);
+	for (i = 0; i < 6; i++)
+		remote_add(f, "INBOX", i, 0, NULL);
+	remote_add(f, "Work", 0, 0, NULL);
+	remote_add(f, "Old", 0, 0, NULL);
+	run_ok(f);
+
+	sync_fake_folder_add(f->fake, "NewRemote", 0);
+	remote_add(f, "NewRemote", 0, 0, NULL);
+	remote_add(f, "NewRemote", 1, STORE_F_SEEN, NULL);
+	remote_add(f, "INBOX", 10, 0, NULL);
+	remote_add(f, "INBOX", 11, 0, NULL);
+	sync_fake_msg_set_flags(f->fake, "INBOX", remote_uid_at(f, "INBOX", 0),
+	    STORE_F_SEEN, NULL);
+	sync_fake_msg_expunge(f->fake, "INBOX", remote_uid_at(f, "INBOX", 1));
+
+	ck_assert_int_eq(store_mailbox_create(f->st, f->acct, "NewLocal", 0,
+	    &id), 0);
+	ck_assert_int_eq(store_append_mem(f->st, id, NULL, "Subject: n\r\n"
+	    "\r\nn\r\n", 16, &uid), 0);
+	ck_assert_int_eq(store_append_mem(f->st, mbox_id(f, "Drafts"), &o,
+	    draft, strlen(draft), &uid), 0);
+	local_flags(f, "INBOX", local_uid_at(f, "INBOX", 2), STORE_FLAGS_ADD,
+	    STORE_F_FLAGGED, "urgent");
+	uid = local_uid_at(f, "INBOX", 3);
+	ck_assert_int_eq(store_msg_expunge(f->st, mbox_id(f, "INBOX"), &uid,
+	    1), 0);
+	uid = local_uid_at(f, "INBOX", 3);
+	ck_assert_int_eq(store_msg_move(f->st, mbox_id(f, "INBOX"), &uid, 1,
+	    mbox_id(f, "Work"), &newuid), 0);
+	ck_assert_int_eq(store_mailbox_rename(f->st, f->acct, "Old", "Older"),
+	    0);
+}
+
+/* What the scenario must end as, whatever happened on the way. */
+static void
+assert_scenario_done(struct fx *f)
+{
+	ck_assert_uint_eq(sync_fake_msg_count(f->fake, "INBOX"), 5);
+	ck_assert_uint_eq(sync_fake_msg_count(f->fake, "Work"), 2);
+	ck_assert_uint_eq(sync_fake_msg_count(f->fake, "Drafts"), 1);
+	ck_assert_uint_eq(sync_fake_msg_count(f->fake, "NewLocal"), 1);
+	ck_assert_uint_eq(sync_fake_msg_count(f->fake, "Older"), 1);
+	ck_assert(!sync_fake_folder_exists(f->fake, "Old"));
+	ck_assert_uint_eq(local_count(f, "NewRemote"), 2);
+	assert_mirrored(f);
+}
+
+START_TEST(test_sync_uninterrupted_scenario)
+{
+	struct fx f;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	scenario(&f);
+	run_ok(&f);
+	assert_scenario_done(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
+/*
+ * Cut the connection at every step of the scenario's sync, before and
+ * after the step takes effect; a second run must finish it.
+ */
+START_TEST(test_sync_crash_at_every_step_resumes)
+{
+	unsigned caps = caps_variants[_i / 2];
+	int after = _i % 2;
+	struct fx f;
+	long n;
+	int rc;
+
+	for (n = 1;; n++) {
+		fx_setup(&f, caps, SYNC_PROTO_IMAP);
+		scenario(&f);
+		sync_fake_fail_at(f.fake, n, after);
+		rc = run(&f);
+		if (rc == SYNC_OK) {
+			/* Past the last step: nothing failed. */
+			assert_scenario_done(&f);
+			fx_teardown(&f);
+			break;
+		}
+		ck_assert_int_eq(rc, SYNC_FAIL_RETRY);
+		run_ok(&f);
+		assert_scenario_done(&f);
+		run_ok(&f);
+		ck_assert_msg(f.stats.pulled + f.stats.appended +
+		    f.stats.flags_out + f.stats.flags_in == 0,
+		    "step %ld: third run still had work", n);
+		fx_teardown(&f);
+	}
+	ck_assert_int_gt(n, 20);
+}
+END_TEST
+
+/* ---- POP3 ------------------------------------------------------------------ */
+
+START_TEST(test_sync_pop3_fetch_by_uidl_no_refetch)
+{
+	struct fx f;
+	int i;
+
+	fx_setup(&f, 0, SYNC_PROTO_POP3);
+	for (i = 0; i < 5; i++)
+		remote_add(&f, "INBOX", i, 0, NULL);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.pulled, 5);
+	ck_assert_uint_eq(local_count(&f, "INBOX"), 5);
+	remote_add(&f, "INBOX", 5, 0, NULL);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.pulled, 1);
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "retr"), 6);
+	ck_assert_uint_eq(local_count(&f, "INBOX"), 6);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "INBOX"), 6);
+	assert_folder_mirrored(&f, "INBOX");
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_sync_pop3_delete_after_fetch)
+{
+	struct fx f;
+	int i;
+
+	fx_setup(&f, 0, SYNC_PROTO_POP3);
+	ck_assert_int_eq(store_account_set(f.st, f.acct, SYNC_KEY_KEEP, "no",
+	    2), 0);
+	for (i = 0; i < 4; i++)
+		remote_add(&f, "INBOX", i, 0, NULL);
+	run_ok(&f);
+	ck_assert_uint_eq(local_count(&f, "INBOX"), 4);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "INBOX"), 0);
+	ck_assert_uint_eq(f.stats.deleted_pop3, 4);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_sync_pop3_delete_after_days)
+{
+	struct fx f;
+	char uidl[64];
+	uint32_t uid;
+	int i;
+
+	fx_setup(&f, 0, SYNC_PROTO_POP3);
+	ck_assert_int_eq(store_account_set(f.st, f.acct, SYNC_KEY_DELETE_DAYS,
+	    "3", 1), 0);
+	for (i = 0; i < 3; i++)
+		remote_add(&f, "INBOX", i, 0, NULL);
+	run_ok(&f);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "INBOX"), 3);
+	/* Pretend the first was fetched four days ago. */
+	uid = remote_uid_at(&f, "INBOX", 0);
+	snprintf(uidl, sizeof(uidl), "u1000.%u", uid);
+	ck_assert_int_eq(store_sync_pop3_put(f.st, f.acct, uidl,
+	    (int64_t)time(NULL) - 4 * 86400), 0);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.deleted_pop3, 1);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "INBOX"), 2);
+	ck_assert_uint_eq(local_count(&f, "INBOX"), 3);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.pulled, 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_sync_pop3_keep_is_default_and_crash_safe)
+{
+	struct fx f;
+	long n;
+	int i, rc;
+
+	for (n = 1;; n++) {
+		fx_setup(&f, 0, SYNC_PROTO_POP3);
+		for (i = 0; i < 4; i++)
+			remote_add(&f, "INBOX", i, 0, NULL);
+		sync_fake_fail_at(f.fake, n, n % 2);
+		rc = run(&f);
+		sync_fake_fail_at(f.fake, 0, 0);
+		run_ok(&f);
+		ck_assert_uint_eq(local_count(&f, "INBOX"), 4);
+		ck_assert_uint_eq(sync_fake_msg_count(f.fake, "INBOX"), 4);
+		fx_teardown(&f);
+		if (rc == SYNC_OK)
+			break;
+	}
+	ck_assert_int_gt(n, 5);
+}
+END_TEST
+
+START_TEST(test_sync_settings_are_checked)
+{
+	char err[256];
+
+	ck_assert_int_eq(sync_setting_check("keep", "no", err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(sync_setting_check("keep", "maybe", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(sync_setting_check("delete-after-days", "7", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(sync_setting_check("delete-after-days", "x", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(sync_setting_check("password", "x", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(sync_setting_check("tls", "none", err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(sync_setting_check("port", "0", err, sizeof(err)),
+	    -1);
+	ck_assert(sync_setting_is_secret("password"));
+}
+END_TEST
+
+static TCase *
+tcase(Suite *s, const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, 300);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+static Suite *
+sync_suite(void)
+{
+	Suite *s = suite_create("sync");
+	int nv = (int)ARRAY_SIZE(caps_variants);
+	TCase *tc;
+
+	tc = tcase(s, "pull");
+	tcase_add_test(tc, test_sync_initial_pull_mirrors_every_folder);
+	tcase_add_test(tc,
+	    test_sync_no_change_resync_reads_no_flags_with_condstore);
+	tcase_add_loop_test(tc, test_sync_incremental_changes_both_ways, 0, nv);
+	tcase_add_loop_test(tc, test_sync_three_way_merge_keeps_both_sides_changes,
+	    0, nv);
+	tcase_add_loop_test(tc, test_sync_expunge_wins_over_flag_change, 0, nv);
+	tcase_add_test(tc, test_sync_nomodseq_folder_falls_back_to_flag_scan);
+	tcase_add_loop_test(tc,
+	    test_sync_uidvalidity_reset_rematches_without_duplicates, 0, nv);
+	tc = tcase(s, "push");
+	tcase_add_loop_test(tc, test_sync_local_move_becomes_remote_move, 0, nv);
+	tcase_add_loop_test(tc, test_sync_local_append_sent_once, 0, nv);
+	tc = tcase(s, "folders");
+	tcase_add_test(tc, test_sync_folder_create_rename_delete_both_ways);
+	tcase_add_test(tc, test_sync_skip_folders_setting);
+	tc = tcase(s, "crash");
+	tcase_add_loop_test(tc, test_sync_uninterrupted_scenario, 0, nv);
+	tcase_add_loop_test(tc, test_sync_crash_at_every_step_resumes, 0,
+	    2 * nv);
+	tc = tcase(s, "pop3");
+	tcase_add_test(tc, test_sync_pop3_fetch_by_uidl_no_refetch);
+	tcase_add_test(tc, test_sync_pop3_delete_after_fetch);
+	tcase_add_test(tc, test_sync_pop3_delete_after_days);
+	tcase_add_test(tc, test_sync_pop3_keep_is_default_and_crash_safe);
+	tc = tcase(s, "settings");
+	tcase_add_test(tc, test_sync_settings_are_checked);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(sync_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
