@@ -79,6 +79,15 @@ struct store_mailbox;
 int	cli_find_mailbox(struct store *st, const char *path, int64_t *acct_r,
 	    struct store_mailbox *mb_r);
 
+/*
+ * syncd.c: the background sync of `serve`: a thread per account with an
+ * upstream, each on its own store handle. start: 0, or -1 after printing
+ * why. stop: cancel, wait for every thread, free; NULL is fine.
+ */
+struct cli_syncd;
+int	cli_syncd_start(struct store *st, struct cli_syncd **d_r);
+void	cli_syncd_stop(struct cli_syncd **d);
+
 /* One function per subcommand: argv[0] is the subcommand's name. */
 int	cli_cmd_init(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_passwd(const struct cli_opts *o, int argc, char **argv);

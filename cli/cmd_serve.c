@@ -1,11 +1,12 @@
 /*
  * cmd_serve: `mailvault serve`, the loopback IMAP and POP3 servers in the
- * foreground. It opens the store, makes sure the TLS certificate exists,
- * starts the listeners and waits for SIGINT or SIGTERM, then says "* BYE"
- * to every session and exits. Ports and address come from the options,
- * else from `mailvault config` (imap-port, imaps-port, pop3-port,
- * pop3s-port, listen, pop3-delete), which is
- * also what `mailvault credentials` shows.
+ * foreground, and the background sync of every account with an upstream
+ * (unless --no-sync). It opens the store, makes sure the TLS certificate
+ * exists, starts the listeners and waits for SIGINT or SIGTERM, then says
+ * "* BYE" to every session, stops the sync threads and exits. Ports and
+ * address come from the options, else from `mailvault config` (imap-port,
+ * imaps-port, pop3-port, pop3s-port, listen, pop3-delete), which is also
+ * what `mailvault credentials` shows.
  *
  * Signals are blocked before any thread starts (threads inherit the
  * mask) and taken with sigwait() by this thread alone, so no handler runs
@@ -43,6 +44,7 @@ struct serve_args {
 	int		 pop3_port;
 	int		 pop3s_port;
 	int		 pop3_delete;	/* -1: the pop3-delete setting */
+	int		 no_sync;	/* --no-sync: serve only */
 	const char	*listen;
 };
 
@@ -76,6 +78,8 @@ parse_args(int argc, char **argv, struct serve_args *a)
 				    "or expunge, not '%s'", v);
 				return -1;
 			}
+		} else if (strcmp(argv[i], "--no-sync") == 0) {
+			a->no_sync = 1;
 		} else if (cli_opt_value(argc, argv, &i, "--listen", &v)) {
 			if (v[0] == '\0') {
 				cli_usage("serve", "--listen needs an address");
@@ -146,10 +150,11 @@ make_config(struct store *st, const struct serve_args *a,
 int
 cli_cmd_serve(const struct cli_opts *o, int argc, char **argv)
 {
-	struct serve_args args = { -1, -1, -1, -1, -1, NULL };
+	struct serve_args args = { -1, -1, -1, -1, -1, 0, NULL };
 	struct server_config cfg;
 	char err[512], desc[512], fp[FINGERPRINT_MAX], *listen = NULL;
 	struct server *srv = NULL;
+	struct cli_syncd *syncd = NULL;
 	struct store *st;
 	sigset_t set;
 	int sig = 0;
@@ -170,8 +175,13 @@ cli_cmd_serve(const struct cli_opts *o, int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (server_start(st, &cfg, &srv, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
+	/* The sync threads' handles are made before any session can share
+	 * the parent handle. */
+	if ((!args.no_sync && cli_syncd_start(st, &syncd) < 0) ||
+	    server_start(st, &cfg, &srv, err, sizeof(err)) < 0) {
+		if (syncd != NULL)
+			cli_error("%s", err);
+		cli_syncd_stop(&syncd);
 		free(listen);
 		store_close(&st);
 		return CLI_FAIL;
@@ -186,6 +196,7 @@ cli_cmd_serve(const struct cli_opts *o, int argc, char **argv)
 		;	/* nothing to reload yet */
 	fprintf(stderr, "mailvault: stopping (signal %d)\n", sig);
 	server_stop(&srv);
+	cli_syncd_stop(&syncd);
 	store_close(&st);
 	free(listen);
 	return CLI_OK;

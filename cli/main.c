@@ -65,12 +65,14 @@ static const struct cli_cmd commands[] = {
 	{ "serve", cli_cmd_serve, "serve over IMAP and POP3 (foreground)",
 	  "mailvault serve [--imap-port N] [--imaps-port N] [--pop3-port N]\n"
 	  "                [--pop3s-port N] [--pop3-delete hide|expunge]\n"
-	  "                [--listen ADDR]\n"
+	  "                [--listen ADDR] [--no-sync]\n"
 	  "\n"
 	  "Serve the store to mail clients on loopback: IMAP with STARTTLS on\n"
 	  "127.0.0.1:1143, IMAPS on 1993, POP3 with STLS on 1110 and POP3S on\n"
 	  "1995 unless told otherwise (port 0 turns a listener off; ADDR must\n"
 	  "be a loopback address; defaults come from 'mailvault config').\n"
+	  "Accounts with an upstream are synced in the background: at start,\n"
+	  "on new mail (IDLE) or every poll interval; --no-sync turns that off.\n"
 	  "Runs until Ctrl-C or SIGTERM. 'mailvault credentials' shows the\n"
 	  "login and the certificate's fingerprint.\n" },
 	{ "config", cli_cmd_config, "show or change settings",

@@ -105,8 +105,7 @@ store_msg_list(struct store *st, int64_t mbox, uint64_t since,
 	if ((rc = store_mailbox_account(st, mbox, &acct)) != 0)
 		return rc;
 	/* One read transaction, so the count and the rows agree. */
-	if (!st->user_txn && st->depth == 0 &&
-	    (rc = store_read_begin(st)) != 0)
+	if ((rc = store_read_begin(st)) != 0)
 		return rc;
 	rc = list_count(st, mbox, since, &cap, &kwcap);
 	s = rc == 0 ? store_stmt(st, since == 0 ? SQL_LIST_ALL :

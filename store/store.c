@@ -191,6 +191,8 @@ exec(struct store *st, const char *sql, const char *doing)
  * that fails before writing (a bad name, a missing mailbox) leaves the
  * batch usable.
  */
+static void	drop_read(struct store *);
+
 int
 store_wbegin(struct store *st)
 {
@@ -202,6 +204,7 @@ store_wbegin(struct store *st)
 		st->wchanges = sqlite3_total_changes64(st->db);
 		return 0;
 	}
+	drop_read(st);
 	rc = exec(st, "BEGIN IMMEDIATE", "start a change");
 	if (rc != 0)
 		st->depth--;
@@ -238,23 +241,56 @@ store_wend(struct store *st, int rc)
 	return rc;
 }
 
+/*
+ * Read transactions nest: the outermost one that starts outside a write
+ * transaction owns the BEGIN; inner ones and those inside a write share
+ * it. A write that starts while a read is open ends that read first
+ * (drop_read): the reads after it see the new state without a snapshot.
+ */
 int
 store_read_begin(struct store *st)
 {
-	int rc = exec(st, "BEGIN", "start reading");
+	int rc;
 
-	if (rc == 0)
-		st->reading = 1;
+	if (st->reading++ > 0 || st->user_txn || st->depth > 0)
+		return 0;
+	rc = exec(st, "BEGIN", "start reading");
+	if (rc != 0)
+		st->reading--;
+	else
+		st->read_owned = 1;
 	return rc;
 }
 
 void
 store_read_end(struct store *st)
 {
-	if (!st->reading)
+	if (st->reading == 0 || --st->reading > 0)
+		return;
+	if (st->read_owned)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	st->read_owned = 0;
+}
+
+static void
+drop_read(struct store *st)
+{
+	if (!st->read_owned)
 		return;
 	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-	st->reading = 0;
+	st->read_owned = 0;
+}
+
+int
+store_snapshot_begin(struct store *st)
+{
+	return store_read_begin(st);
+}
+
+void
+store_snapshot_end(struct store *st)
+{
+	store_read_end(st);
 }
 
 int
@@ -265,6 +301,7 @@ store_txn_begin(struct store *st)
 	if (st->user_txn || st->depth > 0)
 		return store_err(st, STORE_EINVAL,
 		    "a transaction is open already on this handle");
+	drop_read(st);
 	rc = exec(st, "BEGIN IMMEDIATE", "start a transaction");
 	if (rc != 0)
 		return rc;

@@ -124,6 +124,17 @@ int	store_txn_begin(struct store *st);
 int	store_txn_commit(struct store *st);
 void	store_txn_rollback(struct store *st);
 
+/*
+ * A read snapshot: every read between begin and end sees one state of the
+ * store under one lock, which makes a FETCH or a SEARCH over many
+ * messages several times faster than a lock per read. Snapshots nest and
+ * may stand inside a transaction (they then share it). A change made on
+ * the handle while one is open ends the snapshot: later reads see the new
+ * state. Keep them short: an open snapshot holds back WAL checkpoints.
+ */
+int	store_snapshot_begin(struct store *st);
+void	store_snapshot_end(struct store *st);
+
 /* Disable core dumps for this process (key material lives in memory). */
 void	store_harden_process(void);
 

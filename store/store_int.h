@@ -58,7 +58,8 @@ struct store {
 	int		 wrote;		/* a commit to announce at txn end */
 	int		 quiet;		/* this commit changes no mailbox */
 	int		 doomed;	/* a call failed half-way in txn */
-	int		 reading;	/* inside store_read_begin() */
+	int		 reading;	/* depth of store_read_begin() */
+	int		 read_owned;	/* our BEGIN holds a read snapshot */
 	int64_t		 wchanges;	/* total_changes at store_wbegin() */
 
 	/* Change feed (feed.c): this handle's eventfd and its place in the

@@ -19,6 +19,8 @@
 #include "server/imap/fetch.h"
 #include "server/imap/search.h"
 
+#define FETCH_SNAPSHOT	1024	/* messages per read snapshot */
+
 #define STORE_MAX_FLAGS		(STORE_MAX_KEYWORDS + 8)
 #define UIDSET_MAX		(16 * 1024 * 1024)
 
@@ -608,8 +610,16 @@ fetch_run(struct imapd_session *s, struct imapd_cmdctx *c,
 	int rc = 0;
 
 	buf_init(&flags, 64 * 1024);
+	/* One read snapshot per FETCH_SNAPSHOT messages: a lock per message
+	 * would cost more than the reading, and a snapshot held for a whole
+	 * 100,000-message FETCH to a slow client would hold back the WAL. */
+	store_snapshot_begin(s->st);
 	for (i = 0; i < n && rc == 0; i++) {
 		j = idx[i];
+		if (i > 0 && i % FETCH_SNAPSHOT == 0) {
+			store_snapshot_end(s->st);
+			store_snapshot_begin(s->st);
+		}
 		if (since != 0 && v->msgs[j].modseq <= since)
 			continue;
 		buf_reset(&flags);
@@ -640,6 +650,7 @@ fetch_run(struct imapd_session *s, struct imapd_cmdctx *c,
 			rc = 0;
 		}
 	}
+	store_snapshot_end(s->st);
 	buf_free(&flags);
 	if (rc == -1 || s->dead)
 		return IMAPD_CLOSE;
@@ -729,7 +740,9 @@ imapd_cmd_search(struct imapd_session *s, struct imapd_cmdctx *c)
 		    "Bad SEARCH arguments.");
 	if (imapd_search_uses_modseq(srch))
 		imapd_enable_condstore(s);
+	store_snapshot_begin(s->st);
 	rc = imapd_search_run(srch, &ctx, &idx, &n, &hms);
+	store_snapshot_end(s->st);
 	if (rc != 0)
 		rc = imapd_no_store(s, c, rc);
 	else if (imapd_search_write(srch, &ctx, c->tag, c->uid, idx, n, hms,

@@ -131,7 +131,8 @@ class Env:
         self.serve_port = free_port()
         self.serve_proc = subprocess.Popen(
             [MV, "serve", "--imap-port", str(self.serve_port),
-             "--imaps-port", "0", "--pop3-port", "0", "--pop3s-port", "0"],
+             "--imaps-port", "0", "--pop3-port", "0", "--pop3s-port", "0",
+             "--no-sync"],
             env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cred = json.loads(self.mv("--json", "credentials").stdout)
