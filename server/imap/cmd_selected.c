@@ -645,7 +645,10 @@ fetch_run(struct imapd_session *s, struct imapd_cmdctx *c,
 				v->nflags--;
 			}
 		}
-		if (rc < -1 && (v->mark[j] & IMAPD_V_GONE)) {
+		/* Expunged by another session, known to the view or not yet:
+		 * skip it, send the rest, and answer EXPUNGEISSUED. */
+		if (rc == STORE_ENOENT ||
+		    (rc < -1 && (v->mark[j] & IMAPD_V_GONE))) {
 			++*gone_r;
 			rc = 0;
 		}

@@ -216,4 +216,27 @@ def test_five_clients_on_one_mailbox():
         c.logout()
 
 
+def test_fetch_of_a_message_expunged_unseen_goes_on():
+    """Session B fetches a message A expunged before B noticed: B gets the
+    other messages and NO [EXPUNGEISSUED], never a NONEXISTENT that stops
+    the FETCH half-way (found by the mixed-load benchmark)."""
+    a, b = srv.raw(), srv.raw()
+    a.ok("SELECT INBOX")
+    b.ok("SELECT INBOX")
+    msg = "From: x@example.org\r\nSubject: soon gone\r\n\r\nbye\r\n"
+    lines, t = a.cmd("APPEND INBOX {%d+}\r\n%s" % (len(msg), msg))
+    assert status(t) == "OK", t
+    b.ok("NOOP")
+    lines, t = b.cmd("SEARCH SUBJECT \"soon gone\"")
+    seq = int([l for l in lines if l.startswith("* SEARCH")][0].split()[-1])
+    a.ok("SEARCH ALL")
+    a.ok("STORE %d +FLAGS.SILENT (\\Deleted)" % seq)
+    a.ok("EXPUNGE")
+    lines, t = b.cmd("FETCH %d:%d (UID ENVELOPE)" % (seq - 1, seq))
+    assert status(t) == "NO" and "EXPUNGEISSUED" in t, t
+    assert any(l.startswith("* %d FETCH" % (seq - 1)) for l in lines), lines
+    a.close()
+    b.close()
+
+
 run_tests(globals(), [srv])
