@@ -122,10 +122,14 @@ void	mime_part_free(struct mime_part **part);
 /*
  * Serialize a tree into out (appended). 0, or -1 if out's limit was hit.
  * mime_deserialize() rebuilds it: 0 and a tree the caller frees, or -1 if
- * the bytes are not a valid serialization.
+ * the bytes are not a valid serialization. mime_deserialize_root() rebuilds
+ * only the root part (its header, fields and envelope; nchildren is 0 and
+ * the bytes after the root's own fields are not checked).
  */
 int	mime_serialize(const struct mime_part *root, struct buf *out);
 int	mime_deserialize(const void *data, size_t n, struct mime_part **root_r);
+int	mime_deserialize_root(const void *data, size_t n,
+	    struct mime_part **root_r);
 
 /*
  * The parameter called name (ASCII case-insensitive; "name" also finds an

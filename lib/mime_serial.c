@@ -7,6 +7,10 @@
  * (0 means NULL), its parameter and child counts. The reader trusts
  * nothing: every length is checked against what is left, counts and depth
  * are capped, and any inconsistency is -1.
+ *
+ * mime_deserialize_root() stops after the root's own fields: header
+ * searches and ENVELOPE need nothing else, and the children are most of
+ * the work (many small allocations) for a multipart message.
  */
 #include "lib/mime.h"
 
@@ -119,6 +123,7 @@ struct rd {
 	const unsigned char *s;
 	size_t		 n, p;
 	size_t		 parts;
+	int		 root_only;	/* stop before the root's children */
 };
 
 static int
@@ -250,6 +255,10 @@ get_part(struct rd *r, struct mime_part *p, int depth)
 			return -1;
 	if (get_count(r, MIME_MAX_PARTS + 2, &p->nchildren) < 0)
 		return -1;
+	if (r->root_only) {
+		p->nchildren = 0;	/* the caller asked for the root alone */
+		return 0;
+	}
 	if (p->nchildren == 0)
 		return 0;
 	p->children = xcalloc(p->nchildren, sizeof(*p->children));
@@ -266,20 +275,33 @@ get_part(struct rd *r, struct mime_part *p, int depth)
 	return 0;
 }
 
-int
-mime_deserialize(const void *data, size_t n, struct mime_part **root_r)
+static int
+deserialize(const void *data, size_t n, int root_only,
+    struct mime_part **root_r)
 {
-	struct rd r = { data, n, 4, 0 };
+	struct rd r = { data, n, 4, 0, root_only };
 	struct mime_part *root;
 
 	if (n < 4 || memcmp(data, SER_MAGIC, 3) != 0 ||
 	    ((const unsigned char *)data)[3] != SER_VERSION)
 		return -1;
 	root = xcalloc(1, sizeof(*root));
-	if (get_part(&r, root, 0) < 0 || r.p != n) {
+	if (get_part(&r, root, 0) < 0 || (!root_only && r.p != n)) {
 		mime_part_free(&root);
 		return -1;
 	}
 	*root_r = root;
 	return 0;
+}
+
+int
+mime_deserialize(const void *data, size_t n, struct mime_part **root_r)
+{
+	return deserialize(data, n, 0, root_r);
+}
+
+int
+mime_deserialize_root(const void *data, size_t n, struct mime_part **root_r)
+{
+	return deserialize(data, n, 1, root_r);
 }

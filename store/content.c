@@ -387,10 +387,13 @@ set_mime(struct store *st, int64_t cid, const struct buf *mime)
 	return rc;
 }
 
-int
-store_mime_unpack(struct store *st, const char *packed, size_t len,
+/* store_mime_unpack(), or with root_only just the root part. */
+static int
+mime_unpack(struct store *st, const char *packed, size_t len, int root_only,
     struct mime_part **root_r)
 {
+	int (*des)(const void *, size_t, struct mime_part **) =
+	    root_only ? mime_deserialize_root : mime_deserialize;
 	unsigned long long want;
 	char *out;
 	size_t got;
@@ -399,7 +402,7 @@ store_mime_unpack(struct store *st, const char *packed, size_t len,
 	if (len < 1)
 		return -1;
 	if (packed[0] == METHOD_RAW)
-		return mime_deserialize(packed + 1, len - 1, root_r);
+		return des(packed + 1, len - 1, root_r);
 	if (packed[0] != METHOD_ZSTD || zstd_ready(st) != 0)
 		return -1;
 	want = ZSTD_getFrameContentSize(packed + 1, len - 1);
@@ -409,10 +412,16 @@ store_mime_unpack(struct store *st, const char *packed, size_t len,
 	out = xmalloc((size_t)want + 1);
 	got = ZSTD_decompressDCtx(st->zd, out, (size_t)want, packed + 1,
 	    len - 1);
-	rc = (ZSTD_isError(got) || got != want) ? -1 :
-	    mime_deserialize(out, got, root_r);
+	rc = (ZSTD_isError(got) || got != want) ? -1 : des(out, got, root_r);
 	free(out);
 	return rc;
+}
+
+int
+store_mime_unpack(struct store *st, const char *packed, size_t len,
+    struct mime_part **root_r)
+{
+	return mime_unpack(st, packed, len, 0, root_r);
 }
 
 /* Make the content row final; *cid_r is the id messages point at, and
@@ -851,8 +860,9 @@ mime_reparse(struct store *st, int64_t content, struct mime_part **root_r)
 	return 0;
 }
 
-int
-store_content_mime(struct store *st, int64_t content,
+/* The cached tree of content, or with root_only just its root part. */
+static int
+content_mime(struct store *st, int64_t content, int root_only,
     struct mime_part **root_r)
 {
 	unsigned char ad[STORE_AD_MAX];
@@ -883,7 +893,7 @@ store_content_mime(struct store *st, int64_t content,
 	sqlite3_reset(s);
 	if (none)
 		return mime_reparse(st, content, root_r);
-	if (rc != 0 || store_mime_unpack(st, pt, len, root_r) != 0) {
+	if (rc != 0 || mime_unpack(st, pt, len, root_only, root_r) != 0) {
 		free(pt);
 		return store_err(st, STORE_ECORRUPT, "the cached structure of "
 		    "content %lld does not decrypt or decode: the store is "
@@ -891,4 +901,18 @@ store_content_mime(struct store *st, int64_t content,
 	}
 	free(pt);
 	return 0;
+}
+
+int
+store_content_mime(struct store *st, int64_t content,
+    struct mime_part **root_r)
+{
+	return content_mime(st, content, 0, root_r);
+}
+
+int
+store_content_envelope(struct store *st, int64_t content,
+    struct mime_part **root_r)
+{
+	return content_mime(st, content, 1, root_r);
 }

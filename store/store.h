@@ -402,9 +402,14 @@ void	store_reader_close(struct store_reader **rd);
 
 /*
  * The MIME part tree cached at ingest; the caller frees it with
- * mime_part_free().
+ * mime_part_free(). store_content_envelope() gives only the root part
+ * (header, fields, envelope; no children) where the cache has it, much
+ * cheaper for header searches and ENVELOPE; without a cache it parses
+ * the whole message as store_content_mime() does.
  */
 int	store_content_mime(struct store *st, int64_t content,
+	    struct mime_part **root_r);
+int	store_content_envelope(struct store *st, int64_t content,
 	    struct mime_part **root_r);
 
 /* ---- Change feed --------------------------------------------------- */

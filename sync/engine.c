@@ -28,12 +28,16 @@
  */
 #include "sync/driver.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 #include "store/store.h"
@@ -694,6 +698,42 @@ sync_account_with(struct store *st, int64_t acct, struct sync_driver *d,
 	return (int)out;
 }
 
+/*
+ * One sync of an account at a time, across processes: `mailvault sync`
+ * beside a running `serve` waits for the daemon's run to end instead of
+ * pulling the same messages beside it. flock() on a file per account next
+ * to the store (its folder is 0700) is per open file, so it also keeps two
+ * threads apart. Returns the locked descriptor (close it to unlock), or -1.
+ */
+static int
+account_lock(struct store *st, int64_t acct, const struct sync_opts *o,
+    const char *name)
+{
+	char *path = xasprintf("%s.sync-%lld.lock", store_path(st),
+	    (long long)acct);
+	char msg[256];
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	free(path);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (o != NULL && o->log != NULL) {
+		snprintf(msg, sizeof(msg), "%s is being synced by another "
+		    "mailvault (a running serve?); waiting for it to finish",
+		    name);
+		o->log(o->arg, SYNC_LOG_LVL_INFO, msg);
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 enum sync_outcome
 sync_account(struct store *st, int64_t acct, const struct sync_opts *o,
     struct sync_stats *stats_r, char *err, size_t errlen)
@@ -701,7 +741,7 @@ sync_account(struct store *st, int64_t acct, const struct sync_opts *o,
 	struct cfg_hold h;
 	struct sync_driver *d = NULL;
 	char *name = account_name(st, acct);
-	int rc;
+	int rc, lockfd;
 
 	if (stats_r != NULL)
 		memset(stats_r, 0, sizeof(*stats_r));
@@ -721,7 +761,15 @@ sync_account(struct store *st, int64_t acct, const struct sync_opts *o,
 		cfg_free(&h);
 		return SYNC_FAIL_CONFIG;
 	}
+	if ((lockfd = account_lock(st, acct, o, h.name)) < 0) {
+		seterr(err, errlen, -1, "%s: cannot lock the account for "
+		    "syncing next to the store: %s", h.name, strerror(errno));
+		d->ops->free(&d);
+		cfg_free(&h);
+		return SYNC_FAIL_RETRY;
+	}
 	rc = sync_account_with(st, acct, d, o, stats_r, err, errlen);
+	close(lockfd);
 	d->ops->free(&d);
 	cfg_free(&h);
 	return (enum sync_outcome)rc;
@@ -751,6 +799,25 @@ nap(int cancel_fd, int64_t ms)
  * at most ms. 0 when it is time to sync (news, or the time is up), 1 if
  * cancelled, -1 if IDLE is not possible (the caller then just sleeps).
  */
+/* 1 if the remote INBOX has moved on from what the last sync pulled. */
+static int
+inbox_moved(struct store *st, int64_t acct,
+    const struct sync_folder_status *fs)
+{
+	struct store_sync_folder *f;
+	size_t n, i;
+	int moved = 0;
+
+	if (store_sync_folder_list(st, acct, &f, &n) != 0)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (ascii_strcasecmp(f[i].name, "INBOX") == 0)
+			moved = f[i].uidvalidity != fs->uidvalidity ||
+			    (fs->uidnext != 0 && f[i].uidnext != fs->uidnext);
+	store_sync_folder_list_free(&f, n);
+	return moved;
+}
+
 static int
 idle_wait(struct store *st, int64_t acct, const struct sync_opts *o,
     int64_t ms)
@@ -770,7 +837,12 @@ idle_wait(struct store *st, int64_t acct, const struct sync_opts *o,
 	d = sync_driver_imap(&h.cfg);
 	if (d->ops->connect(d, &err) == 0 && (d->caps & SYNC_CAP_IDLE) &&
 	    d->ops->select(d, "INBOX", &fs, &err) == 0) {
-		rc = d->ops->idle(d, (int)ms, o->cancel_fd, &err);
+		/* Mail that came between the sync's look at INBOX and this
+		 * SELECT is counted in it and IDLE would never announce it. */
+		if (inbox_moved(st, acct, &fs))
+			rc = 0;
+		else
+			rc = d->ops->idle(d, (int)ms, o->cancel_fd, &err);
 		if (rc < 0 && err.kind == SYNC_EK_CANCELLED)
 			rc = 1;
 		else if (rc >= 0)

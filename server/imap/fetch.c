@@ -72,6 +72,8 @@ struct imapd_fetch {
 	int		 changedsince_given;
 	uint64_t	 changedsince;
 	int		 vanished;
+	int		 root_only;	/* only ENVELOPE reads the tree: its
+					 * root part is enough */
 };
 
 /* Names of the simple items, as parsed and as written. */
@@ -642,8 +644,13 @@ imapd_fetch_parse(struct imapd_toksrc *src, int uid_cmd,
 	free(z.first);
 	free(z.other);
 	free(z.back_s);
-	for (i = 0; i < f->nitems; i++)
+	f->root_only = 1;
+	for (i = 0; i < f->nitems; i++) {
 		f->needs |= item_needs(&f->items[i]);
+		if ((item_needs(&f->items[i]) & IMAPD_FETCH_MIME) &&
+		    f->items[i].kind != K_ENVELOPE)
+			f->root_only = 0;
+	}
 	if (rc < 0) {
 		imapd_fetch_free(&f);
 		return -1;
@@ -764,7 +771,8 @@ prepare(struct writer *w)
 	int rc;
 
 	if ((f->needs & IMAPD_FETCH_MIME) &&
-	    (rc = store_content_mime(st, w->m->msg->content, &w->root)) < 0)
+	    (rc = (f->root_only ? store_content_envelope :
+	    store_content_mime)(st, w->m->msg->content, &w->root)) < 0)
 		return store_code(rc);
 	if (f->needs & IMAPD_FETCH_CONTENT) {
 		if ((rc = store_reader_open(st, w->m->msg->content,

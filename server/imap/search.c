@@ -1974,7 +1974,10 @@ run_one(struct run *r, size_t i)
 	v = eval(r, r->s->root, &m, 0);
 	if (v != MAYBE)
 		return v;
-	rc = store_content_mime(c->st, m.msg->content, &m.mime);
+	/* keys up to level 1 read only the root's header and envelope */
+	rc = r->s->root->level >= 2 ?
+	    store_content_mime(c->st, m.msg->content, &m.mime) :
+	    store_content_envelope(c->st, m.msg->content, &m.mime);
 	if (rc == STORE_ENOENT)
 		return 0;	/* expunged meanwhile: no longer matches */
 	if (rc != 0)

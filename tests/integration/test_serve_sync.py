@@ -1,6 +1,8 @@
 """`mailvault serve` syncs in the background: mail already upstream is
-there after the first sync, and new mail delivered upstream reaches a local
-IDLE client without any CLI call (the upstream IDLE wakes the sync)."""
+there after the first sync, new mail delivered upstream reaches a local
+IDLE client without any CLI call (the upstream IDLE wakes the sync), and a
+`mailvault sync` run beside it takes turns with it (per-account lock)
+without pulling anything twice."""
 import imaplib
 import json
 import os
@@ -74,8 +76,16 @@ def main():
         expect(b"EXISTS" in line, "no EXISTS in IDLE: %r" % line)
         print("new upstream mail reached the IDLE client in %.1f s" % waited)
 
+    def cli_sync_beside_serve():
+        # Both may sync the account; one waits for the other, and
+        # nothing is pulled twice.
+        for _ in range(3):
+            env.sync("acc")
+        expect(count() == 2, "INBOX has %d messages, want 2" % count())
+
     r.check("initial_sync", initial_sync)
     r.check("idle_wakeup", idle_wakeup)
+    r.check("cli_sync_beside_serve", cli_sync_beside_serve)
     try:
         local["m"].logout()
     except Exception:  # noqa: BLE001 - the server may be gone already
