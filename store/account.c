@@ -219,3 +219,23 @@ store_account_list_free(struct store_account **list, size_t n)
 	free(*list);
 	*list = NULL;
 }
+
+/* 0 if account acct exists, STORE_ENOENT (with a message) if not. */
+int
+store_account_exists(struct store *st, int64_t acct)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM account WHERE id = ?");
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, acct);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return store_err(st, STORE_ENOENT, "there is no account with "
+		    "id %lld", (long long)acct);
+	return store_dberr(st, rc, "look up the account");
+}

@@ -36,7 +36,6 @@ static const struct kv_sql setting_sql = {
 	"SELECT key_hash, name FROM account_setting WHERE account = ?1",
 };
 
-static const char SQL_ACCOUNT_EXISTS[] = "SELECT 1 FROM account WHERE id = ?";
 
 static const struct kv_sql *
 kv_sql(int64_t acct)
@@ -68,25 +67,6 @@ store_kv_ad(unsigned char *ad, int64_t acct, const char *column,
 		return store_ad(ad, "config", column, "%s", hex);
 	return store_ad(ad, "account_setting", column, "%lld/%s",
 	    (long long)acct, hex);
-}
-
-static int
-account_exists(struct store *st, int64_t acct)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_ACCOUNT_EXISTS);
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, acct);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "there is no account with "
-		    "id %lld", (long long)acct);
-	return store_dberr(st, rc, "look up the account");
 }
 
 static int
@@ -131,7 +111,7 @@ kv_write(struct store *st, int64_t acct, const unsigned char *h,
 	sqlite3_stmt *s;
 	int rc;
 
-	if (acct != 0 && (rc = account_exists(st, acct)) != 0)
+	if (acct != 0 && (rc = store_account_exists(st, acct)) != 0)
 		return rc;
 	s = store_stmt(st, kv_sql(acct)->set);
 	if (s == NULL)

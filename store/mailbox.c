@@ -60,7 +60,6 @@ static const char SQL_BUMP[] =
     "UPDATE mailbox SET highestmodseq = highestmodseq + 1 WHERE id = ? "
     "RETURNING highestmodseq";
 static const char SQL_ACCOUNT[] = "SELECT account FROM mailbox WHERE id = ?";
-static const char SQL_ACCOUNT_EXISTS[] = "SELECT 1 FROM account WHERE id = ?";
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -182,25 +181,6 @@ store_mailbox_bump(struct store *st, int64_t mbox, uint64_t *modseq_r)
 		return store_err(st, STORE_ENOENT, "the mailbox does not "
 		    "exist (any more)");
 	return store_dberr(st, rc, "update the mailbox");
-}
-
-static int
-account_exists(struct store *st, int64_t acct)
-{
-	sqlite3_stmt *s = store_stmt(st, SQL_ACCOUNT_EXISTS);
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, acct);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "there is no account with "
-		    "id %lld", (long long)acct);
-	return store_dberr(st, rc, "look up the account");
 }
 
 /* Look a canonical name up: 0 and *id_r, STORE_ENOENT, or an error. */
@@ -335,7 +315,7 @@ create_locked(struct store *st, int64_t acct, const char *canon,
 {
 	int rc;
 
-	if ((rc = account_exists(st, acct)) != 0)
+	if ((rc = store_account_exists(st, acct)) != 0)
 		return rc;
 	rc = find_id(st, acct, canon, NULL);
 	if (rc == 0)

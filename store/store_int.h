@@ -236,6 +236,8 @@ int	store_chunk_decode(struct store *st, int64_t cid, uint32_t idx,
  * Decode an unsealed MIME cache value (method byte, maybe zstd, then the
  * serialization) into a tree the caller frees. 0, or -1 if it is damaged.
  */
+/* 0 if the account exists, else STORE_ENOENT with a message (account.c). */
+int	store_account_exists(struct store *st, int64_t acct);
 /* Associated data of a sync folder's sealed remote name (sync_state.c). */
 size_t	store_sync_folder_ad(unsigned char *ad, int64_t acct, int64_t id);
 int	store_mime_unpack(struct store *st, const char *packed, size_t len,
