@@ -44,9 +44,14 @@ config_host(struct store *st)
 	return xstrdup("127.0.0.1");
 }
 
+/* The four listener ports, as `serve` will use them. */
+struct ports {
+	int	imap, imaps, pop3, pop3s;
+};
+
 static void
 print_json(const struct store_account *accts, size_t n, const char *pw,
-    const char *host, int imap, int imaps, const char *fp)
+    const char *host, const struct ports *p, const char *fp)
 {
 	size_t i;
 
@@ -60,15 +65,16 @@ print_json(const struct store_account *accts, size_t n, const char *pw,
 	cli_json_string(pw);
 	printf(",\"host\":");
 	cli_json_string(host);
-	printf(",\"imap_port\":%d,\"imaps_port\":%d,\"fingerprint\":", imap,
-	    imaps);
+	printf(",\"imap_port\":%d,\"imaps_port\":%d,\"pop3_port\":%d,"
+	    "\"pop3s_port\":%d,\"fingerprint\":", p->imap, p->imaps, p->pop3,
+	    p->pop3s);
 	cli_json_string(fp);
 	printf("}\n");
 }
 
 static void
 print_text(const struct store_account *accts, size_t n, const char *pw,
-    const char *host, int imap, int imaps, const char *fp)
+    const char *host, const struct ports *p, const char *fp)
 {
 	size_t i;
 
@@ -77,10 +83,14 @@ print_text(const struct store_account *accts, size_t n, const char *pw,
 		printf(" %s", accts[i].name);
 	printf("%s\nPassword: %s\n", n == 0 ? " (none yet)" : "", pw);
 	printf("Host: %s\n", host);
-	if (imap != 0)
-		printf("IMAP port: %d (STARTTLS)\n", imap);
-	if (imaps != 0)
-		printf("IMAPS port: %d (TLS)\n", imaps);
+	if (p->imap != 0)
+		printf("IMAP port: %d (STARTTLS)\n", p->imap);
+	if (p->imaps != 0)
+		printf("IMAPS port: %d (TLS)\n", p->imaps);
+	if (p->pop3 != 0)
+		printf("POP3 port: %d (STLS)\n", p->pop3);
+	if (p->pop3s != 0)
+		printf("POP3S port: %d (TLS)\n", p->pop3s);
 	printf("Certificate SHA-256 fingerprint: %s\n", fp);
 }
 
@@ -90,7 +100,8 @@ cli_cmd_credentials(const struct cli_opts *o, int argc, char **argv)
 	struct store_account *accts;
 	char fp[FINGERPRINT_MAX], *cert = NULL, *host;
 	struct store *st;
-	int want_cert = 0, i, imap, imaps, rc = CLI_OK;
+	struct ports p;
+	int want_cert = 0, i, rc = CLI_OK;
 	size_t n;
 	char *pw;
 
@@ -121,12 +132,14 @@ cli_cmd_credentials(const struct cli_opts *o, int argc, char **argv)
 		return CLI_FAIL;
 	}
 	host = config_host(st);
-	imap = config_port(st, "imap-port", SERVER_IMAP_PORT);
-	imaps = config_port(st, "imaps-port", SERVER_IMAPS_PORT);
+	p.imap = config_port(st, "imap-port", SERVER_IMAP_PORT);
+	p.imaps = config_port(st, "imaps-port", SERVER_IMAPS_PORT);
+	p.pop3 = config_port(st, "pop3-port", SERVER_POP3_PORT);
+	p.pop3s = config_port(st, "pop3s-port", SERVER_POP3S_PORT);
 	if (o->json)
-		print_json(accts, n, pw, host, imap, imaps, fp);
+		print_json(accts, n, pw, host, &p, fp);
 	else
-		print_text(accts, n, pw, host, imap, imaps, fp);
+		print_text(accts, n, pw, host, &p, fp);
 	free(host);
 	store_secret_free(&pw);
 	store_account_list_free(&accts, n);

@@ -28,7 +28,8 @@ echo
 echo "== serving it: point a mail client at the server with these settings"
 "$mv" credentials
 echo "Server name: 127.0.0.1 (or localhost). Security: STARTTLS on the IMAP"
-echo "port or SSL/TLS on the IMAPS port; the certificate is self-signed, so"
+echo "and POP3 ports or SSL/TLS on the IMAPS and POP3S ports; the"
+echo "certificate is self-signed, so"
 echo "accept it once after checking the fingerprint above (or trust the file"
 echo "that '$mv credentials --cert' prints). Authentication: normal password."
 echo "Stop the server with Ctrl-C."
