@@ -370,6 +370,48 @@ START_TEST(test_mime_serialize_roundtrip)
 }
 END_TEST
 
+/* The root-only read (ENVELOPE, header SEARCH) gives the full tree's root
+ * without its children, and no cut of the bytes makes it misbehave. */
+START_TEST(test_mime_deserialize_root_is_the_root)
+{
+	const struct vec *v = &vecs[_i];
+	size_t len = v->len ? v->len : strlen(v->msg), la, i;
+	struct mime_part *r = mime_parse(v->msg, len), *full = NULL;
+	struct mime_part *root = NULL, *x;
+	char *a = serialize_str(r, &la);
+
+	ck_assert_int_eq(mime_deserialize(a, la, &full), 0);
+	ck_assert_int_eq(mime_deserialize_root(a, la, &root), 0);
+	ck_assert_uint_eq(root->nchildren, 0);
+	ck_assert_uint_eq(root->hdr_off, full->hdr_off);
+	ck_assert_uint_eq(root->hdr_len, full->hdr_len);
+	ck_assert_uint_eq(root->body_off, full->body_off);
+	ck_assert_uint_eq(root->body_len, full->body_len);
+	ck_assert_str_eq(root->type, full->type);
+	ck_assert_str_eq(root->subtype, full->subtype);
+	ck_assert_uint_eq(root->nparams, full->nparams);
+	if (full->header != NULL)
+		ck_assert_str_eq(root->header, full->header);
+	for (i = 0; i < MIME_ENV_COUNT; i++) {
+		if (full->env[i] == NULL)
+			ck_assert_ptr_null(root->env[i]);
+		else
+			ck_assert_str_eq(root->env[i], full->env[i]);
+	}
+	for (i = 0; i < la; i++) {
+		x = NULL;
+		if (mime_deserialize_root(a, i, &x) == 0)
+			mime_part_free(&x);
+		else
+			ck_assert_ptr_null(x);
+	}
+	free(a);
+	mime_part_free(&r);
+	mime_part_free(&full);
+	mime_part_free(&root);
+}
+END_TEST
+
 START_TEST(test_mime_deserialize_garbage)
 {
 	unsigned char junk[512];
@@ -536,6 +578,8 @@ mime_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("serialize");
+	tcase_add_loop_test(tc, test_mime_deserialize_root_is_the_root, 0,
+	    (int)ARRAY_SIZE(vecs));
 	tcase_add_loop_test(tc, test_mime_serialize_roundtrip, 0, (int)ARRAY_SIZE(vecs));
 	tcase_add_test(tc, test_mime_deserialize_garbage);
 	suite_add_tcase(s, tc);

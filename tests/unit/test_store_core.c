@@ -781,9 +781,18 @@ START_TEST(test_store_mime_cached_at_ingest)
 	ck_assert_str_eq(root->subtype, "plain");
 	ck_assert_uint_eq(root->body_len, strlen("Shall we meet at noon?\r\n"));
 	mime_part_free(&root);
+	/* The root-only read gives the same root without children. */
+	ck_assert_int_eq(store_content_envelope(f.st, m.content, &root), 0);
+	ck_assert_str_eq(root->subtype, "plain");
+	ck_assert_uint_eq(root->nchildren, 0);
+	ck_assert_uint_eq(root->body_len, strlen("Shall we meet at noon?\r\n"));
+	mime_part_free(&root);
 	/* Without the cache the tree is parsed again from the content. */
 	poke(&f, "UPDATE content SET mime = NULL");
 	ck_assert_int_eq(store_content_mime(f.st, m.content, &root), 0);
+	ck_assert_str_eq(root->subtype, "plain");
+	mime_part_free(&root);
+	ck_assert_int_eq(store_content_envelope(f.st, m.content, &root), 0);
 	ck_assert_str_eq(root->subtype, "plain");
 	mime_part_free(&root);
 	fx_teardown(&f);
