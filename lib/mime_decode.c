@@ -16,39 +16,10 @@
 
 #include "lib/base64.h"
 #include "lib/rfc822.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 
 #define REPLACEMENT "\xef\xbf\xbd"
-
-/* Length of a valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
 
 /* Copy UTF-8 text, replacing invalid bytes; NUL becomes U+FFFD too. */
 static int
@@ -56,9 +27,10 @@ utf8_copy(const void *src, size_t n, struct buf *out)
 {
 	const unsigned char *s = src;
 	size_t i = 0, k;
+	uint32_t cp;
 
 	while (i < n) {
-		k = s[i] == 0 ? 0 : utf8_seq(s + i, n - i);
+		k = s[i] == 0 ? 0 : utf8_decode(s + i, n - i, &cp);
 		if (k == 0) {
 			if (buf_adds(out, REPLACEMENT) < 0)
 				return -1;

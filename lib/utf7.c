@@ -8,6 +8,7 @@
  * be fewer than six and zero, and the units must pair up as surrogates.
  */
 #include "lib/utf7.h"
+#include "lib/utf8.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -47,29 +48,10 @@ put_back(struct buf *out, size_t len, int rc)
 static int32_t
 utf8_next(const unsigned char *s, size_t len, size_t *i)
 {
-	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	uint32_t c = s[*i];
-	size_t n, k;
+	uint32_t c;
+	size_t n = utf8_decode(s + *i, len - *i, &c);
 
-	if (c < 0x80)
-		n = 1;
-	else if (c >= 0xc2 && c <= 0xdf)
-		n = 2, c &= 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, c &= 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, c &= 0x07;
-	else
-		return -1;
-	if (n > len - *i)
-		return -1;
-	for (k = 1; k < n; k++) {
-		if ((s[*i + k] & 0xc0) != 0x80)
-			return -1;
-		c = (c << 6) | (s[*i + k] & 0x3f);
-	}
-	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
-	    c == 0)
+	if (n == 0 || c == 0)
 		return -1;
 	*i += n;
 	return (int32_t)c;

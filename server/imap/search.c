@@ -39,6 +39,7 @@
 #include "lib/imap_seqset.h"
 #include "lib/mime.h"
 #include "lib/rfc822.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 
 /* Pieces of content read at once, and the buffers the text goes through. */
@@ -237,53 +238,6 @@ fold_cp(uint32_t c)
 	return c;
 }
 
-/* Decode one UTF-8 sequence at s (n > 0 bytes): its length, or 0 if it is
- * not a valid sequence (then *cp is the byte). */
-static size_t
-utf8_get(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t c;
-
-	*cp = s[0];
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* Bytes a lead byte announces, for telling a cut-off sequence at the end
- * of a piece from a broken one; 0 if it cannot start one. */
-static size_t
-utf8_lead_len(unsigned char c)
-{
-	if (c >= 0xc2 && c <= 0xdf)
-		return 2;
-	if (c >= 0xe0 && c <= 0xef)
-		return 3;
-	if (c >= 0xf0 && c <= 0xf4)
-		return 4;
-	return 0;
-}
-
 /* Write code point c as UTF-8 at d; the number of bytes. */
 static size_t
 put_cp(char *d, uint32_t c)
@@ -407,7 +361,7 @@ norm_utf8(char *d, const unsigned char *p, size_t n, int last,
 		}
 		if (i >= n)
 			break;
-		k = p[i] == 0 ? 0 : utf8_get(p + i, n - i, &c);
+		k = p[i] == 0 ? 0 : utf8_decode(p + i, n - i, &c);
 		if (k == 0 && !last && utf8_lead_len(p[i]) > n - i) {
 			/* cut off at the end, or broken? */
 			for (j = i + 1; j < n && (p[j] & 0xc0) == 0x80; j++)
