@@ -860,6 +860,7 @@ add_implied(struct store_mailbox **vp, size_t *np)
 	const char *p;
 	char *prefix;
 
+	memset(&key, 0, sizeof(key));	/* only the name is compared */
 	for (i = 0; i < orig; i++) {
 		for (p = strchr(v[i].name, '/'); p != NULL;
 		    p = strchr(p + 1, '/')) {
