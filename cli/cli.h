@@ -24,7 +24,8 @@ struct cli_opts {
 	int	 quiet;			/* --quiet */
 };
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2,
+	CLI_NOT_RUNNING = 3 };	/* `daemon status`: no daemon (as LSB says) */
 
 /* Print "mailvault: <message>" on stderr. Returns CLI_FAIL. */
 int	cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -108,6 +109,73 @@ int	cli_config_value(struct store *st, const char *name, char **val_r);
 int	cli_cmd_serve(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_account(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_sync(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_daemon(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_status(const struct cli_opts *o, int argc, char **argv);
+
+/*
+ * daemon.c: `mailvault daemon`. In the daemon process, cmd_serve calls
+ * ready once it serves (the waiting `daemon start` returns; stderr moves
+ * to the log), reopen_log on SIGHUP and exit before it returns; outside
+ * the daemon they do nothing.
+ */
+int	cli_daemon_active(void);
+int64_t	cli_daemon_since(void);
+void	cli_daemon_ready(const char *desc);
+void	cli_daemon_reopen_log(void);
+void	cli_daemon_exit(void);
+
+/* What `mailvault status` says about the serving process. */
+struct cli_status_daemon {
+	const char *state;	/* "running", "serving (foreground)", ... */
+	long	 pid;
+	int64_t	 since;		/* seconds since the epoch */
+	int	 ports[4];	/* IMAP, IMAPS, POP3, POP3S; 0: off */
+	const char *listening;	/* the listeners in words, or NULL */
+	const char *store;	/* the store's path, or NULL */
+};
+
+struct buf;
+/*
+ * cmd_status.c: the status as text lines or one JSON line, appended to
+ * out: the daemon's part (d NULL: "not running"), then, when st is not
+ * NULL, each account's upstream, last sync and folders. 0, or -1 on a
+ * store error (store_errmsg(st)).
+ */
+int	cli_status_render(struct store *st, const struct cli_status_daemon *d,
+	    int json, struct buf *out);
+
+/*
+ * ctl.c: the control socket ($XDG_RUNTIME_DIR/mailvault/ctl, else
+ * /tmp/mailvault-UID/ctl). start: bind and run the listening thread on a
+ * handle of its own (make it before sessions share st); 0, or -1 with a
+ * sentence in err. serving: the state and ports to report from now on.
+ * stop: end the thread, remove the socket; NULL is fine.
+ */
+struct cli_ctl;
+char	*cli_ctl_dir(void);
+char	*cli_ctl_path(void);
+int	cli_ctl_start(struct store *st, struct cli_ctl **c_r, char *err,
+	    size_t errlen);
+void	cli_ctl_serving(struct cli_ctl *c, const struct cli_status_daemon *info,
+	    const char *desc);
+void	cli_ctl_stop(struct cli_ctl **c);
+
+#define CLI_CTL_DOWN	(-2)	/* no daemon listens */
+/*
+ * Send one command line to the daemon and read its whole answer ("* "
+ * data lines, then "OK ..." or "ERR ..."), waiting at most timeout_secs
+ * per read. 0 and *reply_r (the caller frees), CLI_CTL_DOWN, or -1.
+ */
+int	cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r);
+/* Print an answer's data lines on stdout and its ERR line as an error;
+ * 0 if it ended in OK, else -1. */
+int	cli_ctl_print_reply(const char *reply);
+/*
+ * `mailvault sync [ACCOUNT...]` through a running daemon (argv[0] is
+ * "sync"): the exit status, or -1 when no daemon runs on the store o
+ * names (then sync here).
+ */
+int	cli_ctl_sync(const struct cli_opts *o, int argc, char **argv);
 
 /*
  * cert.c: make the server's self-signed certificate if the store has

@@ -11,12 +11,20 @@
  * Signals are blocked before any thread starts (threads inherit the
  * mask) and taken with sigwait() by this thread alone, so no handler runs
  * in the middle of a session.
+ *
+ * While serving, the control socket (ctl.c) answers `mailvault status`,
+ * `sync` and `daemon stop`. This is also the body of `mailvault daemon
+ * start` (daemon.c), which runs it detached: there the control socket is
+ * required, SIGHUP reopens the log, and readiness is reported to the
+ * waiting `daemon start`.
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "lib/util.h"
@@ -147,6 +155,40 @@ make_config(struct store *st, const struct serve_args *a,
 	return 0;
 }
 
+/* The control socket: required in the daemon, a nicety in `serve`. */
+static int
+start_ctl(struct store *st, struct cli_ctl **ctl_r)
+{
+	char err[512];
+
+	if (cli_ctl_start(st, ctl_r, err, sizeof(err)) == 0)
+		return 0;
+	if (cli_daemon_active())
+		return cli_error("%s", err), -1;
+	fprintf(stderr, "mailvault: warning: no control socket: %s\n", err);
+	return 0;
+}
+
+/* Tell the control socket and the waiting `daemon start` we serve. */
+static void
+report_serving(struct cli_ctl *ctl, const struct server *srv,
+    const char *desc)
+{
+	struct cli_status_daemon info;
+
+	memset(&info, 0, sizeof(info));
+	info.state = cli_daemon_active() ? "running" : "serving (foreground)";
+	info.pid = (long)getpid();
+	info.since = cli_daemon_active() ? cli_daemon_since() :
+	    (int64_t)time(NULL);
+	info.ports[0] = server_imap_port(srv);
+	info.ports[1] = server_imaps_port(srv);
+	info.ports[2] = server_pop3_port(srv);
+	info.ports[3] = server_pop3s_port(srv);
+	cli_ctl_serving(ctl, &info, desc);
+	cli_daemon_ready(desc);
+}
+
 int
 cli_cmd_serve(const struct cli_opts *o, int argc, char **argv)
 {
@@ -155,6 +197,7 @@ cli_cmd_serve(const struct cli_opts *o, int argc, char **argv)
 	char err[512], desc[512], fp[FINGERPRINT_MAX], *listen = NULL;
 	struct server *srv = NULL;
 	struct cli_syncd *syncd = NULL;
+	struct cli_ctl *ctl = NULL;
 	struct store *st;
 	sigset_t set;
 	int sig = 0;
@@ -175,26 +218,33 @@ cli_cmd_serve(const struct cli_opts *o, int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* The sync threads' handles are made before any session can share
-	 * the parent handle. */
+	/* The sync threads' and the control socket's handles are made
+	 * before any session can share the parent handle. Only
+	 * server_start() leaves its error in err; the others print theirs. */
+	err[0] = '\0';
 	if ((!args.no_sync && cli_syncd_start(st, &syncd) < 0) ||
+	    start_ctl(st, &ctl) < 0 ||
 	    server_start(st, &cfg, &srv, err, sizeof(err)) < 0) {
-		if (syncd != NULL)
+		if (err[0] != '\0')
 			cli_error("%s", err);
+		cli_ctl_stop(&ctl);
 		cli_syncd_stop(&syncd);
 		free(listen);
 		store_close(&st);
 		return CLI_FAIL;
 	}
 	server_describe(srv, desc, sizeof(desc));
+	report_serving(ctl, srv, desc);
 	fprintf(stderr, "mailvault: serving %s\n"
 	    "mailvault: certificate SHA-256 fingerprint %s\n"
 	    "mailvault: 'mailvault credentials' shows the login; stop with "
-	    "Ctrl-C\n", desc, fp);
+	    "%s\n", desc, fp, cli_daemon_active() ? "'mailvault daemon stop'" :
+	    "Ctrl-C");
 	fflush(stderr);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-		;	/* nothing to reload yet */
+		cli_daemon_reopen_log();
 	fprintf(stderr, "mailvault: stopping (signal %d)\n", sig);
+	cli_ctl_stop(&ctl);
 	server_stop(&srv);
 	cli_syncd_stop(&syncd);
 	store_close(&st);

@@ -196,6 +196,9 @@ cli_cmd_sync(const struct cli_opts *o, int argc, char **argv)
 	for (j = 1; j < argc; j++)
 		if (argv[j][0] == '-')
 			return cli_usage("sync", "unknown option '%s'", argv[j]);
+	/* A daemon serves this store: it syncs, we show what it did. */
+	if ((j = cli_ctl_sync(o, argc, argv)) >= 0)
+		return j;
 	if (cli_open_store(o, &st) != 0)
 		return CLI_FAIL;
 	if (argc > 1) {

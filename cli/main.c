@@ -75,6 +75,26 @@ static const struct cli_cmd commands[] = {
 	  "on new mail (IDLE) or every poll interval; --no-sync turns that off.\n"
 	  "Runs until Ctrl-C or SIGTERM. 'mailvault credentials' shows the\n"
 	  "login and the certificate's fingerprint.\n" },
+	{ "daemon", cli_cmd_daemon, "run serve in the background",
+	  "mailvault daemon start [SERVE OPTIONS] | stop | status [--json]\n"
+	  "\n"
+	  "start: read the passphrase (prompt, --passphrase-file,\n"
+	  "--passphrase-fd or $MAILVAULT_PASSPHRASE_FILE), then run what\n"
+	  "'mailvault serve' runs, detached, with the same options. It returns\n"
+	  "once the daemon serves, or prints why it could not. One daemon per\n"
+	  "store. The log is $XDG_STATE_HOME/mailvault/mailvault.log (SIGHUP\n"
+	  "reopens it), the pid in mailvault.pid beside it.\n"
+	  "stop: end it cleanly (clients get BYE, sync batches finish).\n"
+	  "status: running or not, its pid and since when; exits 3 when it\n"
+	  "does not run.\n" },
+	{ "status", cli_cmd_status, "what the daemon and the store are doing",
+	  "mailvault status [--json]\n"
+	  "\n"
+	  "Ask the running daemon (or 'serve') over its control socket:\n"
+	  "state, pid, since when, listening ports, and per account the\n"
+	  "upstream, the last sync and its error, messages and unread per\n"
+	  "folder, bytes stored. Without a daemon it says so, and with a\n"
+	  "passphrase file or descriptor shows the store's part.\n" },
 	{ "config", cli_cmd_config, "show or change settings",
 	  "mailvault config list | get KEY | set KEY VALUE\n"
 	  "\n"
