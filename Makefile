@@ -178,10 +178,15 @@ $(FUZZ)/gen/schema.o: $(B)/gen/schema.c | $(FUZZ)/.deps-ok
 	@mkdir -p $(@D)
 	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ)/fuzz_server_%: tests/fuzz/fuzz_server_%.c $(FUZZ_SRV) $(FUZZ_LIB) | $(FUZZ)/.deps-ok
+# Static pattern rules: each target list is explicit, so make never has to
+# guess between the two recipes.
+FUZZ_SRV_BIN = $(filter $(FUZZ)/fuzz_server_%,$(FUZZ_BIN))
+FUZZ_LIB_BIN = $(filter-out $(FUZZ_SRV_BIN),$(FUZZ_BIN))
+
+$(FUZZ_SRV_BIN): $(FUZZ)/%: tests/fuzz/%.c $(FUZZ_SRV) $(FUZZ_LIB) | $(FUZZ)/.deps-ok
 	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-$(FUZZ)/%: tests/fuzz/%.c $(FUZZ_LIB) | $(FUZZ)/.deps-ok
+$(FUZZ_LIB_BIN): $(FUZZ)/%: tests/fuzz/%.c $(FUZZ_LIB) | $(FUZZ)/.deps-ok
 	clang $(BASE_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
