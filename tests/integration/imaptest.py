@@ -19,7 +19,10 @@ import ssl
 import subprocess
 import sys
 import time
-import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "lib"))
+from runner import run_tests  # noqa: E402,F401 - re-exported for tests
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.path.join(TOP, "tests", "corpus")
@@ -204,31 +207,3 @@ class Raw:
 
 def status(tagged):
     return tagged.split(" ")[1]
-
-
-def run_tests(module_globals, servers=()):
-    """Run every test_* function in module_globals, in file order."""
-    tests = [(n, f) for n, f in module_globals.items()
-             if n.startswith("test_") and callable(f)]
-    passed = failed = 0
-    for name, fn in tests:
-        start = time.time()
-        try:
-            fn()
-            passed += 1
-            print("ok   %s (%.2f s)" % (name, time.time() - start))
-        except Exception:
-            failed += 1
-            print("FAIL %s" % name)
-            traceback.print_exc(file=sys.stdout)
-        sys.stdout.flush()
-    for s in servers:
-        try:
-            s.stop()
-        except Exception:
-            failed += 1
-            print("FAIL stopping the server")
-            traceback.print_exc(file=sys.stdout)
-            print(s.logtext()[-3000:])
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
