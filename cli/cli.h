@@ -83,11 +83,30 @@ int	cli_find_mailbox(struct store *st, const char *path, int64_t *acct_r,
 /*
  * syncd.c: the background sync of `serve`: a thread per account with an
  * upstream, each on its own store handle. start: 0, or -1 after printing
- * why. stop: cancel, wait for every thread, free; NULL is fine.
+ * why; poll_s is the daemon's poll-interval (accounts without their own).
+ * stop: cancel, wait for every thread, free; NULL is fine.
  */
 struct cli_syncd;
-int	cli_syncd_start(struct store *st, struct cli_syncd **d_r);
+int	cli_syncd_start(struct store *st, int poll_s, struct cli_syncd **d_r);
 void	cli_syncd_stop(struct cli_syncd **d);
+/* A new poll-interval (`config set`, reaching the running daemon). */
+void	cli_syncd_set_poll(struct cli_syncd *d, int poll_s);
+/* The account's next planned sync (epoch seconds, 0: not known, e.g.
+ * while it runs) and whether a run goes on: 0, or -1 when no thread
+ * syncs it. */
+int	cli_syncd_state(struct cli_syncd *d, int64_t acct, int64_t *next_r,
+	    int *running_r);
+#define CLI_SYNCD_NOACCT	(-2)
+/*
+ * Sync the account named name (NULL: every one) now: its thread is woken
+ * (a run already going on counts) and this waits for the run to end,
+ * passing progress lines and then "NAME: done" or "NAME: FAILED: why" to
+ * line(). Stops waiting when cancel_fd (-1: none) becomes readable.
+ * 0, -1 if one failed, or CLI_SYNCD_NOACCT (no thread syncs that name).
+ */
+int	cli_syncd_sync_now(struct cli_syncd *d, const char *name,
+	    int cancel_fd, void (*line)(void *arg, const char *text),
+	    void *arg);
 
 /* One function per subcommand: argv[0] is the subcommand's name. */
 int	cli_cmd_init(const struct cli_opts *o, int argc, char **argv);
@@ -111,12 +130,36 @@ int	cli_cmd_account(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_sync(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_daemon(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_status(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_unlock(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_lock(const struct cli_opts *o, int argc, char **argv);
+
+/*
+ * cmd_config.c: the ports file "<store>.ports", plain text beside the
+ * store (no secret in it), so that a daemon started locked, which cannot
+ * read the sealed settings, listens where `mailvault config` says.
+ * save: write it from the store's settings (0, or -1; quietly). read:
+ * ports[] (IMAP, IMAPS, POP3, POP3S) and *listen_r (the caller frees)
+ * from it; 0, or -1 when there is none (use the defaults).
+ */
+int	cli_config_save_ports(struct store *st);
+int	cli_config_read_ports(const char *store_path, int ports[4],
+	    char **listen_r);
+
+/*
+ * Logging in the daemon (daemon.c): the level set by `config set
+ * log-level` (error, warn, info, debug; info by default), live.
+ */
+enum { CLI_LOG_ERROR, CLI_LOG_WARN, CLI_LOG_INFO, CLI_LOG_DEBUG };
+int	cli_log_wanted(int level);
+/* 0, or -1 for an unknown name. */
+int	cli_log_set_level(const char *name);
 
 /*
  * daemon.c: `mailvault daemon`. In the daemon process, cmd_serve calls
  * ready once it serves (the waiting `daemon start` returns; stderr moves
- * to the log), reopen_log on SIGHUP and exit before it returns; outside
- * the daemon they do nothing.
+ * to the log, each line stamped with the time, or stays on the daemon's
+ * stderr under systemd or with --log-stderr), reopen_log on SIGHUP and
+ * exit before it returns; outside the daemon they do nothing.
  */
 int	cli_daemon_active(void);
 int64_t	cli_daemon_since(void);
@@ -132,6 +175,8 @@ struct cli_status_daemon {
 	int	 ports[4];	/* IMAP, IMAPS, POP3, POP3S; 0: off */
 	const char *listening;	/* the listeners in words, or NULL */
 	const char *store;	/* the store's path, or NULL */
+	int	 locked;	/* started or gone locked */
+	struct cli_syncd *syncd; /* for the next sync times, or NULL */
 };
 
 struct buf;
@@ -146,30 +191,56 @@ int	cli_status_render(struct store *st, const struct cli_status_daemon *d,
 
 /*
  * ctl.c: the control socket ($XDG_RUNTIME_DIR/mailvault/ctl, else
- * /tmp/mailvault-UID/ctl). start: bind and run the listening thread on a
- * handle of its own (make it before sessions share st); 0, or -1 with a
- * sentence in err. serving: the state and ports to report from now on.
- * stop: end the thread, remove the socket; NULL is fine.
+ * /tmp/mailvault-UID/ctl). start: bind and run the listening thread;
+ * store_path names the store served, st is the serving process's handle
+ * (NULL while locked; borrowed: the control thread is its only user
+ * while it runs) and syncd its background sync (or NULL); 0, or -1 with a
+ * sentence in err. The hooks are called on the control thread for
+ * UNLOCK, LOCK and RELOAD; they report the new handle and sync set with
+ * cli_ctl_unlocked() from there. serving: the state and ports to report
+ * from now on. stop: end the thread, remove the socket; NULL is fine.
  */
 struct cli_ctl;
+struct cli_ctl_hooks {
+	void	*arg;
+	/* 0, or -1 with a sentence in err (CLI_CTL_BADPASS: wrong one). */
+	int	(*unlock)(void *arg, const char *pass, size_t len, char *err,
+		    size_t errlen);
+	/* 0, or -1 with a sentence in err. */
+	int	(*lock)(void *arg, char *err, size_t errlen);
+	/* Re-read the live settings; a sentence of what is in force. */
+	void	(*reload)(void *arg, char *msg, size_t msglen);
+};
+#define CLI_CTL_BADPASS	(-3)
 char	*cli_ctl_dir(void);
 char	*cli_ctl_path(void);
-int	cli_ctl_start(struct store *st, struct cli_ctl **c_r, char *err,
-	    size_t errlen);
+int	cli_ctl_start(const char *store_path, struct store *st,
+	    struct cli_syncd *syncd, const struct cli_ctl_hooks *hooks,
+	    struct cli_ctl **c_r, char *err, size_t errlen);
+void	cli_ctl_unlocked(struct cli_ctl *c, struct store *st,
+	    struct cli_syncd *syncd);
 void	cli_ctl_serving(struct cli_ctl *c, const struct cli_status_daemon *info,
 	    const char *desc);
 void	cli_ctl_stop(struct cli_ctl **c);
 
 #define CLI_CTL_DOWN	(-2)	/* no daemon listens */
 /*
- * Send one command line to the daemon and read its whole answer ("* "
- * data lines, then "OK ..." or "ERR ..."), waiting at most timeout_secs
- * per read. 0 and *reply_r (the caller frees), CLI_CTL_DOWN, or -1.
+ * Send one command line (and, if data is not NULL, a second line of len
+ * bytes: a passphrase, wiped by the caller) to the daemon and read its
+ * whole answer ("* " data lines, then "OK ..." or "ERR ..."), waiting at
+ * most timeout_secs per read (0: for ever). With stream set, data lines
+ * are printed on stdout as they come and *reply_r holds only the rest.
+ * 0 and *reply_r (the caller frees), CLI_CTL_DOWN, or -1.
  */
 int	cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r);
+int	cli_ctl_request_data(const char *cmd, const char *data, size_t len,
+	    int timeout_secs, int stream, char **reply_r);
 /* Print an answer's data lines on stdout and its ERR line as an error;
  * 0 if it ended in OK, else -1. */
 int	cli_ctl_print_reply(const char *reply);
+/* Does the daemon on the control socket serve the store o names? 1, 0
+ * (another store), or CLI_CTL_DOWN. */
+int	cli_ctl_same_store(const struct cli_opts *o);
 /*
  * `mailvault sync [ACCOUNT...]` through a running daemon (argv[0] is
  * "sync"): the exit status, or -1 when no daemon runs on the store o

@@ -4,11 +4,20 @@
  * They live in the store, sealed like every other setting, under the key
  * "config.NAME", and every value is checked against its key's rule before
  * it is saved, so the daemon never starts on a value it cannot use.
+ *
+ * A change reaches a running daemon on the same store: poll-interval,
+ * log-level and pop3-delete at once (a RELOAD line on the control socket
+ * makes it read them again); the ports and the listen address need a
+ * restart, and say so. Those are also copied, in plain text, to the
+ * ports file "<store>.ports" (nothing secret in it), so a daemon that
+ * starts locked, without the key to read the settings, listens where
+ * they say.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "lib/net.h"
@@ -139,8 +148,111 @@ cli_config_value(struct store *st, const char *name, char **val_r)
 	return rc < 0 ? -1 : 0;
 }
 
+static const char *const port_keys[4] = { "imap-port", "imaps-port",
+    "pop3-port", "pop3s-port" };
+
+static char *
+ports_path(const char *store_path)
+{
+	return xasprintf("%s.ports", store_path);
+}
+
+int
+cli_config_save_ports(struct store *st)
+{
+	char *path = ports_path(store_path(st)), *tmp, *v;
+	FILE *f;
+	size_t i;
+	int rc = 0;
+
+	tmp = xasprintf("%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (f == NULL) {
+		free(tmp);
+		free(path);
+		return -1;
+	}
+	fprintf(f, "# Written by mailvault from 'mailvault config': the "
+	    "listeners of a daemon\n# that starts locked. Edit with "
+	    "'mailvault config set'.\n");
+	for (i = 0; i < 4 && rc == 0; i++) {
+		if (cli_config_value(st, port_keys[i], &v) < 0) {
+			rc = -1;
+			break;
+		}
+		fprintf(f, "%s %s\n", port_keys[i], v);
+		free(v);
+	}
+	if (rc == 0 && cli_config_value(st, "listen", &v) == 0) {
+		fprintf(f, "listen %s\n", v);
+		free(v);
+	}
+	if (fclose(f) != 0 || rc < 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		rc = -1;
+	}
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+int
+cli_config_read_ports(const char *store, int ports[4], char **listen_r)
+{
+	char *path = ports_path(store), line[512], *sp;
+	uint64_t n;
+	size_t i;
+	FILE *f;
+
+	f = fopen(path, "re");
+	free(path);
+	if (f == NULL)
+		return -1;
+	for (i = 0; i < 4; i++)
+		ports[i] = (int)strtol(keys[i].def, NULL, 10);
+	*listen_r = NULL;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || (sp = strchr(line, ' ')) == NULL)
+			continue;
+		*sp++ = '\0';
+		for (i = 0; i < 4; i++)
+			if (strcmp(line, port_keys[i]) == 0 &&
+			    parse_u64(sp, 65535, &n) == 0)
+				ports[i] = (int)n;
+		if (strcmp(line, "listen") == 0 && *listen_r == NULL &&
+		    sp[0] != '\0')
+			*listen_r = xstrdup(sp);
+	}
+	fclose(f);
+	if (*listen_r == NULL)
+		*listen_r = xstrdup("127.0.0.1");
+	return 0;
+}
+
+/* Tell a daemon serving this store to read the live settings again. */
+static void
+reload_daemon(const struct cli_opts *o, const struct cfg_key *k)
+{
+	char *reply = NULL;
+
+	if (k->restart || cli_ctl_same_store(o) != 1)
+		return;
+	if (cli_ctl_request("RELOAD", 30, &reply) == 0 &&
+	    strncmp(reply, "OK", 2) == 0) {
+		reply[strcspn(reply, "\n")] = '\0';
+		printf("The running daemon took it%s%s.\n",
+		    reply[2] != '\0' ? ": " : "", reply + 2 +
+		    (reply[2] == ' '));
+	} else
+		printf("The running daemon did not take it; restart it "
+		    "('mailvault daemon stop', then start).\n");
+	free(reply);
+}
+
 static int
-config_set(struct store *st, const struct cfg_key *k, const char *v)
+config_set(const struct cli_opts *o, struct store *st,
+    const struct cfg_key *k, const char *v)
 {
 	char *key = xasprintf("config.%s", k->name);
 	int rc = store_config_set(st, key, v, strlen(v));
@@ -154,6 +266,11 @@ config_set(struct store *st, const struct cfg_key *k, const char *v)
 		    k->name, v);
 	else
 		printf("%s is now %s.\n", k->name, v);
+	if (k->restart && cli_config_save_ports(st) < 0)
+		fprintf(stderr, "mailvault: warning: cannot write %s.ports; a "
+		    "daemon started locked will not know this port\n",
+		    store_path(st));
+	reload_daemon(o, k);
 	return CLI_OK;
 }
 
@@ -206,7 +323,7 @@ cli_cmd_config(const struct cli_opts *o, int argc, char **argv)
 	if (argc == 2)
 		rc = config_list(st, o);
 	else if (argc == 4)
-		rc = config_set(st, k, argv[3]);
+		rc = config_set(o, st, k, argv[3]);
 	else if (cli_config_value(st, k->name, &v) < 0)
 		rc = cli_error("%s", store_errmsg(st));
 	else {

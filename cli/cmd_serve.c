@@ -8,16 +8,34 @@
  * imaps-port, pop3-port, pop3s-port, listen, pop3-delete), which is also
  * what `mailvault credentials` shows.
  *
+ * Locked. With --locked, or with no passphrase given and no terminal to
+ * ask one on (a systemd unit at login), it starts LOCKED: the store stays
+ * closed, the listeners are where the options or the ports file
+ * ("<store>.ports", see cmd_config.c) say, every login is refused with
+ * how to unlock (server.h), and nothing syncs. `mailvault unlock` hands
+ * the passphrase over the control socket: the store opens, the server
+ * takes logins, the sync threads start. `mailvault lock` undoes it: the
+ * sync threads stop (a batch in flight finishes or rolls back), every
+ * session ends, every store handle is closed (keys wiped). The unlock,
+ * lock and reload hooks run on the control socket's thread; this thread
+ * touches the same state only before that thread starts and after it is
+ * joined.
+ *
+ * Live settings: poll-interval and log-level are read at every unlock
+ * and on RELOAD (`config set` sends it); pop3-delete is read by the POP3
+ * sessions at each QUIT unless --pop3-delete fixed it.
+ *
  * Signals are blocked before any thread starts (threads inherit the
  * mask) and taken with sigwait() by this thread alone, so no handler runs
  * in the middle of a session.
  *
  * While serving, the control socket (ctl.c) answers `mailvault status`,
- * `sync` and `daemon stop`. This is also the body of `mailvault daemon
- * start` (daemon.c), which runs it detached: there the control socket is
- * required, SIGHUP reopens the log, and readiness is reported to the
- * waiting `daemon start`.
+ * `sync`, `unlock`, `lock` and `daemon stop`. This is also the body of
+ * `mailvault daemon start` (daemon.c), which runs it detached: there the
+ * control socket is required, SIGHUP reopens the log, and readiness is
+ * reported to the waiting `daemon start`.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +50,7 @@
 #include "store/store.h"
 
 #define FINGERPRINT_MAX	128
+#define LOCK_WAIT_MS	30000	/* for the sessions to end at a lock */
 
 static int
 parse_port(const char *opt, const char *v, int *port_r)
@@ -53,6 +72,7 @@ struct serve_args {
 	int		 pop3s_port;
 	int		 pop3_delete;	/* -1: the pop3-delete setting */
 	int		 no_sync;	/* --no-sync: serve only */
+	int		 locked;	/* --locked: wait for `unlock` */
 	const char	*listen;
 };
 
@@ -88,6 +108,10 @@ parse_args(int argc, char **argv, struct serve_args *a)
 			}
 		} else if (strcmp(argv[i], "--no-sync") == 0) {
 			a->no_sync = 1;
+		} else if (strcmp(argv[i], "--locked") == 0) {
+			a->locked = 1;
+		} else if (strcmp(argv[i], "--log-stderr") == 0) {
+			/* daemon.c's; here the log is stderr anyway */
 		} else if (cli_opt_value(argc, argv, &i, "--listen", &v)) {
 			if (v[0] == '\0') {
 				cli_usage("serve", "--listen needs an address");
@@ -155,13 +179,178 @@ make_config(struct store *st, const struct serve_args *a,
 	return 0;
 }
 
+/*
+ * Locked: the listeners from the options, else the ports file, else the
+ * defaults. *listen_r is owned by the caller.
+ */
+static void
+make_config_locked(const char *path, const struct serve_args *a,
+    struct server_config *cfg, char **listen_r)
+{
+	int ports[4] = { SERVER_IMAP_PORT, SERVER_IMAPS_PORT, SERVER_POP3_PORT,
+	    SERVER_POP3S_PORT };
+	char *listen = NULL;
+
+	if (cli_config_read_ports(path, ports, &listen) < 0)
+		listen = xstrdup("127.0.0.1");
+	cfg->imap_port = a->imap_port >= 0 ? a->imap_port : ports[0];
+	cfg->imaps_port = a->imaps_port >= 0 ? a->imaps_port : ports[1];
+	cfg->pop3_port = a->pop3_port >= 0 ? a->pop3_port : ports[2];
+	cfg->pop3s_port = a->pop3s_port >= 0 ? a->pop3s_port : ports[3];
+	cfg->pop3_delete = a->pop3_delete;
+	if (a->listen != NULL) {
+		free(listen);
+		listen = xstrdup(a->listen);
+	}
+	*listen_r = listen;
+	cfg->listen_addr = listen;
+}
+
+/* Start locked: asked to, or no passphrase and nobody to ask. */
+static int
+want_locked(const struct cli_opts *o, const struct serve_args *a)
+{
+	int fd;
+
+	if (a->locked)
+		return 1;
+	if (o->pass_fd >= 0 || (o->pass_file != NULL && o->pass_file[0]))
+		return 0;
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	close(fd);
+	return 0;
+}
+
+/* What serve runs with; the hooks below change it on the control
+ * socket's thread. */
+struct serve_ctx {
+	struct serve_args args;
+	char		*path;		/* the store */
+	struct store	*st;		/* NULL while locked */
+	struct server	*srv;
+	struct cli_syncd *syncd;
+	struct cli_ctl	*ctl;
+	int		 poll_s;
+};
+
+/* Read the live settings (poll-interval, log-level) into ctx and the
+ * process; a sentence of what is in force into msg. */
+static void
+read_live(struct serve_ctx *x, char *msg, size_t msglen)
+{
+	char *poll = NULL, *level = NULL, *del = NULL;
+	uint64_t n;
+
+	if (cli_config_value(x->st, "poll-interval", &poll) == 0 &&
+	    parse_u64(poll, 86400, &n) == 0 && n >= 10)
+		x->poll_s = (int)n;
+	if (cli_config_value(x->st, "log-level", &level) == 0)
+		cli_log_set_level(level);
+	if (x->args.pop3_delete >= 0)
+		del = xstrdup(x->args.pop3_delete ? "expunge (--pop3-delete)" :
+		    "hide (--pop3-delete)");
+	else if (cli_config_value(x->st, "pop3-delete", &del) < 0)
+		del = NULL;
+	snprintf(msg, msglen, "poll-interval %d s, log-level %s, pop3-delete "
+	    "%s", x->poll_s, level != NULL ? level : "?", del != NULL ? del :
+	    "?");
+	free(poll);
+	free(level);
+	free(del);
+}
+
+/* Unlocked: settings, sync threads; 0, or -1 after printing why. */
+static int
+start_unlocked(struct serve_ctx *x)
+{
+	char msg[256];
+
+	read_live(x, msg, sizeof(msg));
+	if (cli_config_save_ports(x->st) < 0)
+		fprintf(stderr, "mailvault: warning: cannot write %s.ports: "
+		    "a daemon started locked will use the default ports\n",
+		    x->path);
+	if (!x->args.no_sync && cli_syncd_start(x->st, x->poll_s,
+	    &x->syncd) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+hook_unlock(void *arg, const char *pass, size_t len, char *err,
+    size_t errlen)
+{
+	struct serve_ctx *x = arg;
+	char fp[FINGERPRINT_MAX];
+	int rc;
+
+	rc = store_open(x->path, pass, len, &x->st, err, errlen);
+	if (rc != 0) {
+		fprintf(stderr, "mailvault: unlock refused: %s\n", err);
+		return rc == STORE_EBADPASS ? CLI_CTL_BADPASS : -1;
+	}
+	if (cli_cert_ensure(x->st, NULL, fp, sizeof(fp)) < 0) {
+		snprintf(err, errlen, "the TLS certificate cannot be made; "
+		    "see the log");
+		store_close(&x->st);
+		return -1;
+	}
+	if (server_unlock(x->srv, x->st, err, errlen) < 0) {
+		fprintf(stderr, "mailvault: unlock failed: %s\n", err);
+		store_close(&x->st);
+		return -1;
+	}
+	if (start_unlocked(x) < 0)
+		fprintf(stderr, "mailvault: the background sync did not "
+		    "start\n");
+	cli_ctl_unlocked(x->ctl, x->st, x->syncd);
+	fprintf(stderr, "mailvault: unlocked; certificate SHA-256 "
+	    "fingerprint %s\n", fp);
+	return 0;
+}
+
+static int
+hook_lock(void *arg, char *err, size_t errlen)
+{
+	struct serve_ctx *x = arg;
+	int left;
+
+	(void)err;
+	(void)errlen;
+	cli_ctl_unlocked(x->ctl, NULL, NULL);
+	cli_syncd_stop(&x->syncd);
+	left = server_lock(x->srv, LOCK_WAIT_MS);
+	if (left > 0)
+		fprintf(stderr, "mailvault: lock: %d session(s) did not end "
+		    "in %d s; their handles close when they do\n", left,
+		    LOCK_WAIT_MS / 1000);
+	store_close(&x->st);
+	fprintf(stderr, "mailvault: locked: sessions ended, keys wiped\n");
+	return 0;
+}
+
+static void
+hook_reload(void *arg, char *msg, size_t msglen)
+{
+	struct serve_ctx *x = arg;
+
+	read_live(x, msg, msglen);
+	cli_syncd_set_poll(x->syncd, x->poll_s);
+	fprintf(stderr, "mailvault: settings reloaded: %s\n", msg);
+}
+
 /* The control socket: required in the daemon, a nicety in `serve`. */
 static int
-start_ctl(struct store *st, struct cli_ctl **ctl_r)
+start_ctl(struct serve_ctx *x)
 {
+	struct cli_ctl_hooks hooks = { x, hook_unlock, hook_lock,
+	    hook_reload };
 	char err[512];
 
-	if (cli_ctl_start(st, ctl_r, err, sizeof(err)) == 0)
+	if (cli_ctl_start(x->path, x->st, x->syncd, &hooks, &x->ctl, err,
+	    sizeof(err)) == 0)
 		return 0;
 	if (cli_daemon_active())
 		return cli_error("%s", err), -1;
@@ -172,9 +361,10 @@ start_ctl(struct store *st, struct cli_ctl **ctl_r)
 /* Tell the control socket and the waiting `daemon start` we serve. */
 static void
 report_serving(struct cli_ctl *ctl, const struct server *srv,
-    const char *desc)
+    const char *desc, int locked)
 {
 	struct cli_status_daemon info;
+	char ready[600];
 
 	memset(&info, 0, sizeof(info));
 	info.state = cli_daemon_active() ? "running" : "serving (foreground)";
@@ -186,68 +376,90 @@ report_serving(struct cli_ctl *ctl, const struct server *srv,
 	info.ports[2] = server_pop3_port(srv);
 	info.ports[3] = server_pop3s_port(srv);
 	cli_ctl_serving(ctl, &info, desc);
-	cli_daemon_ready(desc);
+	snprintf(ready, sizeof(ready), "%s%s", desc, locked ? "; locked: "
+	    "'mailvault unlock' unlocks it" : "");
+	cli_daemon_ready(ready);
+}
+
+/* Open the store (unless it starts locked) and make the configuration.
+ * 0, or -1 after printing why. */
+static int
+prepare(const struct cli_opts *o, struct serve_ctx *x,
+    struct server_config *cfg, char **listen, char *fp, size_t fplen)
+{
+	if (access(x->path, F_OK) != 0) {
+		cli_error("there is no store at %s: create one with "
+		    "'mailvault init', or name another with --store", x->path);
+		return -1;
+	}
+	if (want_locked(o, &x->args)) {
+		make_config_locked(x->path, &x->args, cfg, listen);
+		snprintf(fp, fplen, "(sealed until unlocked)");
+		return 0;
+	}
+	if (cli_open_store(o, &x->st) < 0)
+		return -1;
+	if (make_config(x->st, &x->args, cfg, listen) < 0 ||
+	    cli_cert_ensure(x->st, NULL, fp, fplen) < 0)
+		return -1;
+	return 0;
 }
 
 int
 cli_cmd_serve(const struct cli_opts *o, int argc, char **argv)
 {
-	struct serve_args args = { -1, -1, -1, -1, -1, 0, NULL };
+	struct serve_ctx x = { { -1, -1, -1, -1, -1, 0, 0, NULL }, NULL, NULL,
+	    NULL, NULL, NULL, 300 };
 	struct server_config cfg;
 	char err[512], desc[512], fp[FINGERPRINT_MAX], *listen = NULL;
-	struct server *srv = NULL;
-	struct cli_syncd *syncd = NULL;
-	struct cli_ctl *ctl = NULL;
-	struct store *st;
 	sigset_t set;
-	int sig = 0;
+	int sig = 0, rc = CLI_FAIL;
 
-	if (parse_args(argc, argv, &args) < 0)
+	if (parse_args(argc, argv, &x.args) < 0)
 		return CLI_USAGE;
-	if (cli_open_store(o, &st) < 0)
-		return CLI_FAIL;
-	if (make_config(st, &args, &cfg, &listen) < 0 ||
-	    cli_cert_ensure(st, NULL, fp, sizeof(fp)) < 0) {
-		free(listen);
-		store_close(&st);
-		return CLI_FAIL;
-	}
+	x.path = cli_store_path(o);
+	memset(&cfg, 0, sizeof(cfg));
+	if (prepare(o, &x, &cfg, &listen, fp, sizeof(fp)) < 0)
+		goto out;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* The sync threads' and the control socket's handles are made
-	 * before any session can share the parent handle. Only
-	 * server_start() leaves its error in err; the others print theirs. */
+	/* Only server_start() leaves its error in err; the others print
+	 * theirs. The control socket comes last: its hooks may run at
+	 * once, and find everything in place. */
 	err[0] = '\0';
-	if ((!args.no_sync && cli_syncd_start(st, &syncd) < 0) ||
-	    start_ctl(st, &ctl) < 0 ||
-	    server_start(st, &cfg, &srv, err, sizeof(err)) < 0) {
+	if (server_start(x.st, &cfg, &x.srv, err, sizeof(err)) < 0 ||
+	    (x.st != NULL && start_unlocked(&x) < 0) || start_ctl(&x) < 0) {
 		if (err[0] != '\0')
 			cli_error("%s", err);
-		cli_ctl_stop(&ctl);
-		cli_syncd_stop(&syncd);
-		free(listen);
-		store_close(&st);
-		return CLI_FAIL;
+		goto out;
 	}
-	server_describe(srv, desc, sizeof(desc));
-	report_serving(ctl, srv, desc);
-	fprintf(stderr, "mailvault: serving %s\n"
-	    "mailvault: certificate SHA-256 fingerprint %s\n"
-	    "mailvault: 'mailvault credentials' shows the login; stop with "
-	    "%s\n", desc, fp, cli_daemon_active() ? "'mailvault daemon stop'" :
-	    "Ctrl-C");
+	server_describe(x.srv, desc, sizeof(desc));
+	report_serving(x.ctl, x.srv, desc, x.st == NULL);
+	fprintf(stderr, "mailvault: serving %s\n", desc);
+	if (x.st == NULL)
+		fprintf(stderr, "mailvault: locked: logins are refused and "
+		    "nothing syncs until 'mailvault unlock'\n");
+	else
+		fprintf(stderr, "mailvault: certificate SHA-256 fingerprint "
+		    "%s\n", fp);
+	fprintf(stderr, "mailvault: 'mailvault credentials' shows the login; "
+	    "stop with %s\n", cli_daemon_active() ? "'mailvault daemon stop'"
+	    : "Ctrl-C");
 	fflush(stderr);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		cli_daemon_reopen_log();
 	fprintf(stderr, "mailvault: stopping (signal %d)\n", sig);
-	cli_ctl_stop(&ctl);
-	server_stop(&srv);
-	cli_syncd_stop(&syncd);
-	store_close(&st);
+	rc = CLI_OK;
+out:
+	cli_ctl_stop(&x.ctl);
+	server_stop(&x.srv);
+	cli_syncd_stop(&x.syncd);
+	store_close(&x.st);
 	free(listen);
-	return CLI_OK;
+	free(x.path);
+	return rc;
 }

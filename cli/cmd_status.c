@@ -6,6 +6,11 @@
  * last-error settings), the messages and unread messages per folder and
  * the bytes stored.
  *
+ * The daemon says whether it is locked (then the store's part is
+ * missing: it cannot be read), and per account with a sync thread when
+ * it syncs next ("by" that time: IDLE news may come sooner) or that a
+ * run is going on.
+ *
  * The text is made by cli_status_render(), which the control socket's
  * thread also calls inside the daemon (on its own store handle): the CLI
  * asks over the socket and prints the answer. When no daemon runs, it
@@ -80,6 +85,8 @@ render_daemon(const struct cli_status_daemon *d, int json, struct buf *out)
 	if (!json) {
 		buf_printf(out, "daemon: %s, pid %ld, since %s\n", d->state,
 		    d->pid, since);
+		buf_adds(out, d->locked ? "state: locked (run 'mailvault "
+		    "unlock')\n" : "state: unlocked\n");
 		if (d->store != NULL)
 			buf_printf(out, "store: %s\n", d->store);
 		if (d->listening != NULL && d->listening[0] != '\0')
@@ -88,8 +95,8 @@ render_daemon(const struct cli_status_daemon *d, int json, struct buf *out)
 	}
 	buf_adds(out, "{\"state\":");
 	json_str(out, d->state);
-	buf_printf(out, ",\"pid\":%ld,\"since\":\"%s\",\"store\":", d->pid,
-	    since);
+	buf_printf(out, ",\"locked\":%s,\"pid\":%ld,\"since\":\"%s\","
+	    "\"store\":", d->locked ? "true" : "false", d->pid, since);
 	if (d->store != NULL)
 		json_str(out, d->store);
 	else
@@ -99,6 +106,34 @@ render_daemon(const struct cli_status_daemon *d, int json, struct buf *out)
 		buf_printf(out, "%s\"%s\":%d", i ? "," : "", names[i],
 		    d->ports[i]);
 	buf_adds(out, "}");
+}
+
+/* The account's next sync, from the daemon's sync thread. */
+static void
+render_next(const struct cli_status_daemon *d, int64_t acct, int json,
+    struct buf *out)
+{
+	int64_t next = 0;
+	int running = 0;
+	char when[32];
+
+	if (d == NULL || cli_syncd_state(d->syncd, acct, &next, &running) < 0) {
+		if (json)
+			buf_adds(out, ",\"syncing\":false,\"next_sync\":null");
+		return;
+	}
+	iso_time(next, when, sizeof(when));
+	if (json) {
+		buf_printf(out, ",\"syncing\":%s,\"next_sync\":",
+		    running ? "true" : "false");
+		if (next > 0)
+			json_str(out, when);
+		else
+			buf_adds(out, "null");
+	} else if (running)
+		buf_adds(out, "  next sync: syncing now\n");
+	else if (next > 0)
+		buf_printf(out, "  next sync: by %s\n", when);
 }
 
 static void
@@ -146,8 +181,8 @@ render_upstream(struct store *st, int64_t acct, int json, struct buf *out)
 
 /* One account's part; 0 or -1 on a store error. */
 static int
-render_account(struct store *st, const struct store_account *a, int json,
-    int first, struct buf *out)
+render_account(struct store *st, const struct cli_status_daemon *d,
+    const struct store_account *a, int json, int first, struct buf *out)
 {
 	struct store_mailbox *mbs = NULL;
 	uint64_t bytes = 0;
@@ -161,6 +196,7 @@ render_account(struct store *st, const struct store_account *a, int json,
 	} else
 		buf_printf(out, "account %s\n", a->name);
 	render_upstream(st, a->id, json, out);
+	render_next(d, a->id, json, out);
 	if (json)
 		buf_adds(out, ",\"folders\":[");
 	for (i = 0; i < n; i++) {
@@ -204,7 +240,7 @@ cli_status_render(struct store *st, const struct cli_status_daemon *d,
 	if (json)
 		buf_adds(out, ",\"accounts\":[");
 	for (i = 0; i < n && rc == 0; i++)
-		rc = render_account(st, &list[i], json, i == 0, out);
+		rc = render_account(st, d, &list[i], json, i == 0, out);
 	if (json)
 		buf_adds(out, "]}\n");
 	store_account_list_free(&list, n);

@@ -11,14 +11,26 @@
  *
  *	STATUS [JSON]	"* " data lines (the status as text, or one JSON
  *			line), then "OK"
- *	SYNC [ACCOUNT]	sync now, one "* " line per account, then "OK" or
- *			"ERR" if one failed
+ *	STATE		"OK locked" or "OK unlocked"
+ *	SYNC [ACCOUNT]	wake the account's sync thread (every one's without
+ *			a name) and stream "* " progress lines until its run
+ *			ends: "* NAME: done" or "* NAME: FAILED: why", then
+ *			"OK" or "ERR"
+ *	UNLOCK		followed by a second line, the passphrase (at most
+ *			CTL_PASS_MAX bytes; wiped once used): "OK unlocked",
+ *			or "ERR wrong passphrase: ..." and still locked
+ *	LOCK		"OK locked": sessions ended, sync stopped, keys gone
+ *	RELOAD		re-read poll-interval, log-level, pop3-delete from
+ *			the store: "OK " and what is in force
  *	STORE		"OK /the/store/path" (is it the store I mean?)
  *	STOP		"OK stopping", then the process gets SIGTERM and
  *			stops as `daemon stop` makes it
  *
  * Anything else is "ERR ...". One thread is enough: only the CLI talks
- * here, and a slow SYNC simply makes the next command wait.
+ * here, and a slow SYNC simply makes the next command wait. The serving
+ * process's store handle is used here, on this thread only, while the
+ * thread runs; UNLOCK and LOCK change it through the hooks, also on this
+ * thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +55,7 @@
 #define CTL_LINE_MAX	256		/* a command line, with its LF */
 #define CTL_REPLY_MAX	(4u << 20)	/* a reply, as the client takes it */
 #define CTL_IO_SECS	5		/* per read or write on a connection */
+#define CTL_PASS_MAX	4096		/* UNLOCK's passphrase line */
 
 struct cli_ctl {
 	pthread_t	 thread;
@@ -50,8 +63,10 @@ struct cli_ctl {
 	int		 stop[2];	/* [1] closed: the thread returns */
 	char		*path;		/* the socket's path, unlinked at stop */
 	char		*store;		/* the store's absolute path */
-	struct store	*st;		/* the thread's own handle */
+	struct cli_ctl_hooks hooks;
 	pthread_mutex_t	 mu;		/* guards the fields below */
+	struct store	*st;		/* borrowed; NULL while locked */
+	struct cli_syncd *syncd;	/* borrowed; NULL: none */
 	struct cli_status_daemon info;
 	char		 desc[256];
 };
@@ -200,15 +215,19 @@ do_status(struct cli_ctl *c, int json, struct buf *out)
 {
 	struct cli_status_daemon info;
 	struct buf text;
+	struct store *st;
 
 	pthread_mutex_lock(&c->mu);
 	info = c->info;
+	st = c->st;
+	info.locked = st == NULL;
+	info.syncd = c->syncd;
 	pthread_mutex_unlock(&c->mu);
 	info.listening = c->desc;
 	info.store = c->store;
 	buf_init(&text, CTL_REPLY_MAX / 2);
-	if (cli_status_render(c->st, &info, json, &text) < 0) {
-		buf_printf(out, "ERR %s\n", store_errmsg(c->st));
+	if (cli_status_render(st, &info, json, &text) < 0) {
+		buf_printf(out, "ERR %s\n", store_errmsg(st));
 	} else {
 		add_data(out, text.data != NULL ? text.data : "");
 		buf_adds(out, "OK\n");
@@ -224,9 +243,10 @@ ctl_sync_log(void *arg, int level, const char *msg)
 		fprintf(stderr, "mailvault: sync (asked): %s\n", msg);
 }
 
-/* Sync one account now; 0 if it went well. */
+/* Sync one account here (serve --no-sync has no threads); 0 if it went
+ * well. */
 static int
-sync_now(struct cli_ctl *c, int64_t acct, const char *name, struct buf *out)
+sync_here(struct cli_ctl *c, int64_t acct, const char *name, struct buf *out)
 {
 	struct sync_opts so = { NULL, ctl_sync_log, NULL, c->stop[0], 0 };
 	struct sync_stats stats;
@@ -247,14 +267,42 @@ sync_now(struct cli_ctl *c, int64_t acct, const char *name, struct buf *out)
 	return 0;
 }
 
+/* A connection being answered line by line (SYNC's progress). */
+struct ctl_conn {
+	int	 fd;
+	int	 broken;
+};
+
 static void
-do_sync(struct cli_ctl *c, const char *name, struct buf *out)
+conn_line(void *arg, const char *text)
+{
+	struct ctl_conn *cc = arg;
+	char line[700];
+	int n;
+
+	if (cc->broken)
+		return;
+	n = snprintf(line, sizeof(line), "* %s\n", text);
+	if (n >= (int)sizeof(line))
+		n = (int)sizeof(line) - 1;
+	if (send_all(cc->fd, line, (size_t)n) < 0)
+		cc->broken = 1;
+}
+
+static void
+do_sync(struct cli_ctl *c, const char *name, struct ctl_conn *cc,
+    struct buf *out)
 {
 	struct store_account *list = NULL;
 	size_t n = 0, i;
 	int64_t acct;
-	int failed = 0, any = 0;
+	int failed = 0, any = 0, rc;
 
+	if (c->st == NULL) {
+		buf_adds(out, "ERR mailvault is locked: run 'mailvault "
+		    "unlock' first\n");
+		return;
+	}
 	if (name != NULL) {
 		if (store_account_find(c->st, name, &acct) != 0) {
 			buf_printf(out, "ERR there is no account named %s\n",
@@ -266,7 +314,23 @@ do_sync(struct cli_ctl *c, const char *name, struct buf *out)
 			    "server to sync with\n", name);
 			return;
 		}
-		failed = sync_now(c, acct, name, out) < 0;
+	}
+	if (c->syncd != NULL) {
+		rc = cli_syncd_sync_now(c->syncd, name, c->stop[0], conn_line,
+		    cc);
+		if (rc == CLI_SYNCD_NOACCT && name == NULL)
+			buf_adds(out, "* no account has an upstream server\n"
+			    "OK\n");
+		else if (rc == CLI_SYNCD_NOACCT)
+			buf_printf(out, "ERR the daemon does not sync %s (its "
+			    "thread did not start; see the log)\n", name);
+		else
+			buf_adds(out, rc < 0 ? "ERR the sync failed\n" :
+			    "OK\n");
+		return;
+	}
+	if (name != NULL) {
+		failed = sync_here(c, acct, name, out) < 0;
 		buf_adds(out, failed ? "ERR the sync failed\n" : "OK\n");
 		return;
 	}
@@ -278,7 +342,7 @@ do_sync(struct cli_ctl *c, const char *name, struct buf *out)
 		if (!sync_account_has_upstream(c->st, list[i].id))
 			continue;
 		any = 1;
-		failed |= sync_now(c, list[i].id, list[i].name, out) < 0;
+		failed |= sync_here(c, list[i].id, list[i].name, out) < 0;
 	}
 	store_account_list_free(&list, n);
 	if (!any)
@@ -286,24 +350,90 @@ do_sync(struct cli_ctl *c, const char *name, struct buf *out)
 	buf_adds(out, failed ? "ERR a sync failed\n" : "OK\n");
 }
 
+/* UNLOCK: the passphrase is the next line; it never leaves this
+ * function unwiped. */
 static void
-dispatch(struct cli_ctl *c, char *line, struct buf *out)
+do_unlock(struct cli_ctl *c, int fd, struct buf *out)
 {
+	char *pass = xmalloc(CTL_PASS_MAX + 1), err[512];
+	size_t len;
+	int rc;
+
+	if (read_line(fd, pass, CTL_PASS_MAX + 1) < 0 || pass[0] == '\0') {
+		buf_adds(out, "ERR UNLOCK wants the passphrase on the next "
+		    "line\n");
+		goto out;
+	}
+	if (c->st != NULL) {
+		buf_adds(out, "OK already unlocked\n");
+		goto out;
+	}
+	len = strlen(pass);
+	err[0] = '\0';
+	rc = c->hooks.unlock(c->hooks.arg, pass, len, err, sizeof(err));
+	if (rc == CLI_CTL_BADPASS)
+		buf_printf(out, "ERR wrong passphrase: mailvault stays locked "
+		    "(%s)\n", err);
+	else if (rc < 0)
+		buf_printf(out, "ERR %s; mailvault stays locked\n", err);
+	else
+		buf_adds(out, "OK unlocked\n");
+out:
+	explicit_bzero(pass, CTL_PASS_MAX + 1);
+	free(pass);
+}
+
+static void
+do_lock(struct cli_ctl *c, struct buf *out)
+{
+	char err[512];
+
+	if (c->st == NULL) {
+		buf_adds(out, "OK already locked\n");
+		return;
+	}
+	err[0] = '\0';
+	if (c->hooks.lock(c->hooks.arg, err, sizeof(err)) < 0)
+		buf_printf(out, "ERR %s\n", err);
+	else
+		buf_adds(out, "OK locked\n");
+}
+
+static void
+dispatch(struct cli_ctl *c, char *line, struct ctl_conn *cc, struct buf *out)
+{
+	char msg[512];
+
 	if (strcmp(line, "STATUS") == 0 || strcmp(line, "STATUS JSON") == 0)
 		do_status(c, line[6] != '\0', out);
+	else if (strcmp(line, "STATE") == 0)
+		buf_adds(out, c->st == NULL ? "OK locked\n" : "OK unlocked\n");
 	else if (strcmp(line, "SYNC") == 0)
-		do_sync(c, NULL, out);
+		do_sync(c, NULL, cc, out);
 	else if (strncmp(line, "SYNC ", 5) == 0 && line[5] != '\0')
-		do_sync(c, line + 5, out);
-	else if (strcmp(line, "STORE") == 0)
+		do_sync(c, line + 5, cc, out);
+	else if (strcmp(line, "UNLOCK") == 0)
+		do_unlock(c, cc->fd, out);
+	else if (strcmp(line, "LOCK") == 0)
+		do_lock(c, out);
+	else if (strcmp(line, "RELOAD") == 0) {
+		if (c->st == NULL)
+			buf_adds(out, "OK locked: the settings are read at "
+			    "unlock\n");
+		else {
+			msg[0] = '\0';
+			c->hooks.reload(c->hooks.arg, msg, sizeof(msg));
+			buf_printf(out, "OK %s\n", msg);
+		}
+	} else if (strcmp(line, "STORE") == 0)
 		buf_printf(out, "OK %s\n", c->store);
 	else if (strcmp(line, "STOP") == 0) {
 		buf_adds(out, "OK stopping\n");
 		/* Every thread blocks it; cmd_serve's sigwait() takes it. */
 		kill(getpid(), SIGTERM);
 	} else
-		buf_adds(out, "ERR unknown command; try STATUS, SYNC "
-		    "[ACCOUNT] or STOP\n");
+		buf_adds(out, "ERR unknown command; try STATUS, STATE, SYNC "
+		    "[ACCOUNT], UNLOCK, LOCK, RELOAD or STOP\n");
 }
 
 static void
@@ -313,6 +443,7 @@ serve_conn(struct cli_ctl *c, int fd)
 	char line[CTL_LINE_MAX];
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	struct ctl_conn cc = { fd, 0 };
 	struct buf out;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
@@ -331,8 +462,8 @@ serve_conn(struct cli_ctl *c, int fd)
 		return;
 	}
 	buf_init(&out, CTL_REPLY_MAX);
-	dispatch(c, line, &out);
-	if (out.len > 0)
+	dispatch(c, line, &cc, &out);
+	if (out.len > 0 && !cc.broken)
 		send_all(fd, out.data, out.len);
 	buf_free(&out);
 }
@@ -423,7 +554,6 @@ ctl_free(struct cli_ctl *c)
 		close(c->stop[0]);
 	if (c->stop[1] >= 0)
 		close(c->stop[1]);
-	store_close(&c->st);
 	pthread_mutex_destroy(&c->mu);
 	free(c->path);
 	free(c->store);
@@ -431,18 +561,22 @@ ctl_free(struct cli_ctl *c)
 }
 
 int
-cli_ctl_start(struct store *st, struct cli_ctl **c_r, char *err,
-    size_t errlen)
+cli_ctl_start(const char *store_path, struct store *st,
+    struct cli_syncd *syncd, const struct cli_ctl_hooks *hooks,
+    struct cli_ctl **c_r, char *err, size_t errlen)
 {
 	struct cli_ctl *c = xcalloc(1, sizeof(*c));
 
 	c->lfd = c->stop[0] = c->stop[1] = -1;
 	pthread_mutex_init(&c->mu, NULL);
 	c->path = cli_ctl_path();
+	c->hooks = *hooks;
+	c->st = st;
+	c->syncd = syncd;
 	/* Now, before a daemon's chdir("/") could change what it means. */
-	c->store = realpath(store_path(st), NULL);
+	c->store = realpath(store_path, NULL);
 	if (c->store == NULL)
-		c->store = xstrdup(store_path(st));
+		c->store = xstrdup(store_path);
 	c->info.state = "starting";
 	c->info.pid = (long)getpid();
 	c->info.since = (int64_t)time(NULL);
@@ -452,7 +586,7 @@ cli_ctl_start(struct store *st, struct cli_ctl **c_r, char *err,
 		ctl_free(c);
 		return -1;
 	}
-	if (pipe2(c->stop, O_CLOEXEC) < 0 || store_open_shared(st, &c->st) < 0 ||
+	if (pipe2(c->stop, O_CLOEXEC) < 0 ||
 	    pthread_create(&c->thread, NULL, ctl_run, c) != 0) {
 		seterr(err, errlen, -1, "cannot start the control socket's "
 		    "thread");
@@ -462,6 +596,17 @@ cli_ctl_start(struct store *st, struct cli_ctl **c_r, char *err,
 	}
 	*c_r = c;
 	return 0;
+}
+
+void
+cli_ctl_unlocked(struct cli_ctl *c, struct store *st, struct cli_syncd *syncd)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->st = st;
+	c->syncd = syncd;
+	pthread_mutex_unlock(&c->mu);
 }
 
 void
@@ -496,8 +641,31 @@ cli_ctl_stop(struct cli_ctl **cp)
 
 /* ---- the client's side ---- */
 
+/* Print the complete "* " lines at the start of in and drop them. */
+static void
+print_data(struct buf *in)
+{
+	char *nl;
+	size_t used = 0;
+
+	while (used < in->len && (nl = memchr(in->data + used, '\n',
+	    in->len - used)) != NULL && strncmp(in->data + used, "* ",
+	    2) == 0) {
+		fwrite(in->data + used + 2, 1, (size_t)(nl - in->data) - used -
+		    1, stdout);
+		used = (size_t)(nl - in->data) + 1;
+	}
+	fflush(stdout);
+	if (used > 0) {
+		memmove(in->data, in->data + used, in->len - used);
+		in->len -= used;
+		in->data[in->len] = '\0';
+	}
+}
+
 int
-cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r)
+cli_ctl_request_data(const char *cmd, const char *data, size_t len,
+    int timeout_secs, int stream, char **reply_r)
 {
 	struct timeval tv = { timeout_secs, 0 };
 	struct sockaddr_un sa;
@@ -521,7 +689,9 @@ cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r)
 		return rc;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (send_all(fd, cmd, strlen(cmd)) < 0 || send_all(fd, "\n", 1) < 0) {
+	if (send_all(fd, cmd, strlen(cmd)) < 0 || send_all(fd, "\n", 1) < 0 ||
+	    (data != NULL && (send_all(fd, data, len) < 0 ||
+	    send_all(fd, "\n", 1) < 0))) {
 		close(fd);
 		return -1;
 	}
@@ -536,6 +706,8 @@ cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r)
 			rc = -1;
 			break;
 		}
+		if (stream)
+			print_data(&in);
 	}
 	close(fd);
 	if (r < 0 || in.len == 0)
@@ -546,6 +718,12 @@ cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r)
 	}
 	*reply_r = buf_steal(&in, NULL);
 	return 0;
+}
+
+int
+cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r)
+{
+	return cli_ctl_request_data(cmd, NULL, 0, timeout_secs, 0, reply_r);
 }
 
 int
@@ -571,9 +749,8 @@ cli_ctl_print_reply(const char *reply)
 	return ok ? 0 : -1;
 }
 
-/* The daemon's store is ours: 1, 0 (another store), or CLI_CTL_DOWN. */
-static int
-same_store(const struct cli_opts *o)
+int
+cli_ctl_same_store(const struct cli_opts *o)
 {
 	char *path = cli_store_path(o), *abs, *reply = NULL;
 	int rc;
@@ -598,7 +775,7 @@ cli_ctl_sync(const struct cli_opts *o, int argc, char **argv)
 	char cmd[CTL_LINE_MAX], *reply = NULL;
 	int i, n = argc > 1 ? argc - 1 : 1, failed = 0, rc;
 
-	if (same_store(o) != 1)
+	if (cli_ctl_same_store(o) != 1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (argc <= 1)
@@ -610,8 +787,9 @@ cli_ctl_sync(const struct cli_opts *o, int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		/* No read timeout: a first sync may take hours. */
-		rc = cli_ctl_request(cmd, 0, &reply);
+		/* No read timeout: a first sync may take hours. The
+		 * daemon's progress lines are shown as they come. */
+		rc = cli_ctl_request_data(cmd, NULL, 0, 0, 1, &reply);
 		if (rc < 0)
 			return cli_error("the daemon did not answer the sync "
 			    "request; see its log");

@@ -19,11 +19,25 @@
  * for other tools. stop sends SIGTERM (cmd_serve says BYE to every
  * session and stops the sync threads) and waits until the lock is free.
  * SIGHUP makes the daemon reopen its log file (for logrotate).
+ *
+ * Locked or not: with a passphrase at hand (--passphrase-fd,
+ * --passphrase-file, $MAILVAULT_PASSPHRASE_FILE) or a terminal to ask it
+ * on, the daemon unlocks at start; with neither, or with --locked, it
+ * starts locked (serve --locked) and waits for `mailvault unlock`.
+ *
+ * Logging: the daemon's stdout and stderr go into a pipe read by a
+ * logger thread, which writes each line to the log file behind a UTC
+ * timestamp. Under systemd (JOURNAL_STREAM or INVOCATION_ID set) or with
+ * --log-stderr the lines go to the daemon's own stderr as they are: the
+ * journal stamps them itself. The log level (`config set log-level`) is
+ * kept here for the callers that log.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +64,37 @@ static struct {
 	char	*log_path;
 	char	*pid_path;
 	int64_t	 since;
-} dmn = { 0, 0, -1, -1, NULL, NULL, 0 };
+	int	 log_stderr;	/* lines go to err_fd as they are */
+	int	 err_fd;	/* the daemon's own stderr (log_stderr) */
+	int	 log_pipe;	/* the logger's write end, or -1 */
+	int	 log_fd;	/* the log file, under log_mu */
+	pthread_t logger;
+	int	 logger_started;
+} dmn = { 0, 0, -1, -1, NULL, NULL, 0, 0, -1, -1, -1, 0, 0 };
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static int log_level = CLI_LOG_INFO;
+
+int
+cli_log_wanted(int level)
+{
+	return level <= __atomic_load_n(&log_level, __ATOMIC_RELAXED);
+}
+
+int
+cli_log_set_level(const char *name)
+{
+	static const char *const names[] = { "error", "warn", "info",
+	    "debug" };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(name, names[i]) == 0) {
+			__atomic_store_n(&log_level, i, __ATOMIC_RELAXED);
+			return 0;
+		}
+	return -1;
+}
 
 int
 cli_daemon_active(void)
@@ -219,10 +263,9 @@ cli_daemon_ready(const char *desc)
 	dmn.ready = 1;
 	fprintf(stderr, READY_MARK "%ld %s\n", (long)getpid(), desc);
 	fflush(stderr);
-	if ((fd = open_log()) >= 0) {
+	fd = dmn.log_stderr ? dmn.err_fd : dmn.log_pipe;
+	if (fd >= 0)
 		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
 	if (dmn.pass_fd >= 0)
 		close(dmn.pass_fd);
 	dmn.pass_fd = -1;
@@ -236,34 +279,144 @@ cli_daemon_ready(const char *desc)
 void
 cli_daemon_reopen_log(void)
 {
-	int fd;
+	int fd, old;
 
-	if (!dmn.active)
+	if (!dmn.active || dmn.log_stderr)
 		return;
 	fflush(stdout);
 	fflush(stderr);
 	if ((fd = open_log()) < 0)
 		return;		/* keep writing to the old one */
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
+	pthread_mutex_lock(&log_mu);
+	old = dmn.log_fd;
+	dmn.log_fd = fd;
+	pthread_mutex_unlock(&log_mu);
+	if (old >= 0)
+		close(old);
 	fprintf(stderr, "mailvault: log file reopened\n");
+}
+
+/* Write one line to the log file behind a UTC timestamp. */
+static void
+log_write(const char *line, size_t n)
+{
+	char stamp[40];
+	struct tm tm;
+	time_t t = time(NULL);
+	size_t m;
+
+	gmtime_r(&t, &tm);
+	m = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+	pthread_mutex_lock(&log_mu);
+	/* A failed write has nowhere left to be reported. */
+	if (dmn.log_fd >= 0 && write(dmn.log_fd, stamp, m) == (ssize_t)m)
+		(void)!write(dmn.log_fd, line, n);
+	pthread_mutex_unlock(&log_mu);
+}
+
+/* The logger thread: lines from the pipe into the log file, stamped. */
+static void *
+logger_run(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char buf[8192];
+	size_t have = 0, start, i;
+	ssize_t r;
+
+	for (;;) {
+		r = read(fd, buf + have, sizeof(buf) - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		start = 0;
+		for (i = 0; i < have; i++)
+			if (buf[i] == '\n') {
+				log_write(buf + start, i + 1 - start);
+				start = i + 1;
+			}
+		if (start == 0 && have == sizeof(buf)) {
+			log_write(buf, have);	/* an endless line: cut it */
+			log_write("\n", 1);
+			have = 0;
+			continue;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+	}
+	if (have > 0) {
+		log_write(buf, have);
+		log_write("\n", 1);
+	}
+	close(fd);
+	return NULL;
+}
+
+/* Start the logger; the pipe's write end goes to dmn.log_pipe. 0 or -1. */
+static int
+logger_start(void)
+{
+	sigset_t all, old;
+	int p[2], rc;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	dmn.log_fd = open_log();
+	/* The logger never takes a signal: cmd_serve's sigwait() does. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&dmn.logger, NULL, logger_run,
+	    (void *)(intptr_t)p[0]);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	dmn.logger_started = 1;
+	dmn.log_pipe = p[1];
+	return 0;
 }
 
 void
 cli_daemon_exit(void)
 {
-	if (!dmn.ready)
-		return;
-	unlink(dmn.pid_path);
-	fprintf(stderr, "mailvault: daemon stopped\n");
+	int fd;
+
+	if (dmn.ready) {
+		unlink(dmn.pid_path);
+		fprintf(stderr, "mailvault: daemon stopped\n");
+	}
+	fflush(stdout);
 	fflush(stderr);
+	if (!dmn.logger_started)
+		return;
+	/* The last write ends close: the logger writes what is left. */
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	close(dmn.log_pipe);
+	dmn.log_pipe = -1;
+	pthread_join(dmn.logger, NULL);
+	dmn.logger_started = 0;
+	/* What is said at exit (a sanitizer's report) goes to the log as
+	 * it is. */
+	if (dmn.log_fd >= 0) {
+		dup2(dmn.log_fd, STDOUT_FILENO);
+		dup2(dmn.log_fd, STDERR_FILENO);
+		close(dmn.log_fd);
+	}
+	dmn.log_fd = -1;
 }
 
 /* Close every descriptor the caller left open to us, but stdio, the lock
  * and the passphrase pipe: a daemon must not hold its starter's pipes. */
 static void
-close_others(int pass_fd)
+close_others(int pass_fd, int rep_fd)
 {
 	long max = sysconf(_SC_OPEN_MAX);
 	int fd;
@@ -271,8 +424,19 @@ close_others(int pass_fd)
 	if (max < 0 || max > 65536)
 		max = 65536;
 	for (fd = STDERR_FILENO + 1; fd < max; fd++)
-		if (fd != pass_fd && fd != dmn.lock_fd)
+		if (fd != pass_fd && fd != dmn.lock_fd && fd != rep_fd)
 			close(fd);
+}
+
+static int
+has_arg(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
 }
 
 /* The grandchild: detach and run serve. Never returns: exit() (not
@@ -282,23 +446,26 @@ run_daemon(const struct cli_opts *o, char *store, int pass_fd, int rep_fd,
     int argc, char **argv)
 {
 	struct cli_opts o2 = *o;
-	char **av = xcalloc((size_t)argc + 1, sizeof(*av));
+	char **av = xcalloc((size_t)argc + 2, sizeof(*av));
 	int fd, i, rc;
 
 	umask(077);
 	if (chdir("/") < 0)
 		_exit(CLI_FAIL);
+	close_others(pass_fd, rep_fd);
 	fd = open("/dev/null", O_RDWR);
 	if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
 		_exit(CLI_FAIL);
 	close(fd);
-	fd = open_log();
+	if (dmn.log_stderr) {
+		dmn.err_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		fd = dmn.err_fd;
+	} else
+		fd = logger_start() == 0 ? dmn.log_pipe : -1;
 	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
 	    dup2(rep_fd, STDERR_FILENO) < 0)
 		_exit(CLI_FAIL);
-	close(fd);
 	close(rep_fd);
-	close_others(pass_fd);
 	dmn.active = 1;
 	dmn.pass_fd = pass_fd;
 	dmn.since = (int64_t)time(NULL);
@@ -308,6 +475,8 @@ run_daemon(const struct cli_opts *o, char *store, int pass_fd, int rep_fd,
 	av[0] = "serve";
 	for (i = 1; i < argc; i++)
 		av[i] = argv[i];
+	if (pass_fd < 0 && !has_arg(argc, argv, "--locked"))
+		av[argc++] = "--locked";
 	rc = cli_cmd_serve(&o2, argc, av);
 	cli_daemon_exit();
 	free(av);
@@ -417,6 +586,23 @@ take_lock(const struct cli_opts *o, char **store_r)
 	return fd;
 }
 
+/* Start locked: asked to, or no passphrase and nobody to ask. */
+static int
+start_locked(const struct cli_opts *o, int argc, char **argv)
+{
+	int fd;
+
+	if (has_arg(argc, argv, "--locked"))
+		return 1;
+	if (o->pass_fd >= 0 || (o->pass_file != NULL && o->pass_file[0]))
+		return 0;
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	close(fd);
+	return 0;
+}
+
 static int
 daemon_start(const struct cli_opts *o, int argc, char **argv)
 {
@@ -426,7 +612,11 @@ daemon_start(const struct cli_opts *o, int argc, char **argv)
 
 	if ((dmn.lock_fd = take_lock(o, &store)) < 0)
 		return CLI_FAIL;
-	if ((dir = state_dir()) == NULL || (pass_fd = pass_pipe(o)) < 0) {
+	dmn.log_stderr = has_arg(argc, argv, "--log-stderr") ||
+	    getenv("JOURNAL_STREAM") != NULL || getenv("INVOCATION_ID") != NULL;
+	pass_fd = -1;
+	if ((dir = state_dir()) == NULL || (!start_locked(o, argc, argv) &&
+	    (pass_fd = pass_pipe(o)) < 0)) {
 		free(dir);
 		free(store);
 		close(dmn.lock_fd);
@@ -451,7 +641,8 @@ daemon_start(const struct cli_opts *o, int argc, char **argv)
 		run_daemon(o, store, pass_fd, rep[1], argc, argv);
 	}
 	close(rep[1]);
-	close(pass_fd);
+	if (pass_fd >= 0)
+		close(pass_fd);
 	close(dmn.lock_fd);	/* the daemon holds the lock now */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -497,10 +688,28 @@ daemon_stop(const struct cli_opts *o)
 	return CLI_OK;
 }
 
+/* "locked", "unlocked", or NULL when the daemon does not say. */
+static const char *
+daemon_state(void)
+{
+	char *reply = NULL;
+	const char *state = NULL;
+
+	if (cli_ctl_request("STATE", 5, &reply) != 0)
+		return NULL;
+	if (strncmp(reply, "OK locked", 9) == 0)
+		state = "locked";
+	else if (strncmp(reply, "OK unlocked", 11) == 0)
+		state = "unlocked";
+	free(reply);
+	return state;
+}
+
 static int
 daemon_status(const struct cli_opts *o)
 {
 	char when[32] = "", *store = NULL;
+	const char *state = NULL;
 	int64_t since = 0;
 	time_t t;
 	struct tm tm;
@@ -513,18 +722,25 @@ daemon_status(const struct cli_opts *o)
 	t = (time_t)since;
 	if (since > 0 && gmtime_r(&t, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (running)
+		state = daemon_state();
 	if (o->json) {
 		fputs("{\"running\":", stdout);
-		if (running)
-			printf("true,\"pid\":%ld,\"since\":\"%s\",\"store\":",
-			    pid, when);
-		else
+		if (running) {
+			printf("true,\"pid\":%ld,\"since\":\"%s\",", pid,
+			    when);
+			if (state != NULL)
+				printf("\"locked\":%s,", strcmp(state,
+				    "locked") == 0 ? "true" : "false");
+			fputs("\"store\":", stdout);
+		} else
 			fputs("false,\"store\":", stdout);
 		cli_json_string(store);
 		fputs("}\n", stdout);
 	} else if (running)
-		printf("running, pid %ld, since %s, store %s\n", pid, when,
-		    store);
+		printf("running, pid %ld, since %s, store %s%s%s\n", pid, when,
+		    store, state != NULL ? ", " : "", state != NULL ? state :
+		    "");
 	else
 		printf("not running (store %s)\n", store);
 	free(store);

@@ -65,7 +65,7 @@ static const struct cli_cmd commands[] = {
 	{ "serve", cli_cmd_serve, "serve over IMAP and POP3 (foreground)",
 	  "mailvault serve [--imap-port N] [--imaps-port N] [--pop3-port N]\n"
 	  "                [--pop3s-port N] [--pop3-delete hide|expunge]\n"
-	  "                [--listen ADDR] [--no-sync]\n"
+	  "                [--listen ADDR] [--no-sync] [--locked]\n"
 	  "\n"
 	  "Serve the store to mail clients on loopback: IMAP with STARTTLS on\n"
 	  "127.0.0.1:1143, IMAPS on 1993, POP3 with STLS on 1110 and POP3S on\n"
@@ -74,19 +74,41 @@ static const struct cli_cmd commands[] = {
 	  "Accounts with an upstream are synced in the background: at start,\n"
 	  "on new mail (IDLE) or every poll interval; --no-sync turns that off.\n"
 	  "Runs until Ctrl-C or SIGTERM. 'mailvault credentials' shows the\n"
-	  "login and the certificate's fingerprint.\n" },
+	  "login and the certificate's fingerprint.\n"
+	  "With --locked, or with no passphrase given and no terminal to ask\n"
+	  "one on, it starts locked: it listens (ports from the options or\n"
+	  "STORE.ports, written from 'mailvault config'), refuses every login\n"
+	  "saying to run 'mailvault unlock', and syncs nothing until then.\n" },
 	{ "daemon", cli_cmd_daemon, "run serve in the background",
-	  "mailvault daemon start [SERVE OPTIONS] | stop | status [--json]\n"
+	  "mailvault daemon start [SERVE OPTIONS] [--log-stderr] | stop |\n"
+	  "                 status [--json]\n"
 	  "\n"
 	  "start: read the passphrase (prompt, --passphrase-file,\n"
 	  "--passphrase-fd or $MAILVAULT_PASSPHRASE_FILE), then run what\n"
-	  "'mailvault serve' runs, detached, with the same options. It returns\n"
-	  "once the daemon serves, or prints why it could not. One daemon per\n"
-	  "store. The log is $XDG_STATE_HOME/mailvault/mailvault.log (SIGHUP\n"
-	  "reopens it), the pid in mailvault.pid beside it.\n"
+	  "'mailvault serve' runs, detached, with the same options. Without a\n"
+	  "passphrase and a terminal to ask it on, or with --locked, it starts\n"
+	  "locked ('mailvault unlock'). It returns once the daemon serves, or\n"
+	  "prints why it could not. One daemon per store. The log is\n"
+	  "$XDG_STATE_HOME/mailvault/mailvault.log, lines stamped with the UTC\n"
+	  "time (SIGHUP reopens it); under systemd or with --log-stderr the\n"
+	  "daemon logs to its stderr unstamped. The pid is in mailvault.pid.\n"
 	  "stop: end it cleanly (clients get BYE, sync batches finish).\n"
-	  "status: running or not, its pid and since when; exits 3 when it\n"
-	  "does not run.\n" },
+	  "status: running or not, locked or not, its pid and since when;\n"
+	  "exits 3 when it does not run.\n" },
+	{ "unlock", cli_cmd_unlock, "give the running daemon its passphrase",
+	  "mailvault unlock\n"
+	  "\n"
+	  "Unlock a daemon that started locked: the passphrase (a prompt,\n"
+	  "--passphrase-fd, --passphrase-file or $MAILVAULT_PASSPHRASE_FILE)\n"
+	  "goes over the control socket, never the command line. Then the\n"
+	  "daemon takes logins and syncs. A wrong passphrase leaves it locked.\n" },
+	{ "lock", cli_cmd_lock, "take the key back from the running daemon",
+	  "mailvault lock\n"
+	  "\n"
+	  "Lock the running daemon: syncing stops (a batch in flight finishes\n"
+	  "or rolls back), every IMAP and POP3 session ends, the keys are\n"
+	  "wiped from its memory. It keeps listening and refuses logins until\n"
+	  "'mailvault unlock'.\n" },
 	{ "status", cli_cmd_status, "what the daemon and the store are doing",
 	  "mailvault status [--json]\n"
 	  "\n"
@@ -102,7 +124,8 @@ static const struct cli_cmd commands[] = {
 	  "imaps-port, pop3-port, pop3s-port (0 turns a listener off), listen\n"
 	  "(a loopback address), poll-interval (seconds), log-level\n"
 	  "(error|warn|info|debug), pop3-delete (hide|expunge). Values are\n"
-	  "checked before they are saved.\n" },
+	  "checked before they are saved. A running daemon takes poll-interval,\n"
+	  "log-level and pop3-delete at once; ports and listen need a restart.\n" },
 	{ "account", cli_cmd_account, "add, list, show, remove accounts",
 	  "mailvault account add NAME --imap HOST[:PORT] | --pop3 HOST[:PORT]\n"
 	  "                      --user LOGIN [--tls implicit|starttls|none]\n"

@@ -2,13 +2,34 @@
  * syncd: the background sync of `mailvault serve`. One thread per account
  * that has an upstream, each with its own store handle, runs the sync
  * engine's watch loop: sync at start, then again when IDLE reports new
- * mail or the poll interval passes, with backoff after failures. Stopping
- * writes to a pipe every loop polls, so in-flight batches finish or roll
- * back and nothing is lost.
+ * mail or the poll interval passes, with backoff after failures.
+ *
+ * Each worker's watch loop is given a pipe of its own as its cancel
+ * descriptor. A byte in it makes the loop return (a nap or an IDLE wait
+ * ends at once; a run in progress finishes or rolls back its batch); the
+ * worker then empties the pipe and, unless the whole set is stopping,
+ * enters the loop again, which starts with a sync. That is how "sync
+ * now" (the control socket's SYNC) and a poll interval shorter than the
+ * engine's own reach a worker without a second sync beside it.
+ *
+ * What a worker does is seen through the engine's callbacks: progress
+ * means a run is going on; the progress call without a folder is the
+ * last one of every run (the result is then in the account's last-error
+ * setting); a warning outside a run is a run that failed before it could
+ * start (bad settings). From that the worker keeps, under the set's
+ * mutex, its state, the runs so far and when it will sync next, for
+ * `mailvault status`. A scheduler thread wakes a worker when the daemon's
+ * poll-interval (`mailvault config`, live) comes before the engine's own
+ * timer would.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -16,53 +37,277 @@
 #include "store/store.h"
 #include "sync/sync.h"
 
+#define ENGINE_POLL_S	300	/* the engine's poll interval if unset */
+#define BACKOFF_MIN_S	30	/* the engine's backoff after a failure */
+#define BACKOFF_MAX_S	1800
+#define LINE_EVERY_MS	1000	/* progress lines to a waiting client */
+
 struct syncd_worker {
 	pthread_t	 thread;
+	struct cli_syncd *d;
 	struct store	*st;		/* the thread's own handle */
 	int64_t		 acct;
 	char		*name;
-	int		 cancel_fd;
+	int		 wake[2];	/* the watch loop's cancel pipe */
+	int		 started;
+	/* Under d->mu. */
+	int		 running;	/* a run is going on */
+	unsigned	 runs;		/* runs ended so far */
+	unsigned	 failures;	/* in a row */
+	int		 warn_due;	/* the loop will log the failure */
+	int		 own_poll;	/* the account's poll-interval, 0: none */
+	int64_t		 next;		/* next sync, epoch seconds; 0: unknown */
+	int		 next_by_us;	/* the scheduler will wake it at next */
+	char		 folder[256];
+	uint64_t	 msgs_done, msgs_total, bytes_done, bytes_total;
+	unsigned	 seq;		/* bumped at every progress */
+	uint64_t	 pulled;	/* messages the last run brought */
+	char		 last_err[SYNC_ERRMSG_LEN];	/* "" after a good run */
 };
 
 struct cli_syncd {
 	struct syncd_worker *w;
 	size_t		 n;
-	int		 pipe[2];	/* [1] closed to stop every worker */
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;		/* a worker's state changed */
+	pthread_cond_t	 sched_cv;	/* the scheduler's plan changed */
+	pthread_t	 sched;
+	int		 sched_started;
+	int		 stopping;
+	int		 poll_s;	/* the daemon's poll-interval */
 };
+
+static void
+wake(struct syncd_worker *w)
+{
+	ssize_t r;
+
+	do
+		r = write(w->wake[1], "w", 1);
+	while (r < 0 && errno == EINTR);
+}
+
+/* The account's own poll-interval setting, 0 when unset. */
+static int
+own_poll(struct store *st, int64_t acct)
+{
+	char *v = NULL;
+	uint64_t n = 0;
+
+	if (store_account_get(st, acct, SYNC_KEY_POLL, &v, NULL) != 0)
+		return 0;
+	if (parse_u64(v, 86400 * 7, &n) < 0 || n < 10)
+		n = 0;
+	free(v);
+	return (int)n;
+}
+
+/* Plan the next sync after a run ended (under d->mu). */
+static void
+plan_next(struct syncd_worker *w)
+{
+	struct cli_syncd *d = w->d;
+	int64_t now = (int64_t)time(NULL), secs;
+	unsigned shift;
+
+	w->next_by_us = 0;
+	if (w->failures > 0) {
+		shift = w->failures - 1 > 6 ? 6 : w->failures - 1;
+		secs = (int64_t)BACKOFF_MIN_S << shift;
+		w->next = now + (secs > BACKOFF_MAX_S ? BACKOFF_MAX_S : secs);
+		return;
+	}
+	if (w->own_poll > 0)
+		secs = w->own_poll;
+	else if (d->poll_s > 0 && d->poll_s < ENGINE_POLL_S) {
+		secs = d->poll_s;
+		w->next_by_us = 1;
+	} else
+		secs = ENGINE_POLL_S;
+	w->next = now + secs;
+	pthread_cond_signal(&d->sched_cv);
+}
+
+/* A run ended: record it (on the worker's thread, under no lock). */
+static void
+run_ended(struct syncd_worker *w, const char *failed, uint64_t pulled)
+{
+	char *err = NULL;
+	int own;
+
+	if (failed == NULL &&
+	    store_account_get(w->st, w->acct, SYNC_KEY_LAST_ERROR, &err,
+	    NULL) != 0)
+		err = NULL;
+	own = own_poll(w->st, w->acct);
+	pthread_mutex_lock(&w->d->mu);
+	snprintf(w->last_err, sizeof(w->last_err), "%s", failed != NULL ?
+	    failed : err != NULL ? err : "");
+	w->failures = w->last_err[0] != '\0' ? w->failures + 1 : 0;
+	w->warn_due = failed == NULL && w->last_err[0] != '\0';
+	w->own_poll = own;
+	w->running = 0;
+	w->pulled = pulled;
+	w->runs++;
+	w->seq++;
+	plan_next(w);
+	pthread_cond_broadcast(&w->d->cv);
+	pthread_mutex_unlock(&w->d->mu);
+	free(err);
+}
+
+static void
+worker_progress(void *arg, const struct sync_progress *p)
+{
+	struct syncd_worker *w = arg;
+
+	if (p->folder == NULL) {	/* the last call of every run */
+		run_ended(w, NULL, p->msgs_done);
+		return;
+	}
+	pthread_mutex_lock(&w->d->mu);
+	w->running = 1;
+	w->next = 0;
+	snprintf(w->folder, sizeof(w->folder), "%s", p->folder);
+	w->msgs_done = p->msgs_done;
+	w->msgs_total = p->msgs_total;
+	w->bytes_done = p->bytes_done;
+	w->bytes_total = p->bytes_total;
+	w->seq++;
+	pthread_cond_broadcast(&w->d->cv);
+	pthread_mutex_unlock(&w->d->mu);
+}
 
 static void
 worker_log(void *arg, int level, const char *msg)
 {
 	struct syncd_worker *w = arg;
+	int running, due;
 
-	if (level == SYNC_LOG_LVL_DEBUG)
-		return;
-	fprintf(stderr, "mailvault: sync %s: %s\n", w->name, msg);
+	pthread_mutex_lock(&w->d->mu);
+	running = w->running;
+	due = w->warn_due;
+	if (!running && level >= SYNC_LOG_LVL_WARN)
+		w->warn_due = 0;
+	pthread_mutex_unlock(&w->d->mu);
+	if (cli_log_wanted(level == SYNC_LOG_LVL_DEBUG ? CLI_LOG_DEBUG :
+	    level == SYNC_LOG_LVL_INFO ? CLI_LOG_INFO :
+	    level == SYNC_LOG_LVL_WARN ? CLI_LOG_WARN : CLI_LOG_ERROR))
+		fprintf(stderr, "mailvault: sync %s: %s\n", w->name, msg);
+	/* The watch loop's warning about a run that never started (its
+	 * settings do not load): no progress call says it ended. */
+	if (!running && !due && level >= SYNC_LOG_LVL_WARN)
+		run_ended(w, msg, 0);
+}
+
+static void
+drain(int fd)
+{
+	char sink[64];
+
+	while (read(fd, sink, sizeof(sink)) > 0)
+		;
 }
 
 static void *
 worker_run(void *arg)
 {
 	struct syncd_worker *w = arg;
-	struct sync_opts o = { NULL, worker_log, w, w->cancel_fd, 0 };
+	struct sync_opts o = { worker_progress, worker_log, w, w->wake[0], 0 };
+	int stopping;
 
-	sync_account_watch(w->st, w->acct, &o);
+	for (;;) {
+		sync_account_watch(w->st, w->acct, &o);
+		drain(w->wake[0]);
+		pthread_mutex_lock(&w->d->mu);
+		stopping = w->d->stopping;
+		if (w->running) {	/* cancelled mid-run: it ended */
+			w->running = 0;
+			w->runs++;
+			pthread_cond_broadcast(&w->d->cv);
+		}
+		pthread_mutex_unlock(&w->d->mu);
+		if (stopping)
+			break;
+	}
 	return NULL;
 }
 
+/* Wake workers whose planned sync (by the daemon's interval) is due. */
+static void *
+sched_run(void *arg)
+{
+	struct cli_syncd *d = arg;
+	struct timespec ts;
+	int64_t now, soonest;
+	size_t i;
+
+	pthread_mutex_lock(&d->mu);
+	while (!d->stopping) {
+		now = (int64_t)time(NULL);
+		soonest = 0;
+		for (i = 0; i < d->n; i++) {
+			struct syncd_worker *w = &d->w[i];
+
+			if (!w->next_by_us || w->running || w->next <= 0)
+				continue;
+			if (w->next <= now) {
+				w->next_by_us = 0;
+				wake(w);
+			} else if (soonest == 0 || w->next < soonest)
+				soonest = w->next;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += soonest > 0 ? (time_t)(soonest - now) : 3600;
+		pthread_cond_timedwait(&d->sched_cv, &d->mu, &ts);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+static int
+worker_start(struct cli_syncd *d, struct store *st,
+    const struct store_account *a)
+{
+	struct syncd_worker *w = &d->w[d->n];
+
+	w->d = d;
+	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+		return cli_error("cannot start the sync of %s: %s", a->name,
+		    strerror(errno)), -1;
+	if (store_open_shared(st, &w->st) < 0) {
+		close(w->wake[0]);
+		close(w->wake[1]);
+		return cli_error("%s", store_errmsg(st)), -1;
+	}
+	w->acct = a->id;
+	w->name = xstrdup(a->name);
+	w->own_poll = own_poll(st, a->id);
+	if (pthread_create(&w->thread, NULL, worker_run, w) != 0) {
+		cli_error("cannot start the sync of %s", w->name);
+		store_close(&w->st);
+		free(w->name);
+		close(w->wake[0]);
+		close(w->wake[1]);
+		memset(w, 0, sizeof(*w));
+		return -1;
+	}
+	w->started = 1;
+	d->n++;
+	return 0;
+}
+
 int
-cli_syncd_start(struct store *st, struct cli_syncd **d_r)
+cli_syncd_start(struct store *st, int poll_s, struct cli_syncd **d_r)
 {
 	struct cli_syncd *d = xcalloc(1, sizeof(*d));
 	struct store_account *accts;
-	struct syncd_worker *w;
 	size_t n, i;
 
-	if (pipe(d->pipe) < 0) {
-		free(d);
-		return cli_error("cannot start the sync threads: out of file "
-		    "descriptors"), -1;
-	}
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
+	pthread_cond_init(&d->sched_cv, NULL);
+	d->poll_s = poll_s;
 	if (store_account_list(st, &accts, &n) < 0) {
 		cli_error("%s", store_errmsg(st));
 		cli_syncd_stop(&d);
@@ -72,25 +317,16 @@ cli_syncd_start(struct store *st, struct cli_syncd **d_r)
 	for (i = 0; i < n; i++) {
 		if (!sync_account_has_upstream(st, accts[i].id))
 			continue;
-		w = &d->w[d->n];
-		if (store_open_shared(st, &w->st) < 0) {
-			cli_error("%s", store_errmsg(st));
-			continue;
-		}
-		w->acct = accts[i].id;
-		w->name = xstrdup(accts[i].name);
-		w->cancel_fd = d->pipe[0];
-		if (pthread_create(&w->thread, NULL, worker_run, w) != 0) {
-			cli_error("cannot start the sync of %s", w->name);
-			store_close(&w->st);
-			free(w->name);
-			continue;
-		}
-		fprintf(stderr, "mailvault: syncing %s in the background\n",
-		    w->name);
-		d->n++;
+		/* The set's lock: a started worker reads d->n's neighbours. */
+		pthread_mutex_lock(&d->mu);
+		if (worker_start(d, st, &accts[i]) == 0)
+			fprintf(stderr, "mailvault: syncing %s in the "
+			    "background\n", accts[i].name);
+		pthread_mutex_unlock(&d->mu);
 	}
 	store_account_list_free(&accts, n);
+	if (pthread_create(&d->sched, NULL, sched_run, d) == 0)
+		d->sched_started = 1;
 	*d_r = d;
 	return 0;
 }
@@ -103,15 +339,154 @@ cli_syncd_stop(struct cli_syncd **dp)
 
 	if (d == NULL)
 		return;
-	/* A closed write end makes the read end readable for every poller. */
-	close(d->pipe[1]);
+	pthread_mutex_lock(&d->mu);
+	d->stopping = 1;
+	for (i = 0; i < d->n; i++)
+		wake(&d->w[i]);
+	pthread_cond_broadcast(&d->sched_cv);
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	if (d->sched_started)
+		pthread_join(d->sched, NULL);
 	for (i = 0; i < d->n; i++) {
 		pthread_join(d->w[i].thread, NULL);
 		store_close(&d->w[i].st);
 		free(d->w[i].name);
+		close(d->w[i].wake[0]);
+		close(d->w[i].wake[1]);
 	}
-	close(d->pipe[0]);
+	pthread_cond_destroy(&d->sched_cv);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
 	free(d->w);
 	free(d);
 	*dp = NULL;
+}
+
+void
+cli_syncd_set_poll(struct cli_syncd *d, int poll_s)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->poll_s = poll_s;
+	for (i = 0; i < d->n; i++)
+		if (!d->w[i].running && d->w[i].runs > 0 &&
+		    d->w[i].failures == 0)
+			plan_next(&d->w[i]);
+	pthread_cond_signal(&d->sched_cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+int
+cli_syncd_state(struct cli_syncd *d, int64_t acct, int64_t *next_r,
+    int *running_r)
+{
+	size_t i;
+
+	if (d == NULL)
+		return -1;
+	pthread_mutex_lock(&d->mu);
+	for (i = 0; i < d->n; i++)
+		if (d->w[i].acct == acct)
+			break;
+	if (i < d->n) {
+		*next_r = d->w[i].next;
+		*running_r = d->w[i].running;
+	}
+	pthread_mutex_unlock(&d->mu);
+	return i < d->n ? 0 : -1;
+}
+
+/* A progress line for w (under d->mu). */
+static void
+progress_line(struct syncd_worker *w, char *out, size_t len)
+{
+	if (w->msgs_total > 0)
+		snprintf(out, len, "%s: %s: %llu/%llu messages, %llu/%llu "
+		    "bytes", w->name, w->folder,
+		    (unsigned long long)w->msgs_done,
+		    (unsigned long long)w->msgs_total,
+		    (unsigned long long)w->bytes_done,
+		    (unsigned long long)w->bytes_total);
+	else
+		snprintf(out, len, "%s: %s", w->name, w->folder);
+}
+
+/* 1 if cancel_fd is readable (the client asked to stop waiting). */
+static int
+cancelled(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+int
+cli_syncd_sync_now(struct cli_syncd *d, const char *name, int cancel_fd,
+    void (*line)(void *arg, const char *text), void *arg)
+{
+	unsigned *want, *seen;
+	char text[600];
+	struct timespec ts;
+	int64_t last_line = 0;
+	size_t i, left = 0;
+	int failed = 0, any = 0;
+
+	want = xcalloc(d->n + 1, sizeof(*want));
+	seen = xcalloc(d->n + 1, sizeof(*seen));
+	pthread_mutex_lock(&d->mu);
+	for (i = 0; i < d->n; i++) {
+		if (name != NULL && strcmp(d->w[i].name, name) != 0)
+			continue;
+		any = 1;
+		/* The run going on counts; else a new one starts now. */
+		want[i] = d->w[i].runs + 1;
+		if (!d->w[i].running)
+			wake(&d->w[i]);
+		left++;
+	}
+	while (left > 0 && !d->stopping && !cancelled(cancel_fd)) {
+		left = 0;
+		for (i = 0; i < d->n; i++) {
+			struct syncd_worker *w = &d->w[i];
+
+			if (want[i] == 0)
+				continue;
+			if (w->runs >= want[i]) {
+				if (w->last_err[0] != '\0')
+					snprintf(text, sizeof(text), "%s: FAILED: "
+					    "%s", w->name, w->last_err);
+				else
+					snprintf(text, sizeof(text), "%s: done: "
+					    "%llu new", w->name,
+					    (unsigned long long)w->pulled);
+				failed |= w->last_err[0] != '\0';
+				want[i] = 0;
+				line(arg, text);
+				continue;
+			}
+			left++;
+			if (w->seq != seen[i] && w->running &&
+			    now_ms() - last_line >= LINE_EVERY_MS) {
+				seen[i] = w->seq;
+				last_line = now_ms();
+				progress_line(w, text, sizeof(text));
+				line(arg, text);
+			}
+		}
+		if (left == 0)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&d->cv, &d->mu, &ts);
+	}
+	pthread_mutex_unlock(&d->mu);
+	free(want);
+	free(seen);
+	if (!any)
+		return CLI_SYNCD_NOACCT;
+	return failed || left > 0 ? -1 : 0;
 }

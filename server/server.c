@@ -1,20 +1,32 @@
 /*
- * server: ties the listeners (listen.c) to the IMAP sessions
- * (server/imap/). It loads the TLS certificate from the store, starts
- * one listener per enabled port, and hands each accepted connection to
- * imapd_session_run() on the connection's own thread.
+ * server: ties the listeners (listen.c) to the IMAP and POP3 sessions
+ * (server/imap/, server/pop3/). It loads the TLS certificate from the
+ * store, starts one listener per enabled port, and hands each accepted
+ * connection to its protocol's session on the connection's own thread.
  *
- * Shutdown goes through the listener set: listen_stop() makes the
- * shutdown descriptor readable, every session sees it as its stream's
- * cancel descriptor, says "* BYE" and ends; the shared state is freed
- * only when no session can still use it.
+ * Epochs. A session belongs to the epoch that was current when it was
+ * accepted: a struct imapd_shared and a struct pop3d_config (with the
+ * epoch's own parent store handle, NULL while locked, and its TLS
+ * context, fixed for the epoch's life so sessions may read it without a
+ * lock) and a cancel pipe, whose read end the session gets as its
+ * shutdown descriptor. Closing the pipe's write end ends every session of
+ * the epoch with a BYE. Unlocking makes a new epoch (with TLS) current
+ * and gives the old locked one a handle, so a client that connected while
+ * locked can log in now; locking and stopping end every epoch. An epoch
+ * is freed once it is no longer current and its last session returned:
+ * refs and the epoch list are guarded by srv->mu, an epoch's parent
+ * handle by its sh.lock (the lock the sessions take to use it).
  */
 #include "server/server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/tls.h"
 #include "lib/util.h"
@@ -25,27 +37,23 @@
 
 enum { TAG_IMAP = 1, TAG_IMAPS = 2, TAG_POP3 = 3, TAG_POP3S = 4 };
 
-struct server {
-	struct imapd_shared	 sh;
+struct srv_epoch {
+	struct imapd_shared	 sh;	/* sh.st: NULL while locked */
 	struct pop3d_config	 pop3;
-	struct listen_set	*ls;
-	char			 desc[600];
+	int			 pipe[2];	/* [1] closed: sessions end */
+	unsigned		 refs;		/* sessions running, under mu */
+	struct srv_epoch	*next;
 };
 
-static void
-handler(void *arg, int fd, int tag, const struct sockaddr *peer)
-{
-	struct server *srv = arg;
-
-	/* srv->ls is written before the first session starts. */
-	if (tag == TAG_POP3 || tag == TAG_POP3S) {
-		pop3d_session_run(&srv->pop3, fd, tag == TAG_POP3S,
-		    listen_shutdown_fd(srv->ls), peer);
-		return;
-	}
-	imapd_session_run(&srv->sh, fd, tag == TAG_IMAPS,
-	    listen_shutdown_fd(srv->ls), peer);
-}
+struct server {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;		/* an epoch was freed */
+	struct srv_epoch	*cur;		/* new sessions join it */
+	struct srv_epoch	*all;		/* every epoch not freed */
+	struct listen_set	*ls;
+	int			 pop3_delete;
+	char			 desc[600];
+};
 
 /* An integer from the environment, or def. */
 static int
@@ -89,6 +97,147 @@ load_tls(struct store *st, struct tls_ctx **ctx_r, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- epochs ------------------------------------------------------------ */
+
+static void
+epoch_free(struct srv_epoch *ep)
+{
+	if (ep->pipe[1] >= 0)
+		close(ep->pipe[1]);
+	close(ep->pipe[0]);
+	store_close(&ep->sh.st);
+	imapd_listcache_free(&ep->sh.cache);
+	tls_ctx_free(&ep->sh.tls);
+	pthread_mutex_destroy(&ep->sh.lock);
+	free(ep);
+}
+
+/*
+ * A new epoch serving st (NULL: locked), numbering its sessions on from
+ * first_id. NULL and err on failure.
+ */
+static struct srv_epoch *
+epoch_new(struct server *srv, struct store *st, unsigned first_id, char *err,
+    size_t errlen)
+{
+	struct srv_epoch *ep = xcalloc(1, sizeof(*ep));
+
+	if (pipe2(ep->pipe, O_CLOEXEC) < 0) {
+		free(ep);
+		seterr(err, errlen, -1, "cannot make a pipe: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	pthread_mutex_init(&ep->sh.lock, NULL);
+	ep->sh.timeout_ms = env_int("MAILVAULT_IMAP_TIMEOUT",
+	    IMAPD_TIMEOUT_MS / 1000, 86400) * 1000;
+	ep->sh.auth_delay_ms = env_int("MAILVAULT_AUTH_DELAY_MS",
+	    IMAPD_AUTH_DELAY_MS, 60000);
+	ep->sh.debug = env_int("MAILVAULT_IMAP_DEBUG", 0, 1);
+	ep->sh.next_id = first_id;
+	pop3d_config_init(&ep->pop3);
+	ep->pop3.st_lock = &ep->sh.lock;
+	ep->pop3.delete_mode = srv->pop3_delete;
+	if (st != NULL) {
+		if (store_open_shared(st, &ep->sh.st) != 0) {
+			seterr(err, errlen, -1, "cannot open the store for the "
+			    "server: %s", store_errmsg(st));
+			epoch_free(ep);
+			return NULL;
+		}
+		if (load_tls(st, &ep->sh.tls, err, errlen) < 0) {
+			epoch_free(ep);
+			return NULL;
+		}
+	}
+	ep->pop3.st = ep->sh.st;
+	ep->pop3.tls = ep->sh.tls;
+	return ep;
+}
+
+/* 1 if ep has a store handle (is unlocked). */
+static int
+epoch_unlocked(struct srv_epoch *ep)
+{
+	int yes;
+
+	pthread_mutex_lock(&ep->sh.lock);
+	yes = ep->sh.st != NULL;
+	pthread_mutex_unlock(&ep->sh.lock);
+	return yes;
+}
+
+/* The next session number after ep's (under mu). */
+static unsigned
+epoch_last_id(struct srv_epoch *ep)
+{
+	unsigned id;
+
+	pthread_mutex_lock(&ep->sh.lock);
+	id = ep->sh.next_id;
+	pthread_mutex_unlock(&ep->sh.lock);
+	return id;
+}
+
+/* Free every epoch that is not current and has no session (under mu). */
+static void
+reap(struct server *srv)
+{
+	struct srv_epoch **pp = &srv->all, *ep;
+
+	while ((ep = *pp) != NULL) {
+		if (ep != srv->cur && ep->refs == 0) {
+			*pp = ep->next;
+			epoch_free(ep);
+			pthread_cond_broadcast(&srv->cv);
+		} else
+			pp = &ep->next;
+	}
+}
+
+/* End ep's sessions and drop its handle, keys wiped (under mu). */
+static void
+epoch_end(struct srv_epoch *ep)
+{
+	if (ep->pipe[1] >= 0) {
+		close(ep->pipe[1]);
+		ep->pipe[1] = -1;
+	}
+	pthread_mutex_lock(&ep->sh.lock);
+	store_close(&ep->sh.st);
+	ep->pop3.st = NULL;
+	pthread_mutex_unlock(&ep->sh.lock);
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+static void
+handler(void *arg, int fd, int tag, const struct sockaddr *peer)
+{
+	struct server *srv = arg;
+	struct srv_epoch *ep;
+	int tls_port = tag == TAG_IMAPS || tag == TAG_POP3S;
+
+	pthread_mutex_lock(&srv->mu);
+	ep = srv->cur;
+	ep->refs++;
+	pthread_mutex_unlock(&srv->mu);
+	if (tls_port && ep->sh.tls == NULL) {
+		/* Locked: the key that would answer the handshake is sealed. */
+		imapd_log_line("%s: closed a connection: mailvault is locked "
+		    "(run \"mailvault unlock\")", tag == TAG_IMAPS ? "imaps" :
+		    "pop3s");
+		close(fd);
+	} else if (tag == TAG_POP3 || tag == TAG_POP3S)
+		pop3d_session_run(&ep->pop3, fd, tls_port, ep->pipe[0], peer);
+	else
+		imapd_session_run(&ep->sh, fd, tls_port, ep->pipe[0], peer);
+	pthread_mutex_lock(&srv->mu);
+	ep->refs--;
+	reap(srv);
+	pthread_mutex_unlock(&srv->mu);
+}
+
 int
 server_start(struct store *st, const struct server_config *cfg,
     struct server **srv_r, char *err, size_t errlen)
@@ -100,37 +249,32 @@ server_start(struct store *st, const struct server_config *cfg,
 	char d0[128], d1[128], d2[128], d3[128];
 
 	srv = xcalloc(1, sizeof(*srv));
-	pthread_mutex_init(&srv->sh.lock, NULL);
-	srv->sh.st = st;
-	srv->sh.timeout_ms = env_int("MAILVAULT_IMAP_TIMEOUT",
-	    IMAPD_TIMEOUT_MS / 1000, 86400) * 1000;
-	srv->sh.auth_delay_ms = env_int("MAILVAULT_AUTH_DELAY_MS",
-	    IMAPD_AUTH_DELAY_MS, 60000);
-	srv->sh.debug = env_int("MAILVAULT_IMAP_DEBUG", 0, 1);
-	if (load_tls(st, &srv->sh.tls, err, errlen) < 0)
+	pthread_mutex_init(&srv->mu, NULL);
+	pthread_cond_init(&srv->cv, NULL);
+	srv->pop3_delete = cfg->pop3_delete;
+	srv->cur = epoch_new(srv, st, 0, err, errlen);
+	if (srv->cur == NULL)
 		goto fail;
+	srv->all = srv->cur;
 	specs[0] = (struct listen_spec){ addr, cfg->imap_port == SERVER_PORT_ANY ?
 	    LISTEN_PORT_ANY : cfg->imap_port, TAG_IMAP, 0, "--imap-port" };
 	specs[1] = (struct listen_spec){ addr, cfg->imaps_port ==
 	    SERVER_PORT_ANY ? LISTEN_PORT_ANY : cfg->imaps_port, TAG_IMAPS, 1,
 	    "--imaps-port" };
-	pop3d_config_init(&srv->pop3);
-	srv->pop3.st = st;
-	srv->pop3.st_lock = &srv->sh.lock;
-	srv->pop3.tls = srv->sh.tls;
-	srv->pop3.delete_mode = cfg->pop3_delete;
 	specs[2] = (struct listen_spec){ addr, cfg->pop3_port ==
 	    SERVER_PORT_ANY ? LISTEN_PORT_ANY : cfg->pop3_port, TAG_POP3, 0,
 	    "--pop3-port" };
 	specs[3] = (struct listen_spec){ addr, cfg->pop3s_port ==
 	    SERVER_PORT_ANY ? LISTEN_PORT_ANY : cfg->pop3s_port, TAG_POP3S, 1,
 	    "--pop3s-port" };
-	if (srv->sh.tls == NULL && specs[3].port != 0) {
+	/* Unlocked without a certificate, the TLS ports could never work;
+	 * locked, we cannot know yet and listen anyway. */
+	if (st != NULL && srv->cur->sh.tls == NULL && specs[3].port != 0) {
 		seterr(err, errlen, -1, "POP3S needs a certificate and the "
 		    "store has none; turn it off with --pop3s-port 0");
 		goto fail;
 	}
-	if (srv->sh.tls == NULL && specs[1].port != 0) {
+	if (st != NULL && srv->cur->sh.tls == NULL && specs[1].port != 0) {
 		seterr(err, errlen, -1, "IMAPS needs a certificate and the "
 		    "store has none; turn it off with --imaps-port 0");
 		goto fail;
@@ -150,10 +294,119 @@ server_start(struct store *st, const struct server_config *cfg,
 	*srv_r = srv;
 	return 0;
 fail:
-	tls_ctx_free(&srv->sh.tls);
-	pthread_mutex_destroy(&srv->sh.lock);
+	if (srv->cur != NULL)
+		epoch_free(srv->cur);
+	pthread_cond_destroy(&srv->cv);
+	pthread_mutex_destroy(&srv->mu);
 	free(srv);
 	return -1;
+}
+
+int
+server_is_locked(struct server *srv)
+{
+	int locked;
+
+	pthread_mutex_lock(&srv->mu);
+	locked = !epoch_unlocked(srv->cur);
+	pthread_mutex_unlock(&srv->mu);
+	return locked;
+}
+
+int
+server_unlock(struct server *srv, struct store *st, char *err, size_t errlen)
+{
+	struct srv_epoch *ep, *old;
+
+	pthread_mutex_lock(&srv->mu);
+	old = srv->cur;
+	if (epoch_unlocked(old)) {
+		pthread_mutex_unlock(&srv->mu);
+		return seterr(err, errlen, -1, "mailvault is already "
+		    "unlocked");
+	}
+	ep = epoch_new(srv, st, epoch_last_id(old), err, errlen);
+	if (ep == NULL) {
+		pthread_mutex_unlock(&srv->mu);
+		return -1;
+	}
+	/* Clients that connected while locked may log in now (still
+	 * without TLS: their epoch has none, as its CAPABILITY said). */
+	for (old = srv->all; old != NULL; old = old->next) {
+		if (old->pipe[1] < 0)
+			continue;
+		pthread_mutex_lock(&old->sh.lock);
+		if (old->sh.st == NULL && store_open_shared(st,
+		    &old->sh.st) == 0)
+			old->pop3.st = old->sh.st;
+		pthread_mutex_unlock(&old->sh.lock);
+	}
+	ep->next = srv->all;
+	srv->all = ep;
+	srv->cur = ep;
+	reap(srv);
+	pthread_mutex_unlock(&srv->mu);
+	return 0;
+}
+
+/* End every epoch; a new locked one becomes current unless stopping.
+ * Under mu. */
+static void
+end_all(struct server *srv, int stopping)
+{
+	struct srv_epoch *ep;
+	char err[256];
+
+	for (ep = srv->all; ep != NULL; ep = ep->next)
+		epoch_end(ep);
+	if (stopping)
+		return;
+	ep = epoch_new(srv, NULL, epoch_last_id(srv->cur), err, sizeof(err));
+	if (ep == NULL) {
+		/* Out of descriptors: the ended epoch stays current, so a
+		 * new session ends at once, and the handles are gone. */
+		imapd_log_line("lock: %s", err);
+		return;
+	}
+	ep->next = srv->all;
+	srv->all = ep;
+	srv->cur = ep;
+	reap(srv);
+}
+
+int
+server_lock(struct server *srv, int wait_ms)
+{
+	struct srv_epoch *ep;
+	struct timespec until;
+	int left = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	if (wait_ms >= 0) {
+		until.tv_sec += wait_ms / 1000;
+		until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&srv->mu);
+	end_all(srv, 0);
+	for (;;) {
+		left = 0;
+		for (ep = srv->all; ep != NULL; ep = ep->next)
+			if (ep != srv->cur)
+				left += (int)ep->refs;
+		if (left == 0)
+			break;
+		if (wait_ms < 0)
+			pthread_cond_wait(&srv->cv, &srv->mu);
+		else if (pthread_cond_timedwait(&srv->cv, &srv->mu,
+		    &until) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&srv->mu);
+	return left;
 }
 
 int
@@ -191,10 +444,14 @@ server_stop(struct server **srvp)
 {
 	struct server *srv = *srvp;
 	struct listen_set *ls;
+	struct srv_epoch *ep;
 	int left;
 
 	if (srv == NULL)
 		return;
+	pthread_mutex_lock(&srv->mu);
+	end_all(srv, 1);
+	pthread_mutex_unlock(&srv->mu);
 	/* srv->ls stays as it is: a session starting right now reads it,
 	 * and the set lives until its last session returns. */
 	ls = srv->ls;
@@ -206,9 +463,12 @@ server_stop(struct server **srvp)
 		*srvp = NULL;
 		return;
 	}
-	imapd_listcache_free(&srv->sh.cache);
-	tls_ctx_free(&srv->sh.tls);
-	pthread_mutex_destroy(&srv->sh.lock);
+	while ((ep = srv->all) != NULL) {
+		srv->all = ep->next;
+		epoch_free(ep);
+	}
+	pthread_cond_destroy(&srv->cv);
+	pthread_mutex_destroy(&srv->mu);
 	free(srv);
 	*srvp = NULL;
 }

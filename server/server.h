@@ -12,6 +12,24 @@
  * never a password. server_stop() says "* BYE" to every session, waits a
  * bounded time for them to end and frees everything.
  *
+ * Locked and unlocked. Started with a NULL store the server is LOCKED:
+ * it listens on every configured port, but every IMAP login (LOGIN,
+ * AUTHENTICATE) gets NO [UNAVAILABLE] and every POP3 one (USER, PASS,
+ * APOP, AUTH) -ERR [SYS/TEMP], both saying to run "mailvault unlock".
+ * The TLS key is sealed in the store, so while locked STARTTLS and STLS
+ * are not offered and a connection to the IMAPS or POP3S port is closed
+ * at once (and logged). server_unlock() gives it a store: logins work,
+ * also on connections made while it was locked. server_lock() ends every
+ * session (IMAP "* BYE", POP3 closed), drops every store handle the
+ * server holds (their keys are wiped) and the TLS context, and is locked
+ * again.
+ *
+ * Inside, sessions belong to an "epoch": the server's handles, TLS
+ * context and a cancel pipe that every session of the epoch watches.
+ * Unlocking starts a new epoch (with TLS) and hands a store handle to the
+ * locked one still serving; locking ends every epoch at once and starts a
+ * locked one. An epoch is freed when its last session has returned.
+ *
  * Environment (for tests): MAILVAULT_IMAP_TIMEOUT (seconds without a
  * command before a session is dropped, default 1800),
  * MAILVAULT_AUTH_DELAY_MS (the first failed login's delay, default 500),
@@ -42,12 +60,33 @@ struct server_config {
 };
 
 /*
- * Start serving st (which must stay open until server_stop()). 0 and
- * *srv_r, or -1 and a sentence in err (a non-loopback address, a port in
- * use, a certificate that does not load).
+ * Start serving st, or locked when st is NULL. st is only used during the
+ * call (the server makes its own handles from it). 0 and *srv_r, or -1
+ * and a sentence in err (a non-loopback address, a port in use, a
+ * certificate that does not load).
  */
 int	server_start(struct store *st, const struct server_config *cfg,
 	    struct server **srv_r, char *err, size_t errlen);
+
+/*
+ * Unlock: serve st from now on (used during the call only, like
+ * server_start's). 0, or -1 and a sentence in err (the store's TLS
+ * certificate does not load, a handle cannot be made); the server then
+ * stays locked. Unlocking an unlocked server is an error too.
+ */
+int	server_unlock(struct server *srv, struct store *st, char *err,
+	    size_t errlen);
+
+/*
+ * Lock: end every session and drop every handle, waiting up to wait_ms
+ * (negative: for ever) for the sessions to return. 0 when all have
+ * ended, else how many still run (their own handles are closed when they
+ * return). Locking a locked server ends its sessions too.
+ */
+int	server_lock(struct server *srv, int wait_ms);
+
+/* 1 while the server is locked. */
+int	server_is_locked(struct server *srv);
 
 /*
  * The bound ports (useful with SERVER_PORT_ANY), 0 when that listener is

@@ -6,9 +6,15 @@
  * Plain-text logins are allowed on the plain port: the server only ever
  * listens on loopback (Dovecot's default for local connections), so
  * LOGINDISABLED is never announced. Three failures end the connection.
+ *
+ * Locked (server.c): a session made while mailvault was locked has no
+ * store handle. Its first login takes one if mailvault has been unlocked
+ * since; otherwise LOGIN and AUTHENTICATE get NO [UNAVAILABLE] with how
+ * to unlock, which does not count as a failed login.
  */
 #include "server/imap/imapd_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +28,38 @@
 #define TLS_HANDSHAKE_MS	30000
 #define MAX_AUTH_FAILURES	3
 #define SASL_MAX		4096
+
+/*
+ * Before a login: the session's own store handle, taken now if the
+ * session began while mailvault was locked. 0, or the tagged NO to give
+ * (locked, or the store does not open).
+ */
+static int
+need_store(struct imapd_session *s, struct imapd_cmdctx *c)
+{
+	int rc = 0;
+
+	if (s->st != NULL)
+		return 0;
+	pthread_mutex_lock(&s->sh->lock);
+	if (s->sh->st == NULL)
+		rc = 1;
+	else if (store_open_shared(s->sh->st, &s->st) != 0) {
+		imapd_log(s, "cannot open the store: %s",
+		    store_errmsg(s->sh->st));
+		rc = -1;
+	}
+	pthread_mutex_unlock(&s->sh->lock);
+	if (rc > 0) {
+		imapd_log(s, "login refused: mailvault is locked");
+		return imapd_no(c, "UNAVAILABLE", "mailvault is locked: run "
+		    "\"mailvault unlock\"");
+	}
+	if (rc < 0)
+		return imapd_no(c, "UNAVAILABLE", "The mail store cannot be "
+		    "opened; try again later.");
+	return 0;
+}
 
 /* The tagged OK after a login, with the new capabilities. */
 static int
@@ -90,6 +128,8 @@ imapd_cmd_login(struct imapd_session *s, struct imapd_cmdctx *c)
 		rc = imapd_arg_astring(s, c, &pass, &passlen);
 	if (rc == 0)
 		rc = imapd_arg_end(s, c);
+	if (rc == 0)
+		rc = need_store(s, c);
 	if (rc == 0)
 		rc = imapd_auth_check(s, user, pass, passlen) == 0 ?
 		    logged_in(s, c) : login_failed(s, c);
@@ -221,7 +261,9 @@ imapd_cmd_authenticate(struct imapd_session *s, struct imapd_cmdctx *c)
 			return rc;
 		}
 	}
-	if (ascii_strcasecmp(mech, "PLAIN") == 0)
+	if ((rc = need_store(s, c)) != 0)
+		;
+	else if (ascii_strcasecmp(mech, "PLAIN") == 0)
 		rc = auth_plain(s, c, ir);
 	else if (ascii_strcasecmp(mech, "CRAM-MD5") == 0)
 		rc = ir != NULL ? imapd_bad(c, "CRAM-MD5 has no initial "

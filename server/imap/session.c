@@ -476,7 +476,8 @@ open_store(struct imapd_session *s)
 	int rc;
 
 	pthread_mutex_lock(&s->sh->lock);
-	rc = store_open_shared(s->sh->st, &s->st);
+	/* Locked (server.c): no handle until a login after the unlock. */
+	rc = s->sh->st == NULL ? 0 : store_open_shared(s->sh->st, &s->st);
 	if (rc != 0)
 		imapd_log(s, "cannot open the store: %s",
 		    store_errmsg(s->sh->st));

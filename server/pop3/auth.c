@@ -11,6 +11,15 @@
  * success), from auth_delay_ms up to 16 times that; the server's shutdown
  * cuts the wait short. Passwords are never logged.
  *
+ * A connection gets MAX_FAILURES tries: the last failure's -ERR [AUTH]
+ * says so and the connection is closed (a guesser must reconnect, and
+ * pays the growing delay again).
+ *
+ * Locked (server.c): a session made while mailvault was locked has no
+ * store handle; at its first login it takes one if mailvault has been
+ * unlocked since, else every login command gets -ERR [SYS/TEMP] with how
+ * to unlock, which is not counted as a failure.
+ *
  * The registry: RFC 1939 lets a server refuse a second session on a
  * locked maildrop. Each successful login claims its (store, account)
  * here, process-wide, and the session gives it back when it ends; a
@@ -35,6 +44,9 @@
 #define FAILURE_MEMORY_MS	60000
 #define MAX_DOUBLINGS		4
 #define SASL_MAX		1024	/* decoded AUTH PLAIN message */
+#define MAX_FAILURES		3	/* failed logins per connection */
+#define LOCKED_REPLY	"-ERR [SYS/TEMP] mailvault is locked: run " \
+			"\"mailvault unlock\""
 
 struct claim {
 	char	*path;		/* store_path() of the session's store */
@@ -164,7 +176,44 @@ fail(struct pop3d_session *s, const char *user, const char *why)
 		pfd.revents = 0;
 		(void)poll(&pfd, s->shutdown_fd >= 0 ? 1 : 0, delay);
 	}
+	if (s->auth_failures >= MAX_FAILURES) {
+		pop3d_log(s, "%u failed logins: closing the connection",
+		    s->auth_failures);
+		pop3d_reply(s, "-ERR [AUTH] Authentication failed; too many "
+		    "attempts, closing the connection");
+		s->done = 1;
+		return;
+	}
 	pop3d_reply(s, "-ERR [AUTH] Authentication failed");
+}
+
+/*
+ * Before a login: the session's own store handle, taken now if the
+ * session began while mailvault was locked. 0, or -1 with the -ERR sent.
+ */
+static int
+need_store(struct pop3d_session *s)
+{
+	int rc = 0;
+
+	if (s->st != NULL)
+		return 0;
+	pthread_mutex_lock(s->cfg->st_lock);
+	if (s->cfg->st == NULL)
+		rc = 1;
+	else if (store_open_shared(s->cfg->st, &s->st) != 0) {
+		pop3d_log(s, "cannot open the store: %s",
+		    store_errmsg(s->cfg->st));
+		rc = -1;
+	}
+	pthread_mutex_unlock(s->cfg->st_lock);
+	if (rc > 0) {
+		pop3d_log(s, "login refused: mailvault is locked");
+		pop3d_reply(s, LOCKED_REPLY);
+	} else if (rc < 0)
+		pop3d_reply(s, "-ERR [SYS/TEMP] The mail store cannot be "
+		    "opened; try again later");
+	return rc != 0 ? -1 : 0;
 }
 
 /* Logged in: claim the maildrop, take the snapshot, answer. */
@@ -233,6 +282,8 @@ check_password(struct pop3d_session *s, const char *user, const char *pass,
 int
 pop3d_cmd_user(struct pop3d_session *s, struct pop3_cmd *cmd)
 {
+	if (need_store(s) < 0)
+		return 0;
 	free(s->user);
 	s->user = xstrdup(cmd->arg[0]);
 	pop3d_reply(s, "+OK Now give PASS");
@@ -245,6 +296,10 @@ pop3d_cmd_pass(struct pop3d_session *s, struct pop3_cmd *cmd)
 	int64_t acct;
 	char *user;
 
+	if (need_store(s) < 0) {
+		memset(cmd->arg[0], 0, cmd->arglen[0]);
+		return 0;
+	}
 	if (s->user == NULL) {
 		pop3d_reply(s, "-ERR Give USER first");
 		return 0;
@@ -272,6 +327,8 @@ pop3d_cmd_apop(struct pop3d_session *s, struct pop3_cmd *cmd)
 	int ok, known;
 	size_t i;
 
+	if (need_store(s) < 0)
+		return 0;
 	for (i = 0; i < 32; i++) {
 		got[i] = cmd->arg[1][i];
 		if (got[i] >= 'A' && got[i] <= 'F')
@@ -353,6 +410,11 @@ pop3d_cmd_auth(struct pop3d_session *s, struct pop3_cmd *cmd)
 		pop3d_reply(s, "+OK Supported mechanisms follow");
 		pop3d_reply(s, "PLAIN");
 		pop3d_reply(s, ".");
+		return 0;
+	}
+	if (need_store(s) < 0) {
+		if (cmd->nargs == 2)
+			memset(cmd->arg[1], 0, cmd->arglen[1]);
 		return 0;
 	}
 	if (ascii_strcasecmp(cmd->arg[0], "PLAIN") != 0) {

@@ -349,7 +349,8 @@ open_store(struct pop3d_session *s)
 	int rc;
 
 	pthread_mutex_lock(s->cfg->st_lock);
-	rc = store_open_shared(s->cfg->st, &s->st);
+	/* Locked (server.c): no handle until a login after the unlock. */
+	rc = s->cfg->st == NULL ? 0 : store_open_shared(s->cfg->st, &s->st);
 	pthread_mutex_unlock(s->cfg->st_lock);
 	if (rc != 0) {
 		pop3d_log(s, "cannot open the store: %s",

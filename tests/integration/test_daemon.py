@@ -410,8 +410,8 @@ def with_upstream(r):
             out += chunk
         s.close()
         out = out.decode()
-        expect(out.startswith("* acc: done") and
-               out.splitlines()[-1] == "OK", out)
+        # Progress lines first ("* acc: INBOX ..."), then the result.
+        expect("* acc: done" in out and out.splitlines()[-1] == "OK", out)
         expect(inbox()[1]["messages"] == 2, "the new mail is not there")
 
     def cli_sync_while_the_daemon_runs():

@@ -639,9 +639,84 @@ START_TEST(test_pop3_auth_errors)
 	expect_free(c, "-ERR [AUTH]");
 	free(l);
 	free(b);
+	/* The third failure on the connection is its last. */
 	send_line(c, "AUTH PLAIN =");
-	expect_free(c, "-ERR [AUTH]");
+	expect_free(c, "-ERR [AUTH] Authentication failed; too many");
+	ck_assert_ptr_null(read_line(c));
+	conn_close(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_third_failed_login_closes_the_connection)
+{
+	struct conn *c = connect_plain();
+	char *ts, *l;
+
+	ts = greeting(c);
+	send_line(c, "USER demo");
+	expect_free(c, "+OK");
+	send_line(c, "PASS wrong");
+	expect_free(c, "-ERR [AUTH] Authentication failed");
+	/* Commands that are no login attempt do not count. */
+	send_line(c, "CAPA");
+	expect_free(c, "+OK");
+	free(read_multi(c, NULL));
+	send_line(c, "USER demo");
+	expect_free(c, "+OK");
+	send_line(c, "PASS wrong again");
+	l = expect(c, "-ERR [AUTH] Authentication failed");
+	ck_assert_ptr_null(strstr(l, "too many"));
+	free(l);
+	send_line(c, "APOP demo 0123456789abcdef0123456789abcdef");
+	expect_free(c, "-ERR [AUTH] Authentication failed; too many attempts");
+	ck_assert_ptr_null(read_line(c));
+	conn_close(&c);
+	free(ts);
+	/* A new connection starts with three tries again. */
+	c = login();
 	quit(&c);
+}
+END_TEST
+
+START_TEST(test_pop3_locked_refuses_logins_until_unlocked)
+{
+	struct conn *c;
+	char *b = plain_b64("", "demo", fx.password), *l;
+	struct store *st = fx.cfg.st;
+
+	pthread_mutex_lock(&fx.lock);
+	fx.cfg.st = NULL;		/* what server.c does while locked */
+	pthread_mutex_unlock(&fx.lock);
+	c = connect_plain();
+	free(greeting(c));
+	send_line(c, "USER demo");
+	expect_free(c, "-ERR [SYS/TEMP] mailvault is locked: run "
+	    "\"mailvault unlock\"");
+	l = xasprintf("PASS %s", fx.password);
+	send_line(c, l);
+	free(l);
+	expect_free(c, "-ERR [SYS/TEMP] mailvault is locked");
+	send_line(c, "APOP demo 0123456789abcdef0123456789abcdef");
+	expect_free(c, "-ERR [SYS/TEMP] mailvault is locked");
+	l = xasprintf("AUTH PLAIN %s", b);
+	send_line(c, l);
+	free(l);
+	expect_free(c, "-ERR [SYS/TEMP] mailvault is locked");
+	/* Four refusals, and no failure counted: still connected. */
+	send_line(c, "STAT");
+	expect_free(c, "-ERR STAT is not valid before login");
+	/* Unlocked while connected: the same connection logs in. */
+	pthread_mutex_lock(&fx.lock);
+	fx.cfg.st = st;
+	pthread_mutex_unlock(&fx.lock);
+	send_line(c, "USER demo");
+	expect_free(c, "+OK");
+	l = xasprintf("PASS %s", fx.password);
+	send_line(c, l);
+	free(l);
+	expect_free(c, "+OK demo's maildrop has 5 messages");
+	quit(&c);
+	free(b);
 }
 END_TEST
 
@@ -1417,6 +1492,8 @@ pop3_suite(void)
 	tcase_add_test(tc, test_pop3_auth_plain_with_initial_response);
 	tcase_add_test(tc, test_pop3_auth_plain_with_continuation);
 	tcase_add_test(tc, test_pop3_auth_errors);
+	tcase_add_test(tc, test_pop3_third_failed_login_closes_the_connection);
+	tcase_add_test(tc, test_pop3_locked_refuses_logins_until_unlocked);
 	tcase_add_test(tc, test_pop3_commands_in_the_wrong_state);
 	tcase_add_test(tc,
 	    test_pop3_bad_commands_and_long_lines_keep_the_connection);
