@@ -210,3 +210,16 @@ CREATE TABLE sync_pop3 (
 	fetched		INTEGER NOT NULL,
 	PRIMARY KEY (account, uidl_hash)
 ) WITHOUT ROWID;
+
+-- Remote messages the server would not give (a UID FETCH that brought no
+-- body for them): the engine asks again on later runs, `tries` times in
+-- all, then gives up on them (store/sync_state.c also creates this table
+-- in stores made before it existed).
+CREATE TABLE sync_refused (
+	folder		INTEGER NOT NULL REFERENCES sync_folder(id)
+			    ON DELETE CASCADE,
+	ruidvalidity	INTEGER NOT NULL,
+	ruid		INTEGER NOT NULL,
+	tries		INTEGER NOT NULL,
+	PRIMARY KEY (folder, ruidvalidity, ruid)
+) WITHOUT ROWID;

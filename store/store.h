@@ -471,6 +471,10 @@ int	store_sync_folder_set_state(struct store *st,
 	    const struct store_sync_folder *f);
 /* Forget a pair and the identities of its messages. */
 int	store_sync_folder_delete(struct store *st, int64_t id);
+/* A mailbox's HIGHESTMODSEQ alone (store_mailbox_status() also counts
+ * its messages, which a sync with nothing to do cannot afford). */
+int	store_sync_mailbox_modseq(struct store *st, int64_t mbox,
+	    uint64_t *modseq_r);
 
 enum {
 	STORE_SYNC_BOUND = 0,	/* ruid is the message's remote UID */
@@ -534,5 +538,22 @@ int	store_sync_pop3_put(struct store *st, int64_t acct, const char *uidl,
 	    int64_t fetched);
 int	store_sync_pop3_prune(struct store *st, int64_t acct,
 	    const char *const *present, size_t n);
+
+/*
+ * Remote messages the server would not give (a UID FETCH that brought no
+ * body for them), counted so later runs ask again a bounded number of
+ * times. note: one more try of (folder, uidvalidity, ruid); *tries_r (may
+ * be NULL) gets the count with it. pending: the remote UIDs of folder
+ * under uidvalidity tried fewer than max times, ascending; the caller
+ * frees *ruids_r. forget: that one message (fetched at last, or gone), or
+ * with ruid 0 every row of folder under another UIDVALIDITY.
+ */
+int	store_sync_refused_note(struct store *st, int64_t folder,
+	    uint32_t uidvalidity, uint32_t ruid, unsigned *tries_r);
+int	store_sync_refused_pending(struct store *st, int64_t folder,
+	    uint32_t uidvalidity, unsigned max, uint32_t **ruids_r,
+	    size_t *n_r);
+int	store_sync_refused_forget(struct store *st, int64_t folder,
+	    uint32_t uidvalidity, uint32_t ruid);
 
 #endif

@@ -15,6 +15,9 @@
  *
  * Remote folder names are sealed (AD: account and row id); POP3 UIDLs are
  * kept only as keyed hashes, since they are looked up and never listed.
+ * Remote messages a server refused to give are counted in sync_refused,
+ * a table newer than the first stores: it is created here on first use
+ * when a store lacks it.
  */
 #include "store/store_int.h"
 
@@ -36,6 +39,8 @@ static const char SQL_F_SET_STATE[] =
     "UPDATE sync_folder SET mailbox = ?, uidvalidity = ?, uidnext = ?, "
     "highestmodseq = ?, local_modseq = ? WHERE id = ?";
 static const char SQL_F_DELETE[] = "DELETE FROM sync_folder WHERE id = ?";
+static const char SQL_F_MODSEQ[] =
+    "SELECT highestmodseq FROM mailbox WHERE id = ?";
 
 #define SM_COLS "mailbox, uid, folder, ruidvalidity, ruid, state, flags, " \
 	"content, keywords"
@@ -87,6 +92,25 @@ static const char SQL_P_DELETE[] =
     "DELETE FROM sync_pop3 WHERE account = ? AND uidl_hash = ?";
 static const char SQL_P_LIST[] =
     "SELECT uidl_hash FROM sync_pop3 WHERE account = ?";
+
+static const char SQL_R_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS sync_refused ("
+    "folder INTEGER NOT NULL REFERENCES sync_folder(id) ON DELETE CASCADE, "
+    "ruidvalidity INTEGER NOT NULL, ruid INTEGER NOT NULL, "
+    "tries INTEGER NOT NULL, PRIMARY KEY (folder, ruidvalidity, ruid)) "
+    "WITHOUT ROWID";
+static const char SQL_R_NOTE[] =
+    "INSERT INTO sync_refused (folder, ruidvalidity, ruid, tries) "
+    "VALUES (?1, ?2, ?3, 1) ON CONFLICT (folder, ruidvalidity, ruid) "
+    "DO UPDATE SET tries = tries + 1 RETURNING tries";
+static const char SQL_R_PENDING[] =
+    "SELECT ruid FROM sync_refused WHERE folder = ? AND ruidvalidity = ? "
+    "AND tries < ? ORDER BY ruid";
+static const char SQL_R_FORGET[] =
+    "DELETE FROM sync_refused WHERE folder = ? AND ruidvalidity = ? "
+    "AND ruid = ?";
+static const char SQL_R_STALE[] =
+    "DELETE FROM sync_refused WHERE folder = ? AND ruidvalidity <> ?";
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -320,6 +344,26 @@ store_sync_folder_delete(struct store *st, int64_t id)
 		return qend(st, STORE_ERR);
 	sqlite3_bind_int64(s, 1, id);
 	return qend(st, store_step_done(st, s, "forget a remote folder"));
+}
+
+int
+store_sync_mailbox_modseq(struct store *st, int64_t mbox, uint64_t *modseq_r)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_F_MODSEQ);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, mbox);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*modseq_r = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? store_err(st, STORE_ENOENT, "the mailbox "
+	    "does not exist (any more)") : store_dberr(st, rc,
+	    "read the mailbox");
 }
 
 /* ---- message identities ---------------------------------------------------- */
@@ -694,4 +738,98 @@ store_sync_pop3_prune(struct store *st, int64_t acct,
 		rc = qend(st, prune_locked(st, acct, keep, n));
 	free(keep);
 	return rc;
+}
+
+/* ---- refused messages --------------------------------------------------- */
+
+/* A statement on sync_refused, making the table first in a store from
+ * before it existed. */
+static sqlite3_stmt *
+refused_stmt(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	if (s != NULL)
+		return s;
+	rc = sqlite3_exec(st->db, SQL_R_TABLE, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		store_dberr(st, rc, "make the table of refused messages");
+		return NULL;
+	}
+	return store_stmt(st, sql);
+}
+
+int
+store_sync_refused_note(struct store *st, int64_t folder,
+    uint32_t uidvalidity, uint32_t ruid, unsigned *tries_r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = qbegin(st)) != 0)
+		return rc;
+	if ((s = refused_stmt(st, SQL_R_NOTE)) == NULL)
+		return qend(st, STORE_ERR);
+	sqlite3_bind_int64(s, 1, folder);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	sqlite3_bind_int64(s, 3, ruid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && tries_r != NULL)
+		*tries_r = (unsigned)sqlite3_column_int64(s, 0);
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return qend(st, rc == SQLITE_DONE ? 0 :
+	    store_dberr(st, rc, "count a refused message"));
+}
+
+int
+store_sync_refused_pending(struct store *st, int64_t folder,
+    uint32_t uidvalidity, unsigned max, uint32_t **ruids_r, size_t *n_r)
+{
+	sqlite3_stmt *s = refused_stmt(st, SQL_R_PENDING);
+	uint32_t *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, folder);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	sqlite3_bind_int64(s, 3, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 16 : 2 * cap;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n++] = (uint32_t)sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return store_dberr(st, rc, "list refused messages");
+	}
+	*ruids_r = v;
+	*n_r = n;
+	return 0;
+}
+
+int
+store_sync_refused_forget(struct store *st, int64_t folder,
+    uint32_t uidvalidity, uint32_t ruid)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = qbegin(st)) != 0)
+		return rc;
+	s = refused_stmt(st, ruid != 0 ? SQL_R_FORGET : SQL_R_STALE);
+	if (s == NULL)
+		return qend(st, STORE_ERR);
+	sqlite3_bind_int64(s, 1, folder);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	if (ruid != 0)
+		sqlite3_bind_int64(s, 3, ruid);
+	return qend(st, store_step_done(st, s, "forget a refused message"));
 }

@@ -164,6 +164,7 @@ enum {
 	SYNC_CAP_IDLE = 1 << 4,
 	SYNC_CAP_SPECIAL_USE = 1 << 5,
 	SYNC_CAP_ESEARCH = 1 << 6,
+	SYNC_CAP_LIST_STATUS = 1 << 7,	/* statuses come with the LIST */
 	SYNC_CAP_POP3_UIDL = 1 << 8,	/* real UIDLs (else header hashes) */
 	SYNC_CAP_POP3_TOP = 1 << 9,
 };
@@ -183,6 +184,15 @@ struct sync_folder {
 	char		*name;		/* UTF-8, '/'-delimited */
 	unsigned	 special_use;	/* STORE_SU_* bits */
 	unsigned	 attrs;		/* SYNC_FA_* bits */
+	/* With SYNC_CAP_LIST_STATUS (LIST-STATUS, RFC 5819: no extra round
+	 * trip), what STATUS says of the folder; status_ok = 0 when the
+	 * server did not say (a \Noselect folder, no LIST-STATUS).
+	 * highestmodseq is 0 without CONDSTORE or for a NOMODSEQ folder.
+	 * The engine leaves a folder unselected when these numbers are the
+	 * ones it last synced and nothing changed locally. */
+	int		 status_ok;
+	uint32_t	 uidvalidity, uidnext, messages;
+	uint64_t	 highestmodseq;
 };
 
 /* Free a list from list_folders(); accepts NULL, clears *list. */
@@ -344,7 +354,8 @@ struct sync_driver_ops {
 	/*
 	 * Every folder (LIST "" "*", with SPECIAL-USE attributes when
 	 * offered, and the subscription state when cheap), INBOX included,
-	 * in any order. *list_r is freed with sync_folder_list_free().
+	 * in any order; with LIST-STATUS also each folder's status in the
+	 * same command. *list_r is freed with sync_folder_list_free().
 	 */
 	int	(*list_folders)(struct sync_driver *d,
 		    struct sync_folder **list_r, size_t *n_r,
@@ -379,9 +390,10 @@ struct sync_driver_ops {
 
 	/*
 	 * UIDs in the selected folder whose Message-ID header field is msgid
-	 * (UID SEARCH HEADER Message-ID), ascending; the engine uses it to
-	 * find out whether an APPEND interrupted by a crash was made after
-	 * all. *uids_r is freed by the caller.
+	 * (UID SEARCH HEADER Message-ID), ascending; after an APPEND that
+	 * gave no UID (no UIDPLUS) the engine finds its copy with it, so the
+	 * next pull need not download the message to bind it. *uids_r is
+	 * freed by the caller.
 	 */
 	int	(*search_msgid)(struct sync_driver *d, const char *msgid,
 		    uint32_t **uids_r, size_t *n_r, struct sync_error *err);
@@ -541,6 +553,11 @@ int	sync_fake_folder_exists(struct sync_fake *f, const char *name);
 int	sync_fake_folder_reset(struct sync_fake *f, const char *name);
 /* Turn MODSEQs off for a folder (NOMODSEQ). */
 int	sync_fake_folder_nomodseq(struct sync_fake *f, const char *name);
+/* Refuse to give message uid's bytes the next times times a fetch asks
+ * for them (negative: always; 0: give them again), as a server that
+ * answers NO for one message: the fetch skips it and goes on. */
+int	sync_fake_msg_refuse(struct sync_fake *f, const char *folder,
+	    uint32_t uid, int times);
 
 /* Messages. kw: keywords separated by spaces, or NULL. add returns the new
  * UID, 0 if the folder is not there. */
@@ -591,7 +608,13 @@ struct sync_run {
 	size_t		 nskip;
 	struct store_sync_folder *pairs; /* the account's pairs, this run */
 	size_t		 npairs;
+	struct sync_folder *remote;	/* the remote folders, as listed */
+	size_t		 nremote;
 };
+
+/* Runs that ask again for a message the server refused to give, before
+ * the engine gives up on it (and says so once). */
+#define SYNC_REFUSED_TRIES	5
 
 /* Report progress (throttled unless force). */
 void	sync_run_progress(struct sync_run *r, int force);

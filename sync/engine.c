@@ -15,8 +15,10 @@
  *  - a pair whose mailbox has another name: renamed here, rename upstream
  *    (or, if upstream already has the new name, a rename a crash
  *    interrupted before it was recorded);
- *  - a pair whose remote name has disappeared: deleted (or renamed, which
- *    IMAP cannot tell apart) upstream, delete here;
+ *  - a pair whose remote name has disappeared: renamed upstream if a new
+ *    remote folder has its UIDVALIDITY (servers keep it across RENAME),
+ *    so rename here and keep every message; else deleted upstream,
+ *    delete here;
  *  - a remote folder without a pair: new upstream, make it here (or pair
  *    it with a local mailbox of that name, on a first sync);
  *  - a local mailbox without a pair: new here, create it upstream.
@@ -25,11 +27,17 @@
  *
  * Failures are handled by their class alone: message and folder scope are
  * logged, counted and left for the next run; account scope ends the run.
+ *
+ * A resync with nothing to do must cost little: with LIST-STATUS the one
+ * LIST tells each folder's UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and count,
+ * and a folder where they match the last sync and nothing changed locally
+ * is not selected at all; nothing is written to the store either.
  */
 #include "sync/driver.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -300,6 +308,7 @@ struct fview {
 	struct store_mailbox *local;
 	size_t		 nlocal;
 	char		*lpaired;
+	int		 looked;	/* statuses asked for (renames) */
 };
 
 static ssize_t
@@ -399,6 +408,166 @@ delete_local(struct sync_run *r, struct store_sync_folder *p,
 	return 0;
 }
 
+/* 1 if some pair of the run has this remote name. */
+static int
+pair_named(const struct sync_run *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->npairs; i++)
+		if (strcmp(r->pairs[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Learn the status of every remote folder that no pair claims, for
+ * telling renames from deletes: free with LIST-STATUS, else one SELECT
+ * each (only on a run where some paired folder disappeared). 0, or -1
+ * with r->err set for an account-scope failure.
+ */
+static int
+look_at_new(struct sync_run *r, struct fview *v)
+{
+	struct sync_folder_status fst;
+	struct sync_error err;
+	size_t i;
+
+	if (v->looked)
+		return 0;
+	v->looked = 1;
+	for (i = 0; i < v->nremote; i++) {
+		struct sync_folder *f = &v->remote[i];
+
+		if (f->status_ok || v->rpaired[i] ||
+		    (f->attrs & SYNC_FA_NOSELECT) || pair_named(r, f->name))
+			continue;
+		if (r->d->ops->select(r->d, f->name, &fst, &err) != 0) {
+			if (err.scope == SYNC_SCOPE_ACCOUNT) {
+				r->err = err;
+				return -1;
+			}
+			continue;
+		}
+		f->status_ok = 1;
+		f->uidvalidity = fst.uidvalidity;
+		f->uidnext = fst.uidnext;
+		f->messages = fst.exists;
+		f->highestmodseq = fst.highestmodseq;
+	}
+	return 0;
+}
+
+/*
+ * The remote folder that pair p's folder was renamed to, or -1: IMAP has
+ * no rename notice, but servers keep a folder's UIDVALIDITY across RENAME
+ * (Dovecot, Cyrus; RFC 3501 allows it), and UIDNEXT never goes back. A
+ * match must be the only one, so two folders that happen to share a
+ * UIDVALIDITY are never taken for each other. -2: account-scope failure.
+ */
+static ssize_t
+renamed_to(struct sync_run *r, struct fview *v,
+    const struct store_sync_folder *p)
+{
+	ssize_t found = -1;
+	size_t i;
+
+	if (p->uidvalidity == 0 || ascii_strcasecmp(p->name, "INBOX") == 0)
+		return -1;
+	if (look_at_new(r, v) != 0)
+		return -2;
+	for (i = 0; i < v->nremote; i++) {
+		const struct sync_folder *f = &v->remote[i];
+
+		if (!f->status_ok || v->rpaired[i] ||
+		    (f->attrs & SYNC_FA_NOSELECT) || skipped(r, f->name) ||
+		    pair_named(r, f->name) ||
+		    ascii_strcasecmp(f->name, "INBOX") == 0 ||
+		    f->uidvalidity != p->uidvalidity ||
+		    (f->uidnext != 0 && f->uidnext < p->uidnext))
+			continue;
+		if (found >= 0)
+			return -1;	/* two candidates: cannot tell */
+		found = (ssize_t)i;
+	}
+	return found;
+}
+
+/* Rename local view entries from and its children to to. */
+static void
+local_view_rename(struct fview *v, const char *from, const char *to)
+{
+	size_t i, n = strlen(from);
+	char *nn;
+
+	for (i = 0; i < v->nlocal; i++) {
+		char *name = v->local[i].name;
+
+		if (strcmp(name, from) == 0)
+			nn = xstrdup(to);
+		else if (strncmp(name, from, n) == 0 && name[n] == '/')
+			nn = xasprintf("%s%s", to, name + n);
+		else
+			continue;
+		free(v->local[i].name);
+		v->local[i].name = nn;
+	}
+}
+
+/*
+ * Pair p's remote folder is gone: follow a rename upstream by renaming the
+ * local mailbox (its messages, identities and UIDs stay, nothing is
+ * fetched again); else it was deleted upstream, so delete it here.
+ */
+static int
+gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
+    ssize_t li)
+{
+	ssize_t ci = renamed_to(r, v, p);
+	char *from, *to;
+	int rc;
+
+	if (ci == -2)
+		return -1;
+	if (ci < 0)
+		return delete_local(r, p, v->local[li].name);
+	from = xstrdup(v->local[li].name);
+	to = xstrdup(v->remote[ci].name);
+	/* Both names together (a crash between them would only look like
+	 * a local rename the next run finishes, but one commit is neater). */
+	if (store_txn_begin(r->st) != 0) {
+		free(from);
+		free(to);
+		return sync_run_store_err(r, "start a transaction");
+	}
+	rc = store_mailbox_rename(r->st, r->acct, from, to);
+	if (rc == 0 && store_sync_folder_set_name(r->st, p->id, to) != 0)
+		rc = STORE_ERR;
+	if (rc == 0 && store_txn_commit(r->st) != 0)
+		rc = STORE_ERR;
+	if (rc != 0) {
+		sync_run_log(r, SYNC_LOG_WARN, "%s: renamed upstream to %s, "
+		    "but cannot rename it here: %s", from, to,
+		    store_errmsg(r->st));
+		store_txn_rollback(r->st);
+		rc = rc == STORE_EEXIST ? delete_local(r, p, from) :
+		    sync_run_store_err(r, "rename a mailbox");
+		free(from);
+		free(to);
+		return rc;
+	}
+	local_view_rename(v, from, to);
+	v->rpaired[ci] = 1;
+	sync_run_log(r, SYNC_LOG_INFO, "%s: renamed upstream to %s; renamed "
+	    "here too (nothing to download)", from, to);
+	free(p->name);
+	p->name = to;
+	free(from);
+	r->stats->folders_in++;
+	r->stats->renamed_in++;
+	return 0;
+}
+
 /* A pair: see the file comment for the cases. */
 static int
 follow_pair(struct sync_run *r, struct fview *v, struct store_sync_folder *p)
@@ -433,14 +602,14 @@ follow_pair(struct sync_run *r, struct fview *v, struct store_sync_folder *p)
 			view_rename(v, p->name, lname);
 			r->stats->folders_out++;
 		} else if (remote_index(v, lname) < 0)
-			return delete_local(r, p, lname);
+			return gone_upstream(r, v, p, li);
 		if (store_sync_folder_set_name(r->st, p->id, lname) != 0)
 			return sync_run_store_err(r, "rename a folder");
 		free(p->name);
 		p->name = xstrdup(lname);
 		ri = remote_index(v, lname);
 	} else if (ri < 0)
-		return delete_local(r, p, lname);
+		return gone_upstream(r, v, p, li);
 	if (ri >= 0)
 		v->rpaired[ri] = 1;
 	return 0;
@@ -492,6 +661,21 @@ create_local(struct sync_run *r, const struct sync_folder *f, int64_t *id_r)
 	return 0;
 }
 
+/* 1 if a local mailbox holds no message (read only when it matters: the
+ * count costs a pass over the mailbox). */
+static int
+local_empty(struct sync_run *r, int64_t id)
+{
+	struct store_mailbox mb;
+	int empty;
+
+	if (store_mailbox_status(r->st, id, &mb) != 0)
+		return 0;
+	empty = mb.messages == 0;
+	store_mailbox_clear(&mb);
+	return empty;
+}
+
 /* New remote folders here, new local mailboxes there. */
 static int
 follow_new(struct sync_run *r, struct fview *v)
@@ -534,8 +718,8 @@ follow_new(struct sync_run *r, struct fview *v)
 		 * folder's children. */
 		if (ri >= 0 && (v->remote[ri].attrs & SYNC_FA_NOSELECT))
 			continue;
-		if (ri < 0 && mb->messages == 0 && remote_has_child(v,
-		    mb->name))
+		if (ri < 0 && remote_has_child(v, mb->name) &&
+		    local_empty(r, mb->id))
 			continue;
 		if (ri < 0) {
 			if (d->ops->create_folder(d, mb->name, &err) != 0 &&
@@ -566,7 +750,7 @@ follow_folders(struct sync_run *r)
 		r->err = err;
 		return -1;
 	}
-	if (store_mailbox_list(r->st, r->acct, 1, &v.local, &v.nlocal) != 0) {
+	if (store_mailbox_list(r->st, r->acct, 0, &v.local, &v.nlocal) != 0) {
 		sync_folder_list_free(&v.remote, v.nremote);
 		return sync_run_store_err(r, "list mailboxes");
 	}
@@ -582,11 +766,68 @@ follow_folders(struct sync_run *r)
 		rc = follow_new(r, &v);
 	if (rc == 0)
 		rc = load_pairs(r);
-	sync_folder_list_free(&v.remote, v.nremote);
+	/* Kept for the run: the statuses LIST-STATUS gave. */
+	sync_folder_list_free(&r->remote, r->nremote);
+	r->remote = v.remote;
+	r->nremote = v.nremote;
 	store_mailbox_list_free(&v.local, v.nlocal);
 	free(v.rpaired);
 	free(v.lpaired);
 	return rc;
+}
+
+/* The remote folder of this name as listed this run, or NULL. */
+static const struct sync_folder *
+listed(const struct sync_run *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nremote; i++)
+		if (strcmp(r->remote[i].name, name) == 0)
+			return &r->remote[i];
+	return NULL;
+}
+
+/*
+ * 1 if folder p needs no SELECT: its listed status is what the last sync
+ * left (same UIDVALIDITY and UIDNEXT: no new mail; same HIGHESTMODSEQ: no
+ * flag change; the same number of messages as identities: no expunge,
+ * which a server without QRESYNC need not show in HIGHESTMODSEQ), nothing
+ * changed in the mailbox since the last push, and no refused message
+ * waits for another try. Without MODSEQs flag changes are invisible, so
+ * such a folder is always selected.
+ */
+static int
+unchanged(struct sync_run *r, const struct store_sync_folder *p)
+{
+	const struct sync_folder *f = listed(r, p->name);
+	uint32_t *pend = NULL;
+	uint64_t modseq;
+	size_t known, n;
+
+	if (f == NULL || !f->status_ok || !(r->d->caps & SYNC_CAP_CONDSTORE) ||
+	    f->highestmodseq == 0 || f->uidvalidity != p->uidvalidity ||
+	    f->uidnext != p->uidnext || f->highestmodseq != p->highestmodseq)
+		return 0;
+	if (store_sync_mailbox_modseq(r->st, p->mailbox, &modseq) != 0 ||
+	    modseq != p->local_modseq)
+		return 0;
+	if (store_sync_refused_pending(r->st, p->id, p->uidvalidity,
+	    SYNC_REFUSED_TRIES, &pend, &n) != 0)
+		return 0;
+	free(pend);
+	if (n != 0 || store_sync_msg_count(r->st, p->id, p->uidvalidity,
+	    &known) != 0)
+		return 0;
+	if (known != f->messages) {
+		/* Messages given up on are upstream without an identity. */
+		if (store_sync_refused_pending(r->st, p->id, p->uidvalidity,
+		    UINT_MAX, &pend, &n) != 0)
+			return 0;
+		free(pend);
+		known += n;
+	}
+	return known == f->messages;
 }
 
 static int
@@ -603,6 +844,11 @@ imap_run(struct sync_run *r)
 			continue;
 		if (sync_run_cancelled(r))
 			return -1;
+		if (unchanged(r, p)) {
+			r->stats->folders++;
+			r->stats->unselected++;
+			continue;
+		}
 		if (sync_folder_run(r, p) != 0 &&
 		    folder_error(r, &r->err, p->name) != 0)
 			return -1;
@@ -642,14 +888,51 @@ outcome_of(const struct sync_error *err)
 	}
 }
 
-static void
-save_result(struct store *st, int64_t acct, const char *msg)
+/* 1 if the run changed nothing on either side. */
+static int
+idle_run(const struct sync_stats *s)
 {
-	char when[32];
+	return s->pulled == 0 && s->matched == 0 && s->flags_in == 0 &&
+	    s->flags_out == 0 && s->expunged_in == 0 && s->expunged_out == 0 &&
+	    s->appended == 0 && s->moved == 0 && s->folders_in == 0 &&
+	    s->folders_out == 0 && s->deleted_pop3 == 0 && s->errors == 0;
+}
 
-	snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
+/*
+ * The run's result for `mailvault status`, in one transaction. A run that
+ * changed nothing and ended as the last one did rewrites nothing for a
+ * minute: in a store whose log was checkpointed, the first write of a
+ * process costs four fsyncs, more than the rest of such a run.
+ */
+static void
+save_result(struct store *st, int64_t acct, const char *msg,
+    const struct sync_stats *stats)
+{
+	char when[32], *last = NULL, *lasterr = NULL;
+	uint64_t t = 0;
+	int64_t now = (int64_t)time(NULL);
+	int txn, same;
+
+	if (idle_run(stats) && store_account_get(st, acct,
+	    SYNC_KEY_LAST_SYNC, &last, NULL) == 0 && store_account_get(st, acct,
+	    SYNC_KEY_LAST_ERROR, &lasterr, NULL) == 0) {
+		same = strcmp(lasterr, msg) == 0 && parse_u64(last,
+		    UINT64_MAX, &t) == 0 && (int64_t)t <= now &&
+		    now - (int64_t)t < 60;
+		free(last);
+		free(lasterr);
+		if (same)
+			return;
+	} else {
+		free(last);
+		free(lasterr);
+	}
+	txn = store_txn_begin(st) == 0;
+	snprintf(when, sizeof(when), "%lld", (long long)now);
 	store_account_set(st, acct, SYNC_KEY_LAST_SYNC, when, strlen(when));
 	store_account_set(st, acct, SYNC_KEY_LAST_ERROR, msg, strlen(msg));
+	if (txn && store_txn_commit(st) != 0)
+		store_txn_rollback(st);
 }
 
 int
@@ -685,13 +968,14 @@ sync_account_with(struct store *st, int64_t acct, struct sync_driver *d,
 		seterr(err, errlen, -1, "%s: %s", r.acct_name, r.err.msg);
 	} else if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	save_result(st, acct, rc != 0 ? r.err.msg : "");
+	save_result(st, acct, rc != 0 ? r.err.msg : "", &stats);
 	r.prog.folder = NULL;
 	sync_run_progress(&r, 1);
 	for (i = 0; i < r.nskip; i++)
 		free(r.skip[i]);
 	free(r.skip);
 	store_sync_folder_list_free(&r.pairs, r.npairs);
+	sync_folder_list_free(&r.remote, r.nremote);
 	free((char *)r.acct_name);
 	if (stats_r != NULL)
 		*stats_r = stats;

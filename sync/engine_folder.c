@@ -9,7 +9,9 @@
  *     over are forgotten, so a reset upstream duplicates nothing, loses
  *     nothing and changes no local UID.
  *  2. Pull new messages: UIDs from the folder's uidnext on, streamed into
- *     the store. A message, its identity and the new uidnext are committed
+ *     the store, and those the server refused to give on earlier runs
+ *     (a few times, then the engine gives up on them and says so). A
+ *     message, its identity and the new uidnext are committed
  *     together, in batches (BATCH_* below) so 20,000 messages are not
  *     20,000 commits, and never across a large download, so the write
  *     lock is not held while the network is slow. A pulled message whose
@@ -102,6 +104,7 @@ struct fsync {
 	size_t		 nrkw;
 
 	struct uidv	 seen;		/* UIDs a FLAGS scan reported */
+	struct uidv	 got;		/* UIDs pulled whole */
 	struct uidv	 dirty;		/* local UIDs whose merged flags the
 					 * server lacks, changed or not */
 	int		 failed;	/* a callback failed: r->err says why */
@@ -491,7 +494,8 @@ check_uidvalidity(struct fsync *fs)
 	p->uidvalidity = fs->rs.uidvalidity;
 	p->uidnext = 1;
 	p->highestmodseq = 0;
-	if (store_sync_folder_set_state(fs->st, p) != 0) {
+	if (store_sync_refused_forget(fs->st, p->id, p->uidvalidity, 0) != 0 ||
+	    store_sync_folder_set_state(fs->st, p) != 0) {
 		*p = fs->saved;
 		return sync_run_store_err(fs->r, "save the folder's state");
 	}
@@ -601,6 +605,7 @@ pull_end(void *arg)
 	uint32_t uid = 0;
 	int rc;
 
+	uidv_add(&fs->got, fs->ruid);
 	if (fs->skip)
 		goto done;
 	if (txn_open(fs) != 0)
@@ -665,37 +670,112 @@ ranges_of(const uint32_t *v, size_t n, size_t *nr_r)
 	return rg;
 }
 
+/* The retry list (those below uidnext: the tail has the rest) plus the
+ * tail from uidnext on, as ascending ranges. */
+static struct sync_uidrange *
+wanted_ranges(const struct uidv *retry, uint32_t uidnext, size_t *nr_r)
+{
+	size_t below = 0;
+	struct sync_uidrange *rg;
+
+	while (below < retry->n && retry->v[below] < uidnext)
+		below++;
+	rg = ranges_of(retry->v, below, nr_r);
+	rg[*nr_r].lo = uidnext;
+	rg[*nr_r].hi = UINT32_MAX;
+	(*nr_r)++;
+	return rg;
+}
+
+/*
+ * After the pull: a UID that was asked for and did not arrive was refused
+ * by the server (a NO for it, no body); count the try, and say so. One
+ * that was refused before and arrived now, or is gone from the folder,
+ * is forgotten. Runs inside the pull's last transaction.
+ */
+static int
+settle_refused(struct fsync *fs, const struct uidv *wanted,
+    const struct uidv *retry)
+{
+	struct sync_run *r = fs->r;
+	const char *name = fs->p->name;
+	unsigned tries;
+	size_t i;
+
+	if (fs->got.n > 0)
+		qsort(fs->got.v, fs->got.n, sizeof(*fs->got.v), cmp_u32);
+	for (i = 0; i < retry->n; i++)
+		if ((uidv_has(&fs->got, retry->v[i]) || !uidv_has(wanted,
+		    retry->v[i])) && store_sync_refused_forget(fs->st,
+		    fs->p->id, fs->p->uidvalidity, retry->v[i]) != 0)
+			return local_fail(fs, "forget a refused message");
+	for (i = 0; i < wanted->n; i++) {
+		if (uidv_has(&fs->got, wanted->v[i]))
+			continue;
+		if (store_sync_refused_note(fs->st, fs->p->id,
+		    fs->p->uidvalidity, wanted->v[i], &tries) != 0)
+			return local_fail(fs, "count a refused message");
+		r->stats->refused++;
+		r->stats->errors++;
+		if (tries >= SYNC_REFUSED_TRIES)
+			sync_run_log(r, SYNC_LOG_WARN, "%s: the server refused "
+			    "to give message UID %u %u times; giving up on it "
+			    "(it stays on the server only)", name,
+			    wanted->v[i], tries);
+		else
+			sync_run_log(r, SYNC_LOG_WARN, "%s: the server would "
+			    "not give message UID %u; it is asked for again on "
+			    "the next sync (try %u of %u)", name, wanted->v[i],
+			    tries, SYNC_REFUSED_TRIES);
+	}
+	return 0;
+}
+
 static int
 pull_new(struct fsync *fs)
 {
 	struct sync_run *r = fs->r;
-	struct sync_uidrange tail = { fs->p->uidnext, UINT32_MAX };
-	struct sync_fetch_req req = { &tail, 1, SYNC_FETCH_SIZE, 0, 0 };
+	struct sync_fetch_req req = { NULL, 0, SYNC_FETCH_SIZE, 0, 0 };
 	struct sync_fetch_cb cb = { 0 };
 	struct sizes sz = { { NULL, 0, 0 }, 0, fs };
+	struct uidv retry = { NULL, 0, 0 };
 	struct sync_uidrange *rg;
 	struct sync_error err;
 	size_t nr;
 	int rc;
 
 	fs->known_below = fs->p->uidnext;
-	if (fs->rs.exists == 0 || (fs->rs.uidnext != 0 &&
-	    fs->rs.uidnext <= fs->p->uidnext))
+	if (store_sync_refused_pending(fs->st, fs->p->id, fs->p->uidvalidity,
+	    SYNC_REFUSED_TRIES, &retry.v, &retry.n) != 0)
+		return sync_run_store_err(r, "list refused messages");
+	if (retry.n == 0 && (fs->rs.exists == 0 || (fs->rs.uidnext != 0 &&
+	    fs->rs.uidnext <= fs->p->uidnext)))
 		goto done;
 	/* Sizes first: the progress bar's total, and the exact UIDs. */
+	rg = wanted_ranges(&retry, fs->p->uidnext, &nr);
+	req.ranges = rg;
+	req.nranges = nr;
 	cb.arg = &sz;
 	cb.msg = size_msg;
-	if (r->d->ops->fetch(r->d, &req, &cb, &err) != 0) {
+	rc = r->d->ops->fetch(r->d, &req, &cb, &err);
+	free(rg);
+	if (rc != 0) {
 		free(sz.uids.v);
+		free(retry.v);
 		return remote_fail(fs, &err);
 	}
-	if (sz.uids.n == 0)
+	if (sz.uids.n == 0) {
+		rc = settle_refused(fs, &sz.uids, &retry);
+		free(retry.v);
+		if (rc != 0)
+			return -1;
 		goto done;
+	}
+	qsort(sz.uids.v, sz.uids.n, sizeof(*sz.uids.v), cmp_u32);
 	r->prog.msgs_total += sz.uids.n;
 	r->prog.bytes_total += sz.bytes;
 	sync_run_progress(r, 1);
 	rg = ranges_of(sz.uids.v, sz.uids.n, &nr);
-	free(sz.uids.v);
 	req.ranges = rg;
 	req.nranges = nr;
 	req.what = SYNC_FETCH_FLAGS | SYNC_FETCH_DATE | SYNC_FETCH_SIZE |
@@ -709,13 +789,17 @@ pull_new(struct fsync *fs)
 	free(rg);
 	/* What arrived whole is kept, even when the connection broke. */
 	store_append_abort(&fs->ap);
-	if (rc != 0) {
-		if (fs->failed) {
-			txn_abort(fs);
-			return -1;
-		}
+	if (rc == 0)
+		rc = settle_refused(fs, &sz.uids, &retry);
+	else if (!fs->failed) {
 		remote_fail(fs, &err);
 		txn_close(fs);
+		rc = -1;
+	}
+	free(sz.uids.v);
+	free(retry.v);
+	if (rc != 0) {
+		txn_abort(fs);
 		return -1;
 	}
 done:
@@ -1133,6 +1217,44 @@ append_read(void *arg, void *buf, size_t n)
 	return store_reader_read(a->rd, buf, n);
 }
 
+/*
+ * After an APPEND that gave no UID (no UIDPLUS): find the copy by its
+ * Message-ID (UID SEARCH HEADER) among the UIDs the pull has not seen, so
+ * the next pull need not download our own message again to bind it. Only
+ * a single candidate is taken; otherwise the pull binds by content as
+ * before. Returns the UID or 0; -1 after an account-scope failure.
+ */
+static int64_t
+find_appended(struct fsync *fs, const struct store_msg *lm)
+{
+	struct sync_run *r = fs->r;
+	struct store_sync_msg old;
+	struct sync_error err;
+	char msgid[256];
+	uint32_t *uids = NULL, pick = 0;
+	size_t n = 0, i, found = 0;
+
+	if (r->d->ops->search_msgid == NULL ||
+	    local_msgid(fs->st, lm->content, msgid, sizeof(msgid)) != 0)
+		return 0;
+	if (r->d->ops->search_msgid(r->d, msgid, &uids, &n, &err) != 0) {
+		if (err.scope == SYNC_SCOPE_ACCOUNT) {
+			r->err = err;
+			return -1;
+		}
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (uids[i] >= fs->p->uidnext &&
+		    store_sync_msg_find_remote(fs->st, fs->p->id,
+		    fs->p->uidvalidity, uids[i], &old) != 0) {
+			pick = uids[i];
+			found++;
+		}
+	free(uids);
+	return found == 1 ? pick : 0;
+}
+
 /* APPEND a local message, announced in the store first. */
 static int
 push_append(struct fsync *fs, const struct store_msg *lm)
@@ -1145,6 +1267,7 @@ push_append(struct fsync *fs, const struct store_msg *lm)
 	char *names[STORE_MAX_KEYWORDS];
 	size_t nk;
 	uint32_t ruid = 0, uv = 0;
+	int64_t found;
 	int rc;
 
 	memset(&m, 0, sizeof(m));
@@ -1185,6 +1308,19 @@ push_append(struct fsync *fs, const struct store_msg *lm)
 	if (store_sync_msg_put(fs->st, &m) != 0)
 		return sync_run_store_err(r, "save a remote identity");
 	r->stats->appended++;
+	if (m.state == STORE_SYNC_BOUND || uv != 0)
+		return 0;
+	/* No APPENDUID: look the copy up, recorded as APPENDED first so a
+	 * failure here leaves the pull to bind it. */
+	found = find_appended(fs, lm);
+	if (found < 0)
+		return -1;
+	if (found > 0) {
+		m.ruid = (uint32_t)found;
+		m.state = STORE_SYNC_BOUND;
+		if (store_sync_msg_put(fs->st, &m) != 0)
+			return sync_run_store_err(r, "save a remote identity");
+	}
 	return 0;
 }
 
@@ -1318,7 +1454,6 @@ static int
 push_local(struct fsync *fs)
 {
 	struct sync_run *r = fs->r;
-	struct store_mailbox mb;
 	struct store_msg *msgs = NULL, lm;
 	struct fgroup *g = NULL;
 	struct uidv fresh = { NULL, 0, 0 }, listed = { NULL, 0, 0 };
@@ -1326,10 +1461,8 @@ push_local(struct fsync *fs)
 	uint64_t upto;
 	int rc = 0;
 
-	if (store_mailbox_status(fs->st, fs->p->mailbox, &mb) != 0)
+	if (store_sync_mailbox_modseq(fs->st, fs->p->mailbox, &upto) != 0)
 		return sync_run_store_err(r, "read the mailbox");
-	upto = mb.highestmodseq;
-	store_mailbox_clear(&mb);
 	if (upto == fs->p->local_modseq && fs->dirty.n == 0)
 		return 0;
 	if (store_msg_list(fs->st, fs->p->mailbox, fs->p->local_modseq, &msgs,
@@ -1403,6 +1536,7 @@ sync_folder_run(struct sync_run *r, struct store_sync_folder *p)
 		rc = push_local(&fs);
 	txn_abort(&fs);
 	free(fs.seen.v);
+	free(fs.got.v);
 	free(fs.dirty.v);
 	r->stats->folders++;
 	r->prog.folder = NULL;

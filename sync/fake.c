@@ -31,6 +31,7 @@ struct fmsg {
 	unsigned char	*data;
 	size_t		 len;
 	uint64_t	 modseq;
+	int		 refuse;	/* fetches of the bytes to refuse */
 };
 
 struct fgone {
@@ -413,6 +414,19 @@ sync_fake_msg_expunge(struct sync_fake *f, const char *folder, uint32_t uid)
 	return 0;
 }
 
+int
+sync_fake_msg_refuse(struct sync_fake *f, const char *folder, uint32_t uid,
+    int times)
+{
+	struct ffolder *fo = folder_find(f, folder);
+	struct fmsg *m = fo != NULL ? msg_find(fo, uid) : NULL;
+
+	if (m == NULL)
+		return -1;
+	m->refuse = times;
+	return 0;
+}
+
 size_t
 sync_fake_msg_count(struct sync_fake *f, const char *folder)
 {
@@ -610,8 +624,18 @@ fake_list_folders(struct sync_driver *drv, struct sync_folder **list_r,
 		return -1;
 	v = xcalloc(d->f->nfo + 1, sizeof(*v));
 	for (i = 0; i < d->f->nfo; i++) {
-		v[i].name = xstrdup(d->f->fo[i]->name);
-		v[i].special_use = d->f->fo[i]->su;
+		const struct ffolder *fo = d->f->fo[i];
+
+		v[i].name = xstrdup(fo->name);
+		v[i].special_use = fo->su;
+		if (!(drv->caps & SYNC_CAP_LIST_STATUS))
+			continue;
+		v[i].status_ok = 1;
+		v[i].uidvalidity = fo->uidvalidity;
+		v[i].uidnext = fo->uidnext;
+		v[i].messages = (uint32_t)fo->n;
+		if ((drv->caps & SYNC_CAP_CONDSTORE) && !fo->nomodseq)
+			v[i].highestmodseq = fo->modseq;
 	}
 	if (op_end(d, after, err) != 0) {
 		sync_folder_list_free(&v, d->f->nfo);
@@ -753,6 +777,14 @@ fake_fetch(struct sync_driver *drv, const struct sync_fetch_req *req,
 	for (i = 0; i < n; i++) {
 		struct fmsg *m = msg_find(fo, uids[i]);
 
+		/* A server that answers NO for one message's bytes: the
+		 * driver skips it silently. */
+		if (m != NULL && (req->what & SYNC_FETCH_BODY) &&
+		    m->refuse != 0) {
+			if (m->refuse > 0)
+				m->refuse--;
+			continue;
+		}
 		if (m != NULL && deliver(d, m, req->what, cb, err) != 0) {
 			free(uids);
 			return -1;
@@ -834,9 +866,13 @@ fake_search_msgid(struct sync_driver *drv, const char *msgid,
 		if (message_id(&fo->m[i], id, sizeof(id)) == 0 &&
 		    strcmp(id, msgid) == 0)
 			v[n++] = fo->m[i].uid;
+	if (op_end(d, after, err) != 0) {
+		free(v);
+		return -1;
+	}
 	*uids_r = v;
 	*n_r = n;
-	return op_end(d, after, err);
+	return 0;
 }
 
 /* Apply a flag change to one message. */

@@ -71,6 +71,14 @@ struct sync_stats {
 	uint64_t folders_in, folders_out; /* folder creates/renames/deletes */
 	uint64_t deleted_pop3;		/* POP3 DELEs */
 	uint64_t errors;		/* message/folder errors skipped */
+	uint64_t refused;		/* messages the server would not give
+					 * (also in errors); asked again on
+					 * the next runs, a few times */
+	uint64_t unselected;		/* folders found unchanged by their
+					 * status alone, not selected */
+	uint64_t renamed_in;		/* remote renames followed here
+					 * without downloading (also in
+					 * folders_in) */
 };
 
 /* Progress, reported now and then (at most a few times per second for

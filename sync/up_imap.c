@@ -135,6 +135,7 @@ static const struct {
 	{ "ENABLE", IC_ENABLE }, { "MOVE", IC_MOVE }, { "IDLE", IC_IDLE },
 	{ "SPECIAL-USE", IC_SPECIAL_USE }, { "ESEARCH", IC_ESEARCH },
 	{ "LIST-EXTENDED", IC_LIST_EXTENDED }, { "IMAP4rev1", IC_IMAP4REV1 },
+	{ "LIST-STATUS", IC_LIST_STATUS },
 };
 
 static void
@@ -532,11 +533,37 @@ starttls(struct up_imap *d, int preauth, struct sync_error *err)
 	return ask_caps(d, err);
 }
 
+/*
+ * An OAuth failure comes as a continuation carrying base64 JSON
+ * ({"status":"invalid_token",...}): keep its status for the error
+ * sentence (d->sasl_status).
+ */
+static void
+oauth_status(struct up_imap *d, const char *text)
+{
+	struct buf b;
+	const char *p, *e;
+
+	d->sasl_status[0] = '\0';
+	buf_init(&b, 4096);
+	if (text != NULL && base64_decode(text, strlen(text), &b) == 0 &&
+	    buf_adds(&b, "") == 0 && b.data != NULL &&
+	    (p = strstr(b.data, "\"status\"")) != NULL &&
+	    (p = strchr(p + 8, '"')) != NULL &&
+	    (e = strchr(p + 1, '"')) != NULL)
+		snprintf(d->sasl_status, sizeof(d->sasl_status), "%.*s",
+		    (int)(e - p - 1), p + 1);
+	buf_free(&b);
+}
+
 /* The AUTHENTICATE exchange for one mechanism and initial response. */
 static int
 authenticate(struct up_imap *d, const char *mech, const char *ir,
     struct imap_done *done, struct sync_error *err)
 {
+	/* RFC 7628 3.2.3: after an OAUTHBEARER error the client answers
+	 * with a lone %x01; XOAUTH2 takes an empty line. */
+	const char *after = strcmp(mech, "OAUTHBEARER") == 0 ? "AQ==" : "";
 	unsigned tag;
 	int cont, sent = 0;
 
@@ -554,9 +581,11 @@ authenticate(struct up_imap *d, const char *mech, const char *ir,
 		if (!cont)
 			return 0;
 		/* the first "+" asks for the response; a later one is an
-		 * error report (XOAUTH2), answered with an empty line */
-		if (up_conn_printf(&d->conn, err, "%s\r\n", sent ? "" : ir) <
-		    0 || up_conn_flush(&d->conn, err) < 0) {
+		 * error report (XOAUTH2, OAUTHBEARER) */
+		if (sent)
+			oauth_status(d, done->text);
+		if (up_conn_printf(&d->conn, err, "%s\r\n", sent ? after :
+		    ir) < 0 || up_conn_flush(&d->conn, err) < 0) {
 			up_imap_drop(d);
 			return -1;
 		}
@@ -591,6 +620,23 @@ plain_ir(const char *user, const char *pass)
 	return out;
 }
 
+static char *
+gs2_name(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b, 4 * strlen(s) + 1);
+	for (; *s != '\0'; s++)
+		if (*s == ',')
+			buf_adds(&b, "=2C");
+		else if (*s == '=')
+			buf_adds(&b, "=3D");
+		else
+			buf_addc(&b, *s);
+	buf_adds(&b, "");
+	return buf_steal(&b, NULL);
+}
+
 /* The SASL initial response for mech, base64, or NULL and *err. */
 static char *
 sasl_ir(struct up_imap *d, const char *mech, struct sync_error *err)
@@ -606,9 +652,15 @@ sasl_ir(struct up_imap *d, const char *mech, struct sync_error *err)
 	if (strcmp(mech, "XOAUTH2") == 0)
 		raw = xasprintf("user=%s\001auth=Bearer %s\001\001", cfg->user,
 		    token);
-	else
-		raw = xasprintf("n,a=%s,\001auth=Bearer %s\001\001", cfg->user,
+	else {
+		/* RFC 7628: the GS2 header's authzid is a saslname, with
+		 * ',' and '=' written =2C and =3D */
+		char *who = gs2_name(cfg->user);
+
+		raw = xasprintf("n,a=%s,\001auth=Bearer %s\001\001", who,
 		    token);
+		free(who);
+	}
 	up_secret_free(&token);
 	out = b64(raw, strlen(raw));
 	up_secret_free(&raw);
@@ -687,6 +739,7 @@ login(struct up_imap *d, struct sync_error *err)
 	int rc;
 
 	up_imap_doing(d, "logging in as %s", d->cfg->user);
+	d->sasl_status[0] = '\0';
 	if (d->cfg->oauth_token_command != NULL) {
 		if (d->rcaps & IC_AUTH_XOAUTH2)
 			mech = "XOAUTH2";
@@ -723,10 +776,17 @@ login(struct up_imap *d, struct sync_error *err)
 		return -1;
 	if (done.status != IMAP_RESP_OK) {
 		rc = sync_error_set(err, SYNC_SCOPE_ACCOUNT, SYNC_RETRY_NEVER,
-		    SYNC_EK_AUTH, "authentication refused by %s for %s: "
-		    "%s%s%s%s", d->conn.where, d->cfg->user,
+		    SYNC_EK_AUTH, "authentication refused by %s for %s%s%s: "
+		    "%s%s%s%s%s%s%s", d->conn.where, d->cfg->user,
+		    strcmp(mech, "LOGIN") == 0 || strcmp(mech, "PLAIN") == 0 ?
+		    "" : " with ", strcmp(mech, "LOGIN") == 0 ||
+		    strcmp(mech, "PLAIN") == 0 ? "" : mech,
 		    done.code_name[0] ? "[" : "", done.code_name,
-		    done.code_name[0] ? "] " : "", done.text);
+		    done.code_name[0] ? "] " : "", done.text,
+		    d->sasl_status[0] ? " (OAuth status " : "",
+		    d->sasl_status[0] ? d->sasl_status : "",
+		    d->sasl_status[0] ? ": the token has expired or is not "
+		    "valid)" : "");
 		up_imap_drop(d);
 	}
 	up_imap_done_clear(&done);
@@ -797,6 +857,8 @@ after_login(struct up_imap *d, struct sync_error *err)
 		d->base.caps |= SYNC_CAP_SPECIAL_USE;
 	if (d->rcaps & IC_ESEARCH)
 		d->base.caps |= SYNC_CAP_ESEARCH;
+	if (d->rcaps & IC_LIST_STATUS)
+		d->base.caps |= SYNC_CAP_LIST_STATUS;
 	up_log(d->cfg, SYNC_LOG_DEBUG, "%s: connected to %s (%s)%s%s",
 	    d->cfg->name, d->conn.where, tls_stream_describe(d->conn.s),
 	    d->qresync_on ? ", QRESYNC" : d->rcaps & IC_CONDSTORE ?

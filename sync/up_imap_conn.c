@@ -13,6 +13,8 @@
 #include "sync/up_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -337,33 +339,136 @@ up_conn_free(struct up_conn *c)
 
 /* ---- OAuth ------------------------------------------------------------- */
 
+/*
+ * The token command runs as /bin/sh -c CMD with stdin from /dev/null,
+ * stderr shared with ours (its complaints reach the person), and stdout a
+ * pipe read into our own buffer, so the token sits in no stdio buffer and
+ * is wiped after use. A command that hangs is killed after the account's
+ * timeout. The command line is not repeated in errors: it may name a
+ * secret store.
+ */
+static pid_t
+token_spawn(const char *cmd, int *fd_r)
+{
+	int p[2], devnull;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		devnull = open("/dev/null", O_RDONLY);
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*fd_r = p[0];
+	return pid;
+}
+
+/* Read the command's output (up to UP_TOKEN_MAX - 1 bytes; the rest is
+ * drained) until EOF or the deadline; 1 if the deadline passed. */
+static int
+token_read(int fd, char *line, size_t *len_r, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	char drain[512];
+	size_t len = 0;
+	ssize_t n;
+	int64_t left;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return 1;
+		if (poll(&pfd, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (len < UP_TOKEN_MAX - 1)
+			n = read(fd, line + len, UP_TOKEN_MAX - 1 - len);
+		else
+			n = read(fd, drain, sizeof(drain));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (len < UP_TOKEN_MAX - 1)
+			len += (size_t)n;
+	}
+	explicit_bzero(drain, sizeof(drain));
+	*len_r = len;
+	return 0;
+}
+
 char *
 up_oauth_token(const struct sync_account_cfg *cfg, struct sync_error *err)
 {
 	char *line = xcalloc(1, UP_TOKEN_MAX);
-	FILE *f;
-	size_t n;
-	int st;
+	size_t len = 0, n;
+	int fd = -1, st = 0, late;
+	pid_t pid;
 
-	f = popen(cfg->oauth_token_command, "r");
-	if (f == NULL) {
+	pid = token_spawn(cfg->oauth_token_command, &fd);
+	if (pid < 0) {
 		free(line);
 		sync_error_set(err, SYNC_SCOPE_ACCOUNT, SYNC_RETRY_LATER,
-		    SYNC_EK_AUTH, "cannot run the OAuth token command: %s",
-		    strerror(errno));
+		    SYNC_EK_AUTH, "cannot run the OAuth token command "
+		    "(oauth-token-command): %s", strerror(errno));
 		return NULL;
 	}
-	if (fgets(line, UP_TOKEN_MAX, f) == NULL)
-		line[0] = '\0';
-	st = pclose(f);
+	late = token_read(fd, line, &len, cfg->timeout_ms > 0 ?
+	    cfg->timeout_ms : UP_DEFAULT_TIMEOUT_MS);
+	close(fd);
+	if (late)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	line[len] = '\0';
 	n = strcspn(line, "\r\n");
+	explicit_bzero(line + n, len - n);
 	line[n] = '\0';
-	if (st != 0 || n == 0) {
-		up_secret_free(&line);
+	if (!late && WIFEXITED(st) && WEXITSTATUS(st) == 0 && n > 0)
+		return line;
+	up_secret_free(&line);
+	if (late)
 		sync_error_set(err, SYNC_SCOPE_ACCOUNT, SYNC_RETRY_LATER,
-		    SYNC_EK_AUTH, "the OAuth token command %s", st != 0 ?
-		    "failed" : "printed no token");
-		return NULL;
-	}
-	return line;
+		    SYNC_EK_AUTH, "the OAuth token command "
+		    "(oauth-token-command) "
+		    "did not finish within %d s; it was stopped",
+		    (cfg->timeout_ms > 0 ? cfg->timeout_ms :
+		    UP_DEFAULT_TIMEOUT_MS) / 1000);
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		sync_error_set(err, SYNC_SCOPE_ACCOUNT, SYNC_RETRY_NEVER,
+		    SYNC_EK_AUTH, "the OAuth token command "
+		    "(oauth-token-command) "
+		    "could not be run (exit status 127: command not found?)");
+	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+		sync_error_set(err, SYNC_SCOPE_ACCOUNT, SYNC_RETRY_LATER,
+		    SYNC_EK_AUTH, "the OAuth token command "
+		    "(oauth-token-command) "
+		    "failed with exit status %d; no token to log in with",
+		    WEXITSTATUS(st));
+	else if (!WIFEXITED(st))
+		sync_error_set(err, SYNC_SCOPE_ACCOUNT, SYNC_RETRY_LATER,
+		    SYNC_EK_AUTH, "the OAuth token command "
+		    "(oauth-token-command) "
+		    "was killed by signal %d; no token to log in with",
+		    WTERMSIG(st));
+	else
+		sync_error_set(err, SYNC_SCOPE_ACCOUNT, SYNC_RETRY_LATER,
+		    SYNC_EK_AUTH, "the OAuth token command "
+		    "(oauth-token-command) "
+		    "printed no token: its first line of output is empty");
+	return NULL;
 }

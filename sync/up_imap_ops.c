@@ -184,6 +184,40 @@ static const struct {
 	{ "\\Trash", STORE_SU_TRASH, 0 },
 };
 
+/* A STATUS that LIST-STATUS sent with the listing (right after its LIST
+ * line, so the last folder is tried first). */
+static void
+on_list_status(struct up_imap *d, const struct imap_resp *ev,
+    struct list_ctx *lc)
+{
+	const unsigned need = IMAP_STATUS_UIDVALIDITY | IMAP_STATUS_UIDNEXT |
+	    IMAP_STATUS_MESSAGES;
+	char *name = up_imap_name_in(d, ev->mailbox);
+	size_t i;
+
+	if (name == NULL)
+		return;
+	for (i = lc->n; i-- > 0;) {
+		struct sync_folder *f = &lc->v[i];
+
+		if (strcmp(f->name, name) != 0)
+			continue;
+		if ((ev->st.have & need) == need && ev->st.uidvalidity != 0 &&
+		    ev->st.uidvalidity <= UINT32_MAX &&
+		    ev->st.uidnext <= UINT32_MAX &&
+		    ev->st.messages <= UINT32_MAX) {
+			f->status_ok = 1;
+			f->uidvalidity = (uint32_t)ev->st.uidvalidity;
+			f->uidnext = (uint32_t)ev->st.uidnext;
+			f->messages = (uint32_t)ev->st.messages;
+			if (ev->st.have & IMAP_STATUS_HIGHESTMODSEQ)
+				f->highestmodseq = ev->st.highestmodseq;
+		}
+		break;
+	}
+	free(name);
+}
+
 static int
 on_list(struct up_imap *d, const struct imap_resp *ev, void *arg,
     struct sync_error *err)
@@ -193,6 +227,10 @@ on_list(struct up_imap *d, const struct imap_resp *ev, void *arg,
 	size_t i, j;
 	char *name;
 
+	if (ev->kind == IMAP_RESP_STATUS_DATA) {
+		on_list_status(d, ev, lc);
+		return 0;
+	}
 	if (ev->kind != IMAP_RESP_LIST || ev->lsub)
 		return 0;
 	if (ev->delim != '\0')
@@ -234,9 +272,15 @@ up_imap_list_folders(struct sync_driver *drv, struct sync_folder **list_r,
 		return -1;
 	memset(&lc, 0, sizeof(lc));
 	up_imap_doing(d, "listing folders");
-	if (d->rcaps & IC_LIST_EXTENDED)
-		tag = up_imap_send(d, err, "LIST \"\" \"*\" RETURN (SUBSCRIBED%s)",
-		    d->rcaps & IC_SPECIAL_USE ? " SPECIAL-USE" : "");
+	/* With LIST-STATUS each folder's numbers come in the same round
+	 * trip, so an unchanged folder need not be selected at all. */
+	if (d->rcaps & (IC_LIST_EXTENDED | IC_LIST_STATUS))
+		tag = up_imap_send(d, err, "LIST \"\" \"*\" RETURN "
+		    "(SUBSCRIBED%s%s)", d->rcaps & IC_SPECIAL_USE ?
+		    " SPECIAL-USE" : "", !(d->rcaps & IC_LIST_STATUS) ? "" :
+		    d->rcaps & (IC_CONDSTORE | IC_QRESYNC) ?
+		    " STATUS (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)" :
+		    " STATUS (UIDVALIDITY UIDNEXT MESSAGES)");
 	else
 		tag = up_imap_send(d, err, "LIST \"\" \"*\"");
 	if (tag == 0 || up_conn_flush(&d->conn, err) < 0)

@@ -124,6 +124,7 @@ enum {
 	IC_ESEARCH = 1 << 15,
 	IC_LIST_EXTENDED = 1 << 16,
 	IC_IMAP4REV1 = 1 << 17,
+	IC_LIST_STATUS = 1 << 18,
 };
 
 struct up_imap {
@@ -141,6 +142,7 @@ struct up_imap {
 	const char	*doing;		/* "fetching from INBOX", for errors */
 	char		 doingbuf[300];
 	char		 bye[200];	/* the text of an untagged BYE */
+	char		 sasl_status[64]; /* an OAuth error's "status" */
 };
 
 /* A tagged completion, copied out of the parser. */

@@ -12,9 +12,12 @@
  * Without UIDL, a message's identity is a hash of its header (TOP n 0):
  * stable across sessions as long as the server does not rewrite headers,
  * which is the best a UIDL-less server allows; the log says so once per
- * session. Logins never fall back to plain text: the connection is TLS,
- * or plain only on loopback (sync/up_imap_conn.c enforces both). If APOP
- * is refused, the other methods are tried once, over that same channel.
+ * session. Messages whose headers are identical (a message delivered
+ * twice) are told apart by their order among themselves: "hdr:H", then
+ * "hdr:H.2", and so on. Logins never fall back to plain text: the
+ * connection is TLS, or plain only on loopback (sync/up_imap_conn.c
+ * enforces both). If APOP is refused, the other methods are tried once,
+ * over that same channel.
  */
 #include "sync/up_int.h"
 
@@ -546,6 +549,44 @@ cmp_msgno(const void *a, const void *b)
 	return x->msgno < y->msgno ? -1 : x->msgno > y->msgno;
 }
 
+static int
+cmp_uidl_msgno(const void *a, const void *b)
+{
+	const struct sync_pop3_msg *x = *(const struct sync_pop3_msg *const *)a;
+	const struct sync_pop3_msg *y = *(const struct sync_pop3_msg *const *)b;
+	int c = strcmp(x->uidl, y->uidl);
+
+	if (c != 0)
+		return c;
+	return x->msgno < y->msgno ? -1 : x->msgno > y->msgno;
+}
+
+/* Make header-hash stand-ins unique: the 2nd, 3rd... message with the
+ * same header gets ".2", ".3"... */
+static void
+number_duplicates(struct listing *l)
+{
+	struct sync_pop3_msg **v = xcalloc(l->n + 1, sizeof(*v));
+	size_t i, k = 0, run = 1;
+	char *nu;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].uidl != NULL)
+			v[k++] = &l->v[i];
+	if (k > 0)
+		qsort(v, k, sizeof(*v), cmp_uidl_msgno);
+	for (i = 1; i < k; i++) {
+		if (strncmp(v[i]->uidl, v[i - 1]->uidl, 4 + 32) != 0) {
+			run = 1;
+			continue;
+		}
+		nu = xasprintf("%.36s.%zu", v[i]->uidl, ++run);
+		free(v[i]->uidl);
+		v[i]->uidl = nu;
+	}
+	free(v);
+}
+
 /* A stand-in UIDL from the header of each message (TOP n 0). */
 static int
 hash_headers(struct up_pop3 *d, struct listing *l, struct sync_error *err)
@@ -588,6 +629,7 @@ hash_headers(struct up_pop3 *d, struct listing *l, struct sync_error *err)
 		    (unsigned long long)h1, (unsigned long long)h2);
 		got++;
 	}
+	number_duplicates(l);
 	return 0;
 }
 

@@ -96,6 +96,10 @@ class Env:
                                                              "pass")
         with open(self.env["MAILVAULT_PASSPHRASE_FILE"], "w") as f:
             f.write("correct horse battery staple\n")
+        # A control socket of its own: `sync` must not reach a daemon
+        # another test (or person) runs on this machine.
+        self.env["XDG_RUNTIME_DIR"] = os.path.join(self.dir, "run")
+        os.makedirs(self.env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
         self.pwfile = os.path.join(self.dir, "upstream-password")
         with open(self.pwfile, "w") as f:
             f.write("x\n")
@@ -123,6 +127,18 @@ class Env:
 
     def sync(self, *accounts, check=True, timeout=300):
         return self.mv("sync", *accounts, check=check, timeout=timeout)
+
+    def sync_json(self, account, check=True):
+        """Sync in this process, not through the running serve (whose
+        control socket `sync` would use), and return its --json summary
+        (None if it printed none) and the process (log lines on stderr)."""
+        self.stop_serve()
+        p = self.mv("--json", "sync", account, check=check)
+        lines = p.stdout.strip().splitlines()
+        try:
+            return json.loads(lines[-1]), p
+        except (IndexError, ValueError):
+            return None, p
 
     def serve(self):
         """Start `mailvault serve` (plain IMAP on loopback) if needed."""

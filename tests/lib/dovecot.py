@@ -9,7 +9,14 @@ otherwise by the caller.
 
     with Dovecot("/tmp/x", imap_port=24143) as dv:
         dv.doveadm("import", ...)
+
+With oauth2_key (bytes), logins by XOAUTH2 and OAUTHBEARER are offered
+too and checked by Dovecot's oauth2 passdb locally: the token must be a
+JWT signed with HS256 under that key (no "kid", no "azp" in it) whose
+"sub" and "email" claims are the user name and whose "exp" is to come.
+Other mechanisms still take the static password.
 """
+import base64
 import os
 import pwd
 import shutil
@@ -29,7 +36,7 @@ def free_port():
 class Dovecot:
     def __init__(self, root, imap_port=None, imaps_port=0, pop3_port=0,
                  pop3s_port=0, password="x", cert=None, key=None,
-                 extra_conf=""):
+                 extra_conf="", oauth2_key=None):
         self.root = os.path.abspath(root)
         self.imap_port = free_port() if imap_port is None else imap_port
         self.imaps_port = imaps_port
@@ -38,6 +45,7 @@ class Dovecot:
         self.password = password
         self.cert, self.key = cert, key
         self.extra_conf = extra_conf
+        self.oauth2_key = oauth2_key
         self.conf = os.path.join(self.root, "dovecot.conf")
         if os.getuid() == 0:
             pw = pwd.getpwnam("nobody")
@@ -52,6 +60,7 @@ class Dovecot:
         protocols = ["imap"]
         if self.pop3_port or self.pop3s_port:
             protocols.append("pop3")
+        mechs, oauth_passdb = self._oauth2_conf()
         ssl = "no"
         ssl_lines = ""
         if self.cert:
@@ -65,7 +74,7 @@ info_log_path = {root}/log
 protocols = {protocols}
 listen = 127.0.0.1
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{mechs}
 mail_location = maildir:{root}/mail/%u
 mail_uid = {uid}
 mail_gid = {gid}
@@ -93,7 +102,7 @@ service pop3-login {{
 service anvil {{
   chroot =
 }}
-passdb {{
+{oauth_passdb}passdb {{
   driver = static
   args = password={password}
 }}
@@ -109,9 +118,34 @@ protocol pop3 {{
            gid=self.gid, ssl=ssl, ssl_lines=ssl_lines, imap=self.imap_port,
            imaps=self.imaps_port or 0, pop3=self.pop3_port or 0,
            pop3s=self.pop3s_port or 0, password=self.password,
-           extra=self.extra_conf)
+           extra=self.extra_conf, mechs=mechs, oauth_passdb=oauth_passdb)
         with open(self.conf, "w") as f:
             f.write(conf)
+
+    def _oauth2_conf(self):
+        """The oauth2 passdb (before the static one) and its keys."""
+        if self.oauth2_key is None:
+            return "", ""
+        # fs:posix dict: key shared/<azp>/<alg>/<kid> is file
+        # <prefix><azp>/<alg>/<kid>; without azp and kid, "default"
+        kdir = os.path.join(self.root, "oauth2-keys", "default", "HS256")
+        os.makedirs(kdir, exist_ok=True)
+        with open(os.path.join(kdir, "default"), "w") as f:
+            f.write(base64.b64encode(self.oauth2_key).decode())
+        for d, _, files in os.walk(os.path.join(self.root, "oauth2-keys")):
+            os.chmod(d, 0o755)
+            for fn in files:
+                os.chmod(os.path.join(d, fn), 0o644)
+        ext = os.path.join(self.root, "oauth2.conf.ext")
+        with open(ext, "w") as f:
+            f.write("introspection_mode = local\n"
+                    "local_validation_key_dict = fs:posix:prefix=%s/\n"
+                    "username_attribute = email\n"
+                    % os.path.join(self.root, "oauth2-keys"))
+        os.chmod(ext, 0o644)
+        passdb = ("passdb {\n  driver = oauth2\n  mechanisms = xoauth2 "
+                  "oauthbearer\n  args = %s\n}\n" % ext)
+        return " xoauth2 oauthbearer", passdb
 
     def _make_reachable(self):
         # Mail processes run as another uid: every folder above ours must

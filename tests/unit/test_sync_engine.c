@@ -8,6 +8,9 @@
  * isync's run-tests.pl does): the fake cuts the connection at step N,
  * before or after that step took effect, and a second run must end in the
  * same state as an uninterrupted one, with no duplicate and no loss.
+ * Also: a remote rename followed as a local rename (nothing fetched), a
+ * message the server refuses to give asked for again a bounded number of
+ * times, and folders left unselected when LIST-STATUS shows no change.
  *
  * "Mirrored" is checked by comparing, folder by folder, the sorted lists
  * of (flags, keywords, bytes) on both sides.
@@ -82,6 +85,38 @@ run(struct fx *f)
 	    sizeof(f->err));
 	d->ops->free(&d);
 	return rc;
+}
+
+/* Log lines of a run, for tests that check what was said. */
+struct logbuf {
+	char	 text[8192];
+	size_t	 len;
+};
+
+static void
+log_line(void *arg, int level, const char *msg)
+{
+	struct logbuf *lb = arg;
+	int n = snprintf(lb->text + lb->len, sizeof(lb->text) - lb->len,
+	    "%s\n", msg);
+
+	if (n > 0 && (size_t)n < sizeof(lb->text) - lb->len)
+		lb->len += (size_t)n;
+}
+
+static void
+run_logged(struct fx *f, struct logbuf *lb)
+{
+	struct sync_opts o = { NULL, log_line, lb, -1, 0 };
+	struct sync_driver *d = sync_fake_driver(f->fake, f->proto);
+	int rc;
+
+	lb->len = 0;
+	lb->text[0] = '\0';
+	rc = sync_account_with(f->st, f->acct, d, &o, &f->stats, f->err,
+	    sizeof(f->err));
+	d->ops->free(&d);
+	ck_assert_msg(rc == SYNC_OK, "sync failed: %s", f->err);
 }
 
 static void
@@ -571,7 +606,13 @@ START_TEST(test_sync_local_append_sent_once)
 	    draft, strlen(draft), &uid), 0);
 	run_ok(&f);
 	ck_assert_uint_eq(f.stats.appended, 1);
+	/* Without APPENDUID the copy is found by its Message-ID: the next
+	 * run binds nothing by content and downloads nothing. */
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "search"),
+	    caps_variants[_i] & SYNC_CAP_UIDPLUS ? 0 : 1);
 	run_ok(&f);
+	ck_assert_uint_eq(f.stats.matched, 0);
+	ck_assert_uint_eq(f.stats.pulled, 0);
 	run_ok(&f);
 	ck_assert_uint_eq(sync_fake_calls(f.fake, "append"), 1);
 	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "Drafts"), 1);
@@ -635,6 +676,247 @@ START_TEST(test_sync_skip_folders_setting)
 	    "Spam, Other", 11), 0);
 	run_ok(&f);
 	ck_assert_int_eq(mbox_id(&f, "Spam"), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* Every local UID of a mailbox, in order, as one string. */
+static char *
+local_uids(struct fx *f, const char *name)
+{
+	struct store_msg *msgs;
+	size_t n, i;
+	char *s = xstrdup(""), *t;
+
+	ck_assert_int_eq(store_msg_list(f->st, mbox_id(f, name), 0, &msgs, &n),
+	    0);
+	for (i = 0; i < n; i++) {
+		t = xasprintf("%s %u", s, msgs[i].uid);
+		free(s);
+		s = t;
+	}
+	free(msgs);
+	return s;
+}
+
+/* A remote rename (UIDVALIDITY kept, as Dovecot does) is a local rename:
+ * the same mailbox, the same UIDs, nothing fetched; children follow. And
+ * a local rename still goes up. With and without LIST-STATUS. */
+START_TEST(test_sync_remote_rename_is_local_rename)
+{
+	unsigned caps = ALLCAPS | (_i ? SYNC_CAP_LIST_STATUS : 0);
+	struct fx f;
+	int64_t id, child;
+	char *uids, *cuids, *after;
+	int i;
+
+	fx_setup(&f, caps, SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Old", 0);
+	sync_fake_folder_add(f.fake, "Old/Sub", 0);
+	sync_fake_folder_add(f.fake, "Other", 0);
+	for (i = 0; i < 6; i++)
+		remote_add(&f, i < 4 ? "Old" : "Old/Sub", i, STORE_F_SEEN,
+		    NULL);
+	remote_add(&f, "Other", 9, 0, NULL);
+	run_ok(&f);
+	/* local UIDs that differ from the remote ones */
+	local_flags(&f, "Old", local_uid_at(&f, "Old", 0), STORE_FLAGS_ADD,
+	    STORE_F_FLAGGED, NULL);
+	run_ok(&f);
+	id = mbox_id(&f, "Old");
+	child = mbox_id(&f, "Old/Sub");
+	uids = local_uids(&f, "Old");
+	cuids = local_uids(&f, "Old/Sub");
+
+	ck_assert_int_eq(sync_fake_folder_rename(f.fake, "Old", "New"), 0);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.pulled, 0);
+	ck_assert_uint_eq(f.stats.renamed_in, 1);
+	ck_assert_int_eq(mbox_id(&f, "Old"), 0);
+	ck_assert_int_eq(mbox_id(&f, "New"), id);
+	ck_assert_int_eq(mbox_id(&f, "New/Sub"), child);
+	after = local_uids(&f, "New");
+	ck_assert_str_eq(after, uids);
+	free(after);
+	after = local_uids(&f, "New/Sub");
+	ck_assert_str_eq(after, cuids);
+	free(after);
+	assert_mirrored(&f);
+	/* Flags still go both ways under the new name. */
+	local_flags(&f, "New", local_uid_at(&f, "New", 1), STORE_FLAGS_ADD,
+	    STORE_F_ANSWERED, NULL);
+	run_ok(&f);
+	assert_mirrored(&f);
+
+	/* The other way: a local rename goes up as a RENAME. */
+	ck_assert_int_eq(store_mailbox_rename(f.st, f.acct, "New", "Back"), 0);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.pulled, 0);
+	ck_assert(sync_fake_folder_exists(f.fake, "Back"));
+	ck_assert(sync_fake_folder_exists(f.fake, "Back/Sub"));
+	ck_assert(!sync_fake_folder_exists(f.fake, "New"));
+	ck_assert_int_eq(mbox_id(&f, "Back"), id);
+	assert_mirrored(&f);
+	free(uids);
+	free(cuids);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* A folder deleted upstream while another is created is not a rename:
+ * their UIDVALIDITYs differ. */
+START_TEST(test_sync_remote_delete_and_create_is_not_a_rename)
+{
+	struct fx f;
+	int64_t id;
+
+	fx_setup(&f, ALLCAPS | SYNC_CAP_LIST_STATUS, SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Gone", 0);
+	remote_add(&f, "Gone", 1, 0, NULL);
+	run_ok(&f);
+	id = mbox_id(&f, "Gone");
+	ck_assert_int_eq(sync_fake_folder_delete(f.fake, "Gone"), 0);
+	sync_fake_folder_add(f.fake, "Fresh", 0);
+	remote_add(&f, "Fresh", 1, 0, NULL);
+	run_ok(&f);
+	ck_assert_int_eq(mbox_id(&f, "Gone"), 0);
+	ck_assert_int_ne(mbox_id(&f, "Fresh"), id);
+	ck_assert_uint_eq(f.stats.pulled, 1);
+	ck_assert_uint_eq(f.stats.renamed_in, 0);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* A message the server will not give: skipped, counted, asked for on the
+ * next runs; fetched when the server gives it at last; given up after
+ * SYNC_REFUSED_TRIES runs, said once; forgotten when it is expunged. */
+START_TEST(test_sync_refused_message_retried_then_given_up)
+{
+	unsigned caps = _i ? ALLCAPS | SYNC_CAP_LIST_STATUS : 0;
+	struct logbuf lb;
+	struct fx f;
+	uint32_t stubborn, shy, gone;
+	int i;
+
+	fx_setup(&f, caps, SYNC_PROTO_IMAP);
+	if (_i) {
+		/* A store from before the table: it is made on first use. */
+		char *cmd = xasprintf("sqlite3 '%s' 'DROP TABLE sync_refused'",
+		    f.path);
+
+		store_close(&f.st);
+		ck_assert_int_eq(system(cmd), 0);
+		free(cmd);
+		ck_assert_int_eq(store_open(f.path, PASS, strlen(PASS), &f.st,
+		    NULL, 0), 0);
+	}
+	for (i = 0; i < 6; i++)
+		remote_add(&f, "INBOX", i, 0, NULL);
+	stubborn = remote_uid_at(&f, "INBOX", 1);
+	shy = remote_uid_at(&f, "INBOX", 3);
+	gone = remote_uid_at(&f, "INBOX", 5);
+	sync_fake_msg_refuse(f.fake, "INBOX", stubborn, -1);
+	sync_fake_msg_refuse(f.fake, "INBOX", shy, 2);
+	sync_fake_msg_refuse(f.fake, "INBOX", gone, -1);
+	run_logged(&f, &lb);
+	ck_assert_uint_eq(f.stats.pulled, 3);
+	ck_assert_uint_eq(f.stats.refused, 3);
+	ck_assert_uint_eq(f.stats.errors, 3);
+	ck_assert_msg(strstr(lb.text, "asked for again") != NULL, "%s",
+	    lb.text);
+	ck_assert_uint_eq(local_count(&f, "INBOX"), 3);
+
+	/* Second run: shy is refused once more, gone is expunged. */
+	ck_assert_int_eq(sync_fake_msg_expunge(f.fake, "INBOX", gone), 0);
+	run_logged(&f, &lb);
+	ck_assert_uint_eq(f.stats.pulled, 0);
+	ck_assert_uint_eq(f.stats.refused, 2);
+	/* Third: shy comes at last. */
+	run_logged(&f, &lb);
+	ck_assert_uint_eq(f.stats.pulled, 1);
+	ck_assert_uint_eq(f.stats.refused, 1);
+	ck_assert_uint_eq(local_count(&f, "INBOX"), 4);
+	/* Fourth and fifth: stubborn's 4th and 5th try, then given up,
+	 * said once. */
+	run_logged(&f, &lb);
+	ck_assert_uint_eq(f.stats.refused, 1);
+	ck_assert_ptr_null(strstr(lb.text, "giving up"));
+	run_logged(&f, &lb);
+	ck_assert_uint_eq(f.stats.refused, 1);
+	ck_assert_msg(strstr(lb.text, "giving up") != NULL, "%s", lb.text);
+	i = (int)sync_fake_calls(f.fake, "fetch");
+	run_logged(&f, &lb);
+	ck_assert_uint_eq(f.stats.refused, 0);
+	ck_assert_uint_eq(f.stats.errors, 0);
+	ck_assert_uint_eq(f.stats.pulled, 0);
+	ck_assert_ptr_null(strstr(lb.text, "giving up"));
+	if (caps & SYNC_CAP_CONDSTORE)
+		ck_assert_int_eq((int)sync_fake_calls(f.fake, "fetch"), i);
+	/* With LIST-STATUS the folder is not even selected any more. */
+	if (caps & SYNC_CAP_LIST_STATUS)
+		ck_assert_uint_eq(f.stats.unselected, 1);
+	ck_assert_uint_eq(local_count(&f, "INBOX"), 4);
+	/* If it is flagged upstream now, nothing breaks. */
+	ck_assert_int_eq(sync_fake_msg_set_flags(f.fake, "INBOX", stubborn,
+	    STORE_F_FLAGGED, NULL), 0);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.pulled, 0);
+	ck_assert_uint_eq(local_count(&f, "INBOX"), 4);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* With LIST-STATUS, a resync selects only the folders that changed on
+ * either side. */
+START_TEST(test_sync_unchanged_folders_are_not_selected)
+{
+	unsigned caps = (_i ? ALLCAPS & ~SYNC_CAP_QRESYNC : ALLCAPS) |
+	    SYNC_CAP_LIST_STATUS;
+	struct fx f;
+	unsigned sel;
+	int i;
+
+	fx_setup(&f, caps, SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "A", 0);
+	sync_fake_folder_add(f.fake, "B", 0);
+	for (i = 0; i < 12; i++)
+		remote_add(&f, i % 3 == 0 ? "INBOX" : i % 3 == 1 ? "A" : "B", i,
+		    0, NULL);
+	run_ok(&f);
+	run_ok(&f);
+	sel = sync_fake_calls(f.fake, "select");
+	run_ok(&f);
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "select"), sel);
+	ck_assert_uint_eq(f.stats.unselected, 3);
+
+	/* A remote flag change in A: only A is selected. */
+	ck_assert_int_eq(sync_fake_msg_set_flags(f.fake, "A",
+	    remote_uid_at(&f, "A", 0), STORE_F_SEEN, NULL), 0);
+	run_ok(&f);
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "select"), sel + 1);
+	ck_assert_uint_eq(f.stats.flags_in, 1);
+	/* A local change in B, an expunge upstream in INBOX, new mail in A. */
+	local_flags(&f, "B", local_uid_at(&f, "B", 0), STORE_FLAGS_ADD,
+	    STORE_F_FLAGGED, NULL);
+	ck_assert_int_eq(sync_fake_msg_expunge(f.fake, "INBOX",
+	    remote_uid_at(&f, "INBOX", 0)), 0);
+	remote_add(&f, "A", 40, 0, NULL);
+	sel = sync_fake_calls(f.fake, "select");
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.unselected, 0);
+	ck_assert_uint_eq(f.stats.pulled, 1);
+	ck_assert_uint_eq(f.stats.expunged_in, 1);
+	ck_assert_uint_eq(f.stats.flags_out, 1);
+	assert_mirrored(&f);
+	/* Our own STORE raised B's HIGHESTMODSEQ: the next run looks at B
+	 * once more (and finds nothing), then none is selected. */
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.flags_in + f.stats.flags_out, 0);
+	sel = sync_fake_calls(f.fake, "select");
+	run_ok(&f);
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "select"), sel);
+	ck_assert_uint_eq(f.stats.unselected, 3);
 	fx_teardown(&f);
 }
 END_TEST
@@ -905,6 +1187,12 @@ sync_suite(void)
 	tc = tcase(s, "folders");
 	tcase_add_test(tc, test_sync_folder_create_rename_delete_both_ways);
 	tcase_add_test(tc, test_sync_skip_folders_setting);
+	tcase_add_loop_test(tc, test_sync_remote_rename_is_local_rename, 0, 2);
+	tcase_add_test(tc, test_sync_remote_delete_and_create_is_not_a_rename);
+	tcase_add_loop_test(tc, test_sync_unchanged_folders_are_not_selected, 0,
+	    2);
+	tcase_add_loop_test(tc, test_sync_refused_message_retried_then_given_up,
+	    0, 2);
 	tc = tcase(s, "crash");
 	tcase_add_loop_test(tc, test_sync_uninterrupted_scenario, 0, nv);
 	tcase_add_loop_test(tc, test_sync_crash_at_every_step_resumes, 0,
