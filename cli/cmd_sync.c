@@ -126,7 +126,8 @@ summary(const struct cli_opts *o, const char *name,
 		printf(",\"ok\":%s,\"fetched\":%llu,\"bytes\":%llu,"
 		    "\"flags_in\":%llu,\"flags_out\":%llu,"
 		    "\"expunged_in\":%llu,\"expunged_out\":%llu,"
-		    "\"appended\":%llu,\"moved\":%llu,\"errors\":%llu,"
+		    "\"appended\":%llu,\"moved\":%llu,\"renamed_in\":%llu,"
+		    "\"refused\":%llu,\"errors\":%llu,"
 		    "\"ms\":%lld,\"error\":", err[0] ? "false" : "true",
 		    (unsigned long long)s->pulled,
 		    (unsigned long long)s->pulled_bytes,
@@ -136,6 +137,8 @@ summary(const struct cli_opts *o, const char *name,
 		    (unsigned long long)s->expunged_out,
 		    (unsigned long long)s->appended,
 		    (unsigned long long)s->moved,
+		    (unsigned long long)s->renamed_in,
+		    (unsigned long long)s->refused,
 		    (unsigned long long)s->errors, (long long)ms);
 		cli_json_string(err);
 		fputs("}\n", stdout);
@@ -153,10 +156,18 @@ summary(const struct cli_opts *o, const char *name,
 	    (unsigned long long)s->appended, (unsigned long long)s->moved,
 	    (unsigned long long)s->folders_in,
 	    (unsigned long long)s->folders_out, pop3, (double)ms / 1000.0);
-	if (s->errors > 0)
+	if (s->renamed_in > 0)
+		printf("%s: %llu folders renamed on the server were renamed "
+		    "here too, without downloading them again\n", name,
+		    (unsigned long long)s->renamed_in);
+	if (s->refused > 0)
+		printf("%s: the server would not give %llu messages; they "
+		    "are asked for again on the next syncs\n", name,
+		    (unsigned long long)s->refused);
+	if (s->errors > s->refused)
 		printf("%s: %llu message or folder errors; they are retried "
 		    "on the next sync\n", name,
-		    (unsigned long long)s->errors);
+		    (unsigned long long)(s->errors - s->refused));
 }
 
 /* Sync one account; 0 if it went well. */
