@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,76 @@ read_line_fd(int fd, char **pass_r, size_t *len_r)
 	return 0;
 }
 
+/*
+ * The terminal whose echo is off while a prompt waits, so a signal that
+ * ends the program (Ctrl-C, a hang-up, kill) turns echo back on first:
+ * otherwise the shell is left typing blind.
+ */
+static int		tty_fd = -1;
+static struct termios	tty_saved;
+static const int	tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+static struct sigaction	tty_oldact[ARRAY_SIZE(tty_signals)];
+
+static void
+tty_restore_and_die(int sig)
+{
+	struct sigaction dfl;
+	ssize_t w;
+
+	if (tty_fd >= 0) {
+		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+		w = write(tty_fd, "\n", 1);
+		(void)w;
+	}
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	raise(sig);		/* delivered when this handler returns */
+}
+
+static void
+tty_guard(int fd, const struct termios *old)
+{
+	struct sigaction sa;
+	size_t i;
+
+	tty_saved = *old;
+	tty_fd = fd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_restore_and_die;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < ARRAY_SIZE(tty_signals); i++) {
+		sigaction(tty_signals[i], NULL, &tty_oldact[i]);
+		/* An ignored signal (nohup) stays ignored. */
+		if (tty_oldact[i].sa_handler != SIG_IGN)
+			sigaction(tty_signals[i], &sa, NULL);
+	}
+}
+
+static void
+tty_unguard(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tty_signals); i++)
+		sigaction(tty_signals[i], &tty_oldact[i], NULL);
+	tty_fd = -1;
+}
+
+/* The upstream password of `account add` has options of its own; any
+ * other prompt asks for the store's passphrase. */
+static int
+is_password(const char *prompt)
+{
+	return strncmp(prompt, "Password", 8) == 0;
+}
+
+/*
+ * Echo goes off before the prompt shows (as getpass does): what is typed
+ * as soon as the prompt appears is then neither echoed nor thrown away
+ * by the TCSAFLUSH. The line is ended after the answer, since the Enter
+ * that was typed is not echoed either.
+ */
 static int
 prompt_tty(const char *prompt, char **pass_r, size_t *len_r)
 {
@@ -76,12 +147,14 @@ prompt_tty(const char *prompt, char **pass_r, size_t *len_r)
 
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		cli_error("no passphrase given and no terminal to ask one on: "
-		    "use --passphrase-file FILE or --passphrase-fd N");
-		return -1;
-	}
-	if (write(fd, prompt, strlen(prompt)) < 0) {
-		close(fd);
+		if (is_password(prompt))
+			cli_error("no password given and no terminal to ask "
+			    "it on: use --password-file FILE or "
+			    "--password-fd N");
+		else
+			cli_error("no passphrase given and no terminal to "
+			    "ask one on: use --passphrase-file FILE, "
+			    "--passphrase-fd N or $MAILVAULT_PASSPHRASE_FILE");
 		return -1;
 	}
 	if (tcgetattr(fd, &old) < 0) {
@@ -91,14 +164,23 @@ prompt_tty(const char *prompt, char **pass_r, size_t *len_r)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	tcsetattr(fd, TCSAFLUSH, &quiet);
+	tty_guard(fd, &old);
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0 ||
+	    write(fd, prompt, strlen(prompt)) < 0) {
+		tcsetattr(fd, TCSAFLUSH, &old);
+		tty_unguard();
+		close(fd);
+		return cli_error("cannot turn off echo on the terminal"), -1;
+	}
 	rc = read_line_fd(fd, pass_r, len_r);
 	tcsetattr(fd, TCSAFLUSH, &old);
+	tty_unguard();
 	if (write(fd, "\n", 1) < 0)
 		rc = rc < 0 ? rc : 0;
 	close(fd);
 	if (rc < 0)
-		cli_error("an empty passphrase is not allowed");
+		cli_error("an empty %s is not allowed",
+		    is_password(prompt) ? "password" : "passphrase");
 	return rc;
 }
 

@@ -1,16 +1,21 @@
 /*
  * progress: how long work shows itself. On a terminal, a bar redrawn in
- * place at most ten times a second (bytes, items, rate, time left); on a
- * pipe or file, a plain line every five seconds, so logs stay readable;
- * with --quiet, nothing but errors.
+ * place at most ten times a second (bytes, items, rate, time left), cut
+ * to the terminal's width, its last frame left on its own line at the
+ * end; on a pipe or file, a plain line every five seconds, so logs stay
+ * readable; with --quiet, nothing but errors.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "lib/util.h"
+
+#define FRAME_MAX	512	/* one frame, for any width */
 
 struct cli_progress {
 	char	*what;
@@ -51,13 +56,78 @@ human_bytes(uint64_t n, char *out, size_t len)
 	snprintf(out, len, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
 }
 
+/* The terminal's width, asked on each redraw so a resize is followed. */
+static int
+term_cols(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/* Format into line; 1 if the result is at most cols wide. */
+static int __attribute__((format(printf, 3, 4)))
+fits(char *line, int cols, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, FRAME_MAX, fmt, ap);
+	va_end(ap);
+	return n >= 0 && n <= cols;
+}
+
+/*
+ * One frame of the bar, at most cols - 1 wide: a line as wide as the
+ * terminal would wrap, and the next carriage return would then redraw
+ * only the wrapped part, leaving a trail of old frames. When room runs
+ * short the time left goes first, then the bar, then the name and the
+ * sizes; numbers are never cut (a cut "1000" would read "100"). With no
+ * total known (a Maildir, a folder of .eml files) there is no bar at
+ * all: one that never fills would say nothing.
+ */
+static void
+draw_tty(struct cli_progress *p, const char *counts, const char *left)
+{
+	char line[FRAME_MAX];
+	int cols = term_cols() - 1, width;
+	/* "what [" + "] counts": all but the bar and the estimate */
+	int room = cols - (int)(strlen(p->what) + strlen(counts)) - 4;
+
+	if (room - (int)strlen(left) < 10)
+		left = "";		/* the bar rather than the estimate */
+	width = room - (int)strlen(left);
+	if (width > 30)
+		width = 30;
+	if (p->total > 0 && width >= 10) {
+		char bar[31];
+		int fill, i;
+
+		fill = (int)((double)p->done * width / (double)p->total);
+		for (i = 0; i < width; i++)
+			bar[i] = i < fill ? '#' : '-';
+		bar[width] = '\0';
+		(void)fits(line, cols, "%s [%s] %s%s", p->what, bar, counts,
+		    left);
+	} else if (!fits(line, cols, "%s: %s%s", p->what, counts, left) &&
+	    !fits(line, cols, "%s: %s", p->what, counts) &&
+	    !fits(line, cols, "%s: %llu msgs", p->what,
+	    (unsigned long long)p->items) &&
+	    !fits(line, cols, "%llu msgs", (unsigned long long)p->items))
+		line[0] = '\0';
+	fprintf(stderr, "\r%s\033[K", line);
+	p->drawn = 1;
+}
+
 static void
 draw(struct cli_progress *p, int64_t now)
 {
-	char done[32], rate[32], left[32] = "";
+	char done[32], rate[32], left[32] = "", counts[96];
 	double secs = (double)(now - p->start_ms) / 1000.0;
 	double bps = secs > 0 ? (double)p->done / secs : 0;
-	int width = 30, fill = 0, i;
 
 	human_bytes(p->done, done, sizeof(done));
 	human_bytes((uint64_t)bps, rate, sizeof(rate));
@@ -69,16 +139,9 @@ draw(struct cli_progress *p, int64_t now)
 		    (unsigned long long)p->items, done, rate, left);
 		return;
 	}
-	if (p->total > 0)
-		fill = (int)((double)p->done * width / (double)p->total);
-	if (fill > width)
-		fill = width;
-	fprintf(stderr, "\r%s [", p->what);
-	for (i = 0; i < width; i++)
-		fputc(i < fill ? '#' : '-', stderr);
-	fprintf(stderr, "] %llu msgs %s %s/s%s\033[K",
-	    (unsigned long long)p->items, done, rate, left);
-	p->drawn = 1;
+	snprintf(counts, sizeof(counts), "%llu msgs %s %s/s",
+	    (unsigned long long)p->items, done, rate);
+	draw_tty(p, counts, left);
 }
 
 void
