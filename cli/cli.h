@@ -62,6 +62,9 @@ void	cli_progress_update(struct cli_progress *p, uint64_t done_bytes,
 	    uint64_t items);
 /* Print the final line and free; accepts NULL and clears *p. */
 void	cli_progress_done(struct cli_progress **p, const char *summary);
+/* Erase a bar showing on the terminal (before an error or warning line);
+ * the next update draws it again. */
+void	cli_progress_clear(void);
 
 /* Option parsing shared by subcommands: "--name VALUE" and "--name=VALUE".
  * Returns 1 and sets *val_r (advancing *i) when argv[*i] is that option. */

@@ -356,9 +356,8 @@ import_maildir(struct import *im, const char *path)
 		if (is_maildir(sub)) {
 			name = NULL;
 			if (maildir_folder_to_mailbox(e->d_name, &name) < 0)
-				fprintf(stderr, "mailvault: skipping the "
-				    "folder %s: its name is not valid "
-				    "Maildir++\n", sub);
+				(void)cli_error("skipping the folder %s: its "
+				    "name is not valid Maildir++", sub);
 			else
 				rc = import_maildir_folder(im, sub, name);
 			free(name);

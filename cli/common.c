@@ -18,6 +18,7 @@ cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	cli_progress_clear();
 	fputs("mailvault: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -17,6 +17,10 @@
 
 #define FRAME_MAX	512	/* one frame, for any width */
 
+/* The bar drawn last on the terminal, erased before an error message so
+ * the message starts a line of its own; NULL when none is showing. */
+static struct cli_progress *on_screen;
+
 struct cli_progress {
 	char	*what;
 	uint64_t total;		/* bytes; 0 if unknown */
@@ -120,6 +124,17 @@ draw_tty(struct cli_progress *p, const char *counts, const char *left)
 		line[0] = '\0';
 	fprintf(stderr, "\r%s\033[K", line);
 	p->drawn = 1;
+	on_screen = p;
+}
+
+void
+cli_progress_clear(void)
+{
+	if (on_screen == NULL)
+		return;
+	fputs("\r\033[K", stderr);
+	on_screen->drawn = 0;
+	on_screen = NULL;
 }
 
 static void
@@ -176,6 +191,8 @@ cli_progress_done(struct cli_progress **pp, const char *summary)
 		if (summary != NULL)
 			printf("%s\n", summary);
 	}
+	if (on_screen == p)
+		on_screen = NULL;
 	free(p->what);
 	free(p);
 	*pp = NULL;
