@@ -195,15 +195,17 @@ reap(struct server *srv)
 	}
 }
 
-/* End ep's sessions and drop its handle, keys wiped (under mu). */
+/* End ep's sessions and drop its handle, keys wiped (under mu); locking
+ * tells the sessions why, for their last words. */
 static void
-epoch_end(struct srv_epoch *ep)
+epoch_end(struct srv_epoch *ep, int locking)
 {
 	if (ep->pipe[1] >= 0) {
 		close(ep->pipe[1]);
 		ep->pipe[1] = -1;
 	}
 	pthread_mutex_lock(&ep->sh.lock);
+	ep->sh.locking = locking;
 	store_close(&ep->sh.st);
 	ep->pop3.st = NULL;
 	pthread_mutex_unlock(&ep->sh.lock);
@@ -358,7 +360,7 @@ end_all(struct server *srv, int stopping)
 	char err[256];
 
 	for (ep = srv->all; ep != NULL; ep = ep->next)
-		epoch_end(ep);
+		epoch_end(ep, !stopping);
 	if (stopping)
 		return;
 	ep = epoch_new(srv, NULL, epoch_last_id(srv->cur), err, sizeof(err));

@@ -27,7 +27,9 @@ struct tls_ctx;
 
 struct imapd_shared {
 	pthread_mutex_t	 lock;		/* guards st, the counters, cache */
-	struct store	*st;		/* parent handle (server's caller) */
+	struct store	*st;		/* parent handle of this epoch
+					 * (server.c), NULL while locked */
+	int		 locking;	/* ended by a lock, not a stop */
 	struct tls_ctx	*tls;		/* NULL: no STARTTLS, no IMAPS */
 	int		 timeout_ms;	/* idle timeout */
 	int		 auth_delay_ms;	/* first failure's delay */

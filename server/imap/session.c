@@ -167,7 +167,7 @@ int
 imapd_wait_input(struct imapd_session *s, int timeout_ms, int wake_fd)
 {
 	long r;
-	int fed;
+	int fed, locking;
 
 	if (s->dead)
 		return -1;
@@ -185,7 +185,11 @@ imapd_wait_input(struct imapd_session *s, int timeout_ms, int wake_fd)
 	case TLS_EWAKE:
 		return NET_EWAKE;
 	case TLS_ECANCEL:
-		imapd_bye(s, "Server shutting down.");
+		pthread_mutex_lock(&s->sh->lock);
+		locking = s->sh->locking;
+		pthread_mutex_unlock(&s->sh->lock);
+		imapd_bye(s, locking ? "mailvault was locked: run \"mailvault "
+		    "unlock\" to read mail again." : "Server shutting down.");
 		break;
 	case 0:
 		break;
