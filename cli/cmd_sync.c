@@ -176,7 +176,7 @@ sync_one(const struct cli_opts *o, struct store *st, int64_t acct,
     const char *name)
 {
 	struct view v = { o, isatty(STDERR_FILENO), 0, 0, 0 };
-	struct sync_opts so = { on_progress, on_log, &v, -1, 0 };
+	struct sync_opts so = { on_progress, on_log, &v, -1, 0, NULL };
 	struct sync_stats stats;
 	char err[SYNC_ERRMSG_LEN];
 	enum sync_outcome out;

@@ -248,7 +248,8 @@ ctl_sync_log(void *arg, int level, const char *msg)
 static int
 sync_here(struct cli_ctl *c, int64_t acct, const char *name, struct buf *out)
 {
-	struct sync_opts so = { NULL, ctl_sync_log, NULL, c->stop[0], 0 };
+	struct sync_opts so = { NULL, ctl_sync_log, NULL, c->stop[0], 0,
+	    NULL };
 	struct sync_stats stats;
 	char err[SYNC_ERRMSG_LEN];
 

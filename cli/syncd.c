@@ -18,9 +18,9 @@
  * setting); a warning outside a run is a run that failed before it could
  * start (bad settings). From that the worker keeps, under the set's
  * mutex, its state, the runs so far and when it will sync next, for
- * `mailvault status`. A scheduler thread wakes a worker when the daemon's
- * poll-interval (`mailvault config`, live) comes before the engine's own
- * timer would.
+ * `mailvault status`. The engine asks the daemon's poll-interval
+ * (`mailvault config`, live) before each wait; a scheduler thread wakes a
+ * worker when a shorter interval set during a wait comes due first.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +37,7 @@
 #include "store/store.h"
 #include "sync/sync.h"
 
-#define ENGINE_POLL_S	300	/* the engine's poll interval if unset */
+#define POLL_DEFAULT_S	300	/* when neither daemon nor account sets one */
 #define BACKOFF_MIN_S	30	/* the engine's backoff after a failure */
 #define BACKOFF_MAX_S	1800
 #define LINE_EVERY_MS	1000	/* progress lines to a waiting client */
@@ -58,6 +58,7 @@ struct syncd_worker {
 	int		 own_poll;	/* the account's poll-interval, 0: none */
 	int64_t		 next;		/* next sync, epoch seconds; 0: unknown */
 	int		 next_by_us;	/* the scheduler will wake it at next */
+	int		 engine_wait_s;	/* the interval the engine waits now */
 	char		 folder[256];
 	uint64_t	 msgs_done, msgs_total, bytes_done, bytes_total;
 	unsigned	 seq;		/* bumped at every progress */
@@ -117,13 +118,11 @@ plan_next(struct syncd_worker *w)
 		w->next = now + (secs > BACKOFF_MAX_S ? BACKOFF_MAX_S : secs);
 		return;
 	}
-	if (w->own_poll > 0)
-		secs = w->own_poll;
-	else if (d->poll_s > 0 && d->poll_s < ENGINE_POLL_S) {
-		secs = d->poll_s;
-		w->next_by_us = 1;
-	} else
-		secs = ENGINE_POLL_S;
+	secs = w->own_poll > 0 ? w->own_poll : d->poll_s > 0 ? d->poll_s :
+	    POLL_DEFAULT_S;
+	/* The engine waits the interval it read before its wait began; a
+	 * shorter one set since then is ours to keep. */
+	w->next_by_us = w->engine_wait_s > 0 && secs < w->engine_wait_s;
 	w->next = now + secs;
 	pthread_cond_signal(&d->sched_cv);
 }
@@ -209,11 +208,27 @@ drain(int fd)
 		;
 }
 
+/* The engine asks before each wait: the daemon's poll-interval. */
+static int
+worker_poll_default(void *arg)
+{
+	struct syncd_worker *w = arg;
+	int secs;
+
+	pthread_mutex_lock(&w->d->mu);
+	secs = w->d->poll_s > 0 ? w->d->poll_s : POLL_DEFAULT_S;
+	w->engine_wait_s = w->own_poll > 0 ? w->own_poll : secs;
+	w->next_by_us = 0;
+	pthread_mutex_unlock(&w->d->mu);
+	return secs;
+}
+
 static void *
 worker_run(void *arg)
 {
 	struct syncd_worker *w = arg;
-	struct sync_opts o = { worker_progress, worker_log, w, w->wake[0], 0 };
+	struct sync_opts o = { worker_progress, worker_log, w, w->wake[0], 0,
+	    worker_poll_default };
 	int stopping;
 
 	for (;;) {

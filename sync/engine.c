@@ -1144,10 +1144,26 @@ jitter(int64_t ms, unsigned *seed)
 	return ms + (int64_t)((uint64_t)rand_r(seed) % (uint64_t)(ms / 5 + 1));
 }
 
+/* The account's poll-interval, else the caller's default, else 300 s. */
+static uint64_t
+poll_interval(struct store *st, int64_t acct, const struct sync_opts *o)
+{
+	char *v = setting(st, acct, SYNC_KEY_POLL);
+	uint64_t s;
+	int d;
+
+	if (v == NULL || parse_u64(v, 86400 * 7, &s) != 0 || s < 10) {
+		d = o->poll_default != NULL ? o->poll_default(o->arg) : 0;
+		s = d > 0 ? (uint64_t)d : POLL_DEFAULT_S;
+	}
+	free(v);
+	return s;
+}
+
 void
 sync_account_watch(struct store *st, int64_t acct, const struct sync_opts *o)
 {
-	char err[SYNC_ERRMSG_LEN], *v;
+	char err[SYNC_ERRMSG_LEN];
 	struct sync_stats stats;
 	enum sync_outcome out;
 	uint64_t poll_s;
@@ -1159,11 +1175,7 @@ sync_account_watch(struct store *st, int64_t acct, const struct sync_opts *o)
 		out = sync_account(st, acct, o, &stats, err, sizeof(err));
 		if (o->cancel_fd >= 0 && nap(o->cancel_fd, 0))
 			return;
-		v = setting(st, acct, SYNC_KEY_POLL);
-		if (v == NULL || parse_u64(v, 86400 * 7, &poll_s) != 0 ||
-		    poll_s < 10)
-			poll_s = POLL_DEFAULT_S;
-		free(v);
+		poll_s = poll_interval(st, acct, o);
 		if (out != SYNC_OK) {
 			backoff = out == SYNC_FAIL_CONFIG ? BACKOFF_MAX_MS :
 			    backoff == 0 ? BACKOFF_MIN_MS : 2 * backoff;

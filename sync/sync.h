@@ -100,6 +100,10 @@ struct sync_opts {
 	void	*arg;
 	int	 cancel_fd;	/* -1, or readable: stop soon, cleanly */
 	int	 timeout_ms;	/* network waits; 0: 60 s */
+	/* sync_account_watch(): the poll interval in seconds for an account
+	 * that sets none, asked before every wait so a daemon's setting
+	 * takes effect live; NULL or <= 0: 300 s. */
+	int	(*poll_default)(void *arg);
 };
 
 /* How a failed run failed, so the daemon can back off or give up. */

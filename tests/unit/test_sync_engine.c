@@ -77,7 +77,7 @@ fx_teardown(struct fx *f)
 static int
 run(struct fx *f)
 {
-	struct sync_opts o = { NULL, NULL, NULL, -1, 0 };
+	struct sync_opts o = { NULL, NULL, NULL, -1, 0, NULL };
 	struct sync_driver *d = sync_fake_driver(f->fake, f->proto);
 	int rc;
 
@@ -107,7 +107,7 @@ log_line(void *arg, int level, const char *msg)
 static void
 run_logged(struct fx *f, struct logbuf *lb)
 {
-	struct sync_opts o = { NULL, log_line, lb, -1, 0 };
+	struct sync_opts o = { NULL, log_line, lb, -1, 0, NULL };
 	struct sync_driver *d = sync_fake_driver(f->fake, f->proto);
 	int rc;
 
