@@ -1,4 +1,4 @@
--- mailvault store schema, version 1: the complete current schema.
+-- mailvault store schema, version 2: the complete current schema.
 --
 -- store/store.c runs this on an empty file inside the transaction that
 -- creates the store; PRAGMA user_version says which schema a file has, and
@@ -14,7 +14,7 @@
 -- the id of a deleted mailbox or content never reaches another one. A row
 -- whose sealed value names its own id is inserted first with an empty
 -- placeholder, then given its sealed value.
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- The master key wrapped under a key derived from the passphrase with
 -- Argon2id; the parameters are stored so a store describes itself.
@@ -105,6 +105,18 @@ CREATE TABLE chunk (
 	idx		INTEGER NOT NULL,
 	data		BLOB NOT NULL,
 	PRIMARY KEY (content, idx)
+);
+
+-- Summaries of contents for IMAP metadata commands (store/summary.c), 128
+-- contents to a block: block = content id >> 7; data is sealed (AD names
+-- the block) zstd of an index and the records (lib/msg_summary.h: the
+-- ENVELOPE, the SEARCH FROM/TO/CC/BCC/SUBJECT texts, the Date). Written at
+-- the commit that stores new content; a content without a record (stored
+-- before version 2, or too large) is read from its MIME tree instead.
+-- Version 1 stores get this table when they are opened (store/store.c).
+CREATE TABLE summary (
+	block		INTEGER PRIMARY KEY,
+	data		BLOB NOT NULL
 );
 
 -- keywords: ascending little-endian uint32 keyword ids, NULL for none.

@@ -8,7 +8,8 @@
  * none missing, the "last" mark only on the last (it is in the AD), sizes
  * adding up, and the keyed hash of the bytes equal to the stored one.
  * Reference counts are compared with the messages that really point at a
- * content. Problems are counted; the first is kept as the error text.
+ * content, and every summary block must open and decode. Problems are
+ * counted; the first is kept as the error text.
  */
 #include "store/store_int.h"
 
@@ -380,6 +381,30 @@ check_contents(struct check *c)
 	    "check message content");
 }
 
+/* Each summary block opens (its AD names the block) and decodes. */
+static int
+check_summaries(struct check *c)
+{
+	static const char sql[] = "SELECT block, data FROM summary";
+	sqlite3_stmt *s = store_stmt(c->st, sql);
+	int64_t block;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		tick(c);
+		block = sqlite3_column_int64(s, 0);
+		if (store_summary_check(c->st, block, sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1)) != 0)
+			problem(c, "the message summaries of block %lld do not "
+			    "decrypt or decode", (long long)block);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_dberr(c->st, rc,
+	    "check the message summaries");
+}
+
 int
 store_check(struct store *st, uint64_t *bad_r,
     void (*progress)(void *arg, uint64_t done), void *arg)
@@ -408,6 +433,8 @@ store_check(struct store *st, uint64_t *bad_r,
 		rc = check_sync_names(&c);
 	if (rc == 0)
 		rc = check_contents(&c);
+	if (rc == 0)
+		rc = check_summaries(&c);
 	free(c.buf);
 	free(c.tmp);
 	if (progress != NULL)

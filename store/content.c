@@ -27,6 +27,7 @@
 
 #include "lib/buf.h"
 #include "lib/mime.h"
+#include "lib/msg_summary.h"
 #include "lib/util.h"
 
 #define ZSTD_LEVEL	3
@@ -52,6 +53,8 @@ struct store_append {
 	int64_t		 pending;	/* content id once chunks are written */
 	uint32_t	 nflushed;
 	int		 failed;	/* a write failed: commit fails */
+	struct buf	 summary;	/* the record for summary.c, made
+					 * before the commit takes the lock */
 };
 
 struct store_reader {
@@ -119,6 +122,12 @@ zstd_ready(struct store *st)
 		return store_err(st, STORE_ERR, "could not set up compression: "
 		    "out of memory");
 	return 0;
+}
+
+int
+store_zstd_ready(struct store *st)
+{
+	return zstd_ready(st);
 }
 
 /*
@@ -238,6 +247,7 @@ store_append_begin(struct store *st, int64_t mbox,
 	ap->mime = mime_parser_new();
 	ap->buf = xmalloc(STORE_CHUNK_SIZE);
 	ap->tmp = xmalloc(STORE_CHUNK_TMP);
+	buf_init(&ap->summary, MSG_SUMMARY_MAX);
 	*ap_r = ap;
 	return 0;
 }
@@ -254,6 +264,7 @@ append_free(struct store_append *ap)
 	mime_parser_free(&ap->mime);
 	free(ap->buf);
 	free(ap->tmp);
+	buf_free(&ap->summary);
 	free(ap);
 }
 
@@ -465,6 +476,9 @@ content_finish(struct store_append *ap, const unsigned char *h,
 	if (rc == 0)
 		rc = set_mime(st, cid, mime);
 	if (rc == 0)
+		rc = store_summary_queue(st, cid, ap->summary.data,
+		    ap->summary.len);
+	if (rc == 0)
 		*cid_r = cid;
 	return rc;
 }
@@ -596,6 +610,8 @@ store_append_commit(struct store_append **app, uint32_t *uid_r)
 	buf_init(&mime, STORE_MIME_MAX);
 	if (mime_serialize(root, &mime) != 0)
 		buf_reset(&mime);	/* too large: parse when asked */
+	if (msg_summary_build(root, &ap->summary) != 0)
+		buf_reset(&ap->summary);	/* none: readers fall back */
 	mime_part_free(&root);
 	rc = store_wbegin(st);
 	if (rc == 0)

@@ -13,7 +13,11 @@
  * Schema: schema.sql is compiled in as store_schema_sql and run in the
  * creating transaction; PRAGMA user_version names its version. A file with
  * a newer version than STORE_SCHEMA_VERSION is refused with a clear
- * message; an older one would be migrated here (there is none yet).
+ * message; an older one is migrated when it is opened (migrate()).
+ *
+ * Summaries (summary.c) queued by a write are flushed inside its
+ * transaction just before COMMIT (store_wend(), store_txn_commit()), and
+ * dropped on rollback, so they commit with the contents they describe.
  */
 #include "store/store_int.h"
 
@@ -229,11 +233,15 @@ store_wend(struct store *st, int rc)
 	}
 	if (rc < 0) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		store_summary_drop(st);
 		return rc;
 	}
-	r = exec(st, "COMMIT", "save the change");
+	r = store_summary_flush(st);
+	if (r == 0)
+		r = exec(st, "COMMIT", "save the change");
 	if (r != 0) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		store_summary_drop(st);
 		return r;
 	}
 	if (!st->quiet)
@@ -257,8 +265,10 @@ store_read_begin(struct store *st)
 	rc = exec(st, "BEGIN", "start reading");
 	if (rc != 0)
 		st->reading--;
-	else
+	else {
 		st->read_owned = 1;
+		st->snap_gen++;		/* a new snapshot (summary.c) */
+	}
 	return rc;
 }
 
@@ -323,10 +333,13 @@ store_txn_commit(struct store *st)
 		return store_err(st, STORE_ERR, "a change in this transaction "
 		    "failed half-way, so none of the transaction was saved");
 	}
-	rc = exec(st, "COMMIT", "save the changes");
+	rc = store_summary_flush(st);
+	if (rc == 0)
+		rc = exec(st, "COMMIT", "save the changes");
 	st->user_txn = 0;
 	if (rc != 0) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		store_summary_drop(st);
 		return rc;
 	}
 	if (st->wrote)
@@ -341,6 +354,7 @@ store_txn_rollback(struct store *st)
 	if (!st->user_txn)
 		return;
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_summary_drop(st);
 	st->user_txn = 0;
 	st->wrote = 0;
 	st->doomed = 0;
@@ -422,6 +436,7 @@ handle_free(struct store *st)
 	if (st->db != NULL)
 		sqlite3_close_v2(st->db);
 	store_keys_free(&st->keys);
+	store_summary_free(st);
 	ZSTD_freeCCtx(st->zc);
 	ZSTD_freeDCtx(st->zd);
 	free(st->path);
@@ -743,11 +758,47 @@ check_version(struct store *st)
 		    "by a newer mailvault (schema %lld, this one knows %d): "
 		    "use that version", st->path, (long long)version,
 		    STORE_SCHEMA_VERSION);
-	if (version < STORE_SCHEMA_VERSION)
+	if (version < 1)
 		return store_err(st, STORE_ECORRUPT, "the store at %s has "
 		    "schema %lld, which this mailvault cannot upgrade",
 		    st->path, (long long)version);
-	return 0;
+	return 0;	/* older ones are migrated once unlocked */
+}
+
+/*
+ * Bring an older schema up to date, in one transaction that checks the
+ * version again (another process may be doing the same). 1 -> 2: the
+ * summary table (contents stored before it simply have no summary, and
+ * readers fall back to the MIME tree for them) and sync_refused.
+ */
+static int
+migrate(struct store *st)
+{
+	static const char to2[] =
+	    "CREATE TABLE IF NOT EXISTS summary ("
+	    "block INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+	    "CREATE TABLE IF NOT EXISTS sync_refused ("
+	    "folder INTEGER NOT NULL REFERENCES sync_folder(id) "
+	    "ON DELETE CASCADE, ruidvalidity INTEGER NOT NULL, "
+	    "ruid INTEGER NOT NULL, tries INTEGER NOT NULL, "
+	    "PRIMARY KEY (folder, ruidvalidity, ruid)) WITHOUT ROWID;"
+	    "PRAGMA user_version = 2;";
+	int64_t version;
+	int rc;
+
+	if ((rc = pragma_int(st, "PRAGMA user_version", &version)) != 0 ||
+	    version >= STORE_SCHEMA_VERSION)
+		return rc;
+	st->quiet++;
+	rc = store_wbegin(st);
+	if (rc == 0) {
+		rc = pragma_int(st, "PRAGMA user_version", &version);
+		if (rc == 0 && version == 1)
+			rc = exec(st, to2, "upgrade the store to schema 2");
+		rc = store_wend(st, rc);
+	}
+	st->quiet--;
+	return rc;
 }
 
 static const char SQL_PENDING_FIND[] =
@@ -818,6 +869,8 @@ store_open(const char *path, const char *pass, size_t passlen,
 	if (rc == 0)
 		rc = store_keys_unlock(&slot, pass, passlen, &st->keys,
 		    st->errmsg, sizeof(st->errmsg));
+	if (rc == 0)
+		rc = migrate(st);
 	if (rc == 0)
 		rc = store_feed_register(st);
 	if (rc != 0) {

@@ -412,6 +412,23 @@ int	store_content_mime(struct store *st, int64_t content,
 int	store_content_envelope(struct store *st, int64_t content,
 	    struct mime_part **root_r);
 
+/*
+ * A content's summary (lib/msg_summary.h: its ENVELOPE as FETCH writes
+ * it, the texts SEARCH FROM/TO/CC/BCC/SUBJECT match, the raw Date),
+ * made at ingest and kept packed 128 to a block, so reading it costs a
+ * fraction of store_content_envelope(). Returns 0 with *sum_r pointing
+ * into a block cache on the handle: valid until the next
+ * store_content_summary() call or write on this handle, never to be
+ * freed. 1: this content has no summary (stored before summaries
+ * existed, or too large for one): use store_content_envelope().
+ * STORE_ENOENT: the content is gone (its messages were expunged). Calls
+ * inside one store_snapshot_begin() share the work of checking which
+ * contents still exist: call it inside a snapshot when reading many.
+ */
+struct msg_summary;
+int	store_content_summary(struct store *st, int64_t content,
+	    struct msg_summary *sum_r);
+
 /* ---- Change feed --------------------------------------------------- */
 
 /*

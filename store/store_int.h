@@ -23,7 +23,7 @@
 
 #include "store/store.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 #define STORE_KEY_BYTES		32
 #define STORE_HASH_BYTES	32
 #define STORE_SALT_BYTES	16
@@ -35,11 +35,16 @@
 #define STORE_MIME_MAX		(64u << 20)	/* serialized MIME tree */
 #define STORE_PENDING_AGE	86400		/* seconds before an abandoned
 						 * streaming append is removed */
+#define STORE_SUMMARY_SHIFT	7		/* block = content id >> this */
+#define STORE_SUMMARY_SLOTS	(1 << STORE_SUMMARY_SHIFT)
+#define STORE_SUMMARY_CACHE	4		/* decoded blocks kept */
 
 struct store_keys;
 struct store_hasher;
 struct ZSTD_CCtx_s;
 struct ZSTD_DCtx_s;
+struct store_sumblock;
+struct store_sumrec;
 
 struct store_stmt_slot {
 	const char	*sql;		/* the cache key: a static string */
@@ -74,6 +79,15 @@ struct store {
 	/* Scratch for chunk compression, reused across appends. */
 	struct ZSTD_CCtx_s *zc;
 	struct ZSTD_DCtx_s *zd;
+
+	/* Summaries (summary.c): records of new contents waiting for the
+	 * commit; decoded blocks; snapshot generation (store_read_begin()
+	 * starts a new one) and the cache's LRU clock. */
+	struct store_sumrec *sumq;
+	size_t		 nsumq, sumq_cap;
+	struct store_sumblock *sumcache[STORE_SUMMARY_CACHE];
+	uint64_t	 snap_gen;
+	uint64_t	 sum_clock;
 };
 
 /* The key slot as stored in the keyslot table. */
@@ -246,5 +260,29 @@ int	store_msg_insert(struct store *st, int64_t mbox,
 	    const struct store_msg *m, uint32_t *uid_r);
 /* Delete a content row still being written (streaming append aborted). */
 int	store_content_drop_pending(struct store *st, int64_t content);
+/* Set up the handle's zstd contexts (content.c): 0, or STORE_ERR. */
+int	store_zstd_ready(struct store *st);
+
+/* ---- summary.c ------------------------------------------------------ */
+
+/*
+ * Queue the summary record of a new content (copied) to be written when
+ * the transaction commits; a record of length 0 is no record. 0.
+ */
+int	store_summary_queue(struct store *st, int64_t content, const void *rec,
+	    size_t len);
+/* Write the queued records, one read-modify-write per block, inside the
+ * write transaction just before COMMIT; the queue is emptied. 0 or a
+ * negative code (the caller rolls back). */
+int	store_summary_flush(struct store *st);
+/* Forget the queued records (rollback). */
+void	store_summary_drop(struct store *st);
+/* Free the queue and the block cache (handle close). */
+void	store_summary_free(struct store *st);
+/* AD of a summary block's sealed data. */
+size_t	store_summary_ad(unsigned char *ad, int64_t block);
+/* 0 if a sealed block opens and decodes, else STORE_ECORRUPT (check). */
+int	store_summary_check(struct store *st, int64_t block,
+	    const void *sealed, size_t len);
 
 #endif

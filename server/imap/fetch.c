@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/imap_envelope.h"
+#include "lib/msg_summary.h"
 #include "lib/rfc822.h"
 #include "lib/util.h"
 #include "server/imap/fetch.h"
@@ -34,6 +36,8 @@
 #define FETCH_LINE_FLUSH	(64 * 1024)
 /* ENVELOPE and BODYSTRUCTURE of a message with MIME_MAX_PARTS parts. */
 #define FETCH_LINE_MAX		(64 * 1024 * 1024)
+/* A line buffer up to this size is kept for the next message. */
+#define FETCH_LINE_KEEP		(256 * 1024)
 /* A header field name in HEADER.FIELDS. */
 #define FETCH_FIELD_MAX		1000
 
@@ -74,6 +78,10 @@ struct imapd_fetch {
 	int		 vanished;
 	int		 root_only;	/* only ENVELOPE reads the tree: its
 					 * root part is enough */
+	int		 summary;	/* ENVELOPE is all that is not in the
+					 * view: the content's summary will do */
+	struct buf	 line;		/* the writer's line buffer, its memory
+					 * kept from one message to the next */
 };
 
 /* Names of the simple items, as parsed and as written. */
@@ -326,7 +334,7 @@ parse_field(struct parser *z, struct imap_tok *t, struct fetch_section *sec,
 	if (t->kind == IMAP_TOK_ATOM)
 		(void)buf_adds(name, s);
 	else
-		(void)imapd_append_string(name, s, strlen(s));
+		(void)imap_envelope_string(name, s, strlen(s));
 	return 0;
 }
 
@@ -630,6 +638,7 @@ imapd_fetch_parse(struct imapd_toksrc *src, int uid_cmd,
 	z.err = err;
 	z.errlen = errlen;
 	z.f = f = xcalloc(1, sizeof(*f));
+	buf_init(&f->line, FETCH_LINE_MAX);
 	rc = parse_all(&z);
 	/* merge: the cheap items first, then the rest in the order asked */
 	f->items = xreallocarray(NULL, z.nfirst + z.nother + 1,
@@ -651,6 +660,10 @@ imapd_fetch_parse(struct imapd_toksrc *src, int uid_cmd,
 		    f->items[i].kind != K_ENVELOPE)
 			f->root_only = 0;
 	}
+	/* ENVELOPE with only what the view holds (UID, FLAGS, INTERNALDATE,
+	 * RFC822.SIZE, MODSEQ): the summary has it, the tree is not read */
+	f->summary = f->root_only && (f->needs & IMAPD_FETCH_MIME) &&
+	    !(f->needs & IMAPD_FETCH_CONTENT);
 	if (rc < 0) {
 		imapd_fetch_free(&f);
 		return -1;
@@ -670,6 +683,7 @@ imapd_fetch_free(struct imapd_fetch **fp)
 	for (i = 0; i < f->nitems; i++)
 		item_free(&f->items[i]);
 	free(f->items);
+	buf_free(&f->line);
 	free(f);
 	*fp = NULL;
 }
@@ -705,6 +719,8 @@ struct writer {
 	struct imapd_out *out;
 	struct buf	 line;		/* bytes not yet given to out */
 	struct mime_part *root;
+	struct msg_summary sum;		/* borrowed from the store */
+	int		 have_sum;	/* sum is filled: root is not read */
 	struct store_reader *rd;
 	uint64_t	 size;		/* of the content */
 	struct fetch_range *ranges;	/* one per item; used by has_sec */
@@ -770,7 +786,13 @@ prepare(struct writer *w)
 	size_t i;
 	int rc;
 
-	if ((f->needs & IMAPD_FETCH_MIME) &&
+	if (f->summary) {
+		rc = store_content_summary(st, w->m->msg->content, &w->sum);
+		if (rc < 0)
+			return store_code(rc);
+		w->have_sum = rc == 0;
+	}
+	if ((f->needs & IMAPD_FETCH_MIME) && !w->have_sum &&
 	    (rc = (f->root_only ? store_content_envelope :
 	    store_content_mime)(st, w->m->msg->content, &w->root)) < 0)
 		return store_code(rc);
@@ -781,10 +803,11 @@ prepare(struct writer *w)
 		w->size = store_reader_size(w->rd);
 		w->chunk = xmalloc(STORE_CHUNK_SIZE);
 	}
-	w->ranges = xcalloc(f->nitems + 1, sizeof(*w->ranges));
 	for (i = 0; i < f->nitems; i++) {
 		if (!f->items[i].has_sec)
 			continue;
+		if (w->ranges == NULL)
+			w->ranges = xcalloc(f->nitems + 1, sizeof(*w->ranges));
 		if ((rc = imapd_section_resolve(&f->items[i].sec, w->root,
 		    w->size, read_hdr, w, &w->ranges[i])) < 0)
 			return store_code(rc);
@@ -890,6 +913,22 @@ write_section(struct writer *w, const struct fetch_item *it,
 	return stream(w, r, off, len);
 }
 
+/* pre, then n in decimal, then post: the hot items of every response,
+ * without printf's cost (two formatting passes per buf_printf). */
+static int
+put_num(struct buf *out, const char *pre, uint64_t n, const char *post)
+{
+	char d[20];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	if (buf_adds(out, pre) < 0 || buf_add(out, d + i, sizeof(d) - i) < 0)
+		return -1;
+	return buf_adds(out, post);
+}
+
 static int
 write_simple(struct writer *w, enum fetch_kind kind)
 {
@@ -898,24 +937,31 @@ write_simple(struct writer *w, enum fetch_kind kind)
 
 	switch (kind) {
 	case K_UID:
-		return buf_printf(&w->line, "UID %u", msg->uid);
+		return put_num(&w->line, "UID ", msg->uid, "");
 	case K_FLAGS:
-		return buf_printf(&w->line, "FLAGS (%s)",
-		    w->m->flags != NULL ? w->m->flags : "");
+		if (buf_adds(&w->line, "FLAGS (") < 0 || (w->m->flags != NULL &&
+		    buf_adds(&w->line, w->m->flags) < 0))
+			return -1;
+		return buf_addc(&w->line, ')');
 	case K_INTERNALDATE:
 		if (rfc822_date_format_imap((time_t)msg->internaldate,
 		    msg->tzoff, date, sizeof(date)) < 0)
 			return buf_adds(&w->line, "INTERNALDATE NIL");
-		return buf_printf(&w->line, "INTERNALDATE \"%s\"", date);
+		if (buf_adds(&w->line, "INTERNALDATE \"") < 0 ||
+		    buf_adds(&w->line, date) < 0)
+			return -1;
+		return buf_addc(&w->line, '"');
 	case K_RFC822_SIZE:
-		return buf_printf(&w->line, "RFC822.SIZE %llu",
-		    (unsigned long long)msg->size);
+		return put_num(&w->line, "RFC822.SIZE ", msg->size, "");
 	case K_MODSEQ:
-		return buf_printf(&w->line, "MODSEQ (%llu)",
-		    (unsigned long long)msg->modseq);
+		return put_num(&w->line, "MODSEQ (", msg->modseq, ")");
 	case K_ENVELOPE:
-		return buf_adds(&w->line, "ENVELOPE ") < 0 ? -1 :
-		    imapd_envelope_of(&w->line, w->root);
+		if (buf_adds(&w->line, "ENVELOPE ") < 0)
+			return -1;
+		if (w->have_sum)
+			return buf_add(&w->line, w->sum.v[MSG_SUMMARY_ENVELOPE],
+			    w->sum.len[MSG_SUMMARY_ENVELOPE]);
+		return imap_envelope_of(&w->line, w->root);
 	case K_BODY:
 	case K_BODYSTRUCTURE:
 		if (buf_adds(&w->line, kind == K_BODY ? "BODY " :
@@ -966,7 +1012,7 @@ write_all(struct writer *w)
 	size_t i;
 	int rc;
 
-	if (buf_printf(&w->line, "* %u FETCH (", w->m->seq) < 0)
+	if (put_num(&w->line, "* ", w->m->seq, " FETCH (") < 0)
 		return IMAPD_FETCH_ESTORE;
 	for (i = 0; i <= f->nitems; i++) {
 		if (i == f->nfirst && (rc = write_added(w)) != 0)
@@ -991,7 +1037,7 @@ imapd_fetch_write(struct imapd_fetch *f, const struct imapd_fetch_msg *m,
 	w.f = f;
 	w.m = m;
 	w.out = out;
-	buf_init(&w.line, FETCH_LINE_MAX);
+	w.line = f->line;
 	if ((rc = prepare(&w)) == 0) {
 		rc = write_all(&w);
 		/* Part of the response is out (a literal cut short was
@@ -1009,7 +1055,11 @@ imapd_fetch_write(struct imapd_fetch *f, const struct imapd_fetch_msg *m,
 	free(w.ranges);
 	free(w.chunk);
 	store_reader_close(&w.rd);
+	/* keep the line's memory for the next message, unless it is large */
+	if (w.line.cap > FETCH_LINE_KEEP)
+		buf_free(&w.line);
+	buf_reset(&w.line);
+	f->line = w.line;
 	mime_part_free(&w.root);
-	buf_free(&w.line);
 	return rc;
 }

@@ -114,25 +114,20 @@ int	imapd_fetch_write(struct imapd_fetch *f,
 
 /*
  * Pure formatters (no store, no I/O), byte for byte as Dovecot 2.3.
- * imapd_envelope: the ENVELOPE list "(date subject from ...)" of a header
- * block (the last Date/Subject/In-Reply-To/Message-ID, the addresses of
- * repeated address fields joined). imapd_envelope_part: the same from the
- * fields the MIME parser kept for a message part (MIME_PART_MESSAGE; first
- * occurrences only), used when its header was too large to keep.
  * imapd_bodystructure: the BODY (extended 0) or BODYSTRUCTURE (extended 1)
- * list "(...)" of a part. All append to out: 0, or -1 if out's limit was
- * hit (out then holds a prefix).
+ * list "(...)" of a part. The ENVELOPE writer is lib/imap_envelope.h.
+ * Append to out: 0, or -1 if out's limit was hit (out then holds a
+ * prefix).
  */
-int	imapd_envelope(struct buf *out, const char *hdr, size_t hdrlen);
-int	imapd_envelope_part(struct buf *out, const struct mime_part *part);
 int	imapd_bodystructure(struct buf *out, const struct mime_part *part,
 	    int extended);
 
 /*
- * Append s as an IMAP string the way Dovecot writes it: a quoted string,
- * or a literal {n}\r\n... when s holds 8-bit bytes, CR, LF, NUL or more
- * than four quoted-specials; the nstring form writes NIL for NULL. 0, or
- * -1 at limit.
+ * The server's names for lib/imap_envelope.h's string writers
+ * (imap_envelope_string, imap_envelope_nstring), kept for its callers:
+ * s as an IMAP string the way Dovecot writes it (quoted, or a literal
+ * when s holds 8-bit bytes, CR, LF, NUL or more than four
+ * quoted-specials; NIL for NULL). 0, or -1 at limit.
  */
 int	imapd_append_string(struct buf *out, const char *s, size_t len);
 int	imapd_append_nstring(struct buf *out, const char *s);

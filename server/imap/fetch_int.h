@@ -88,17 +88,12 @@ int	imapd_header_fields(struct buf *out, const char *hdr, size_t len,
 	    char *const *names, size_t nnames, int not_);
 
 /*
- * Dovecot's string writers (imap-quote.c behaviour, our own code):
- * imapd_append_nstring_nolf drops CR and LF first (folded header values);
- * imapd_append_human writes text for a person (Subject, display names):
- * whitespace runs become one space, leading and trailing whitespace and
- * line breaks go, NUL becomes 0x80, and anything changed, quoted-special
- * or 8-bit makes it a literal. 0, or -1 at limit.
+ * Forwarders to lib/imap_envelope.h (imap_envelope_nstring_nolf,
+ * imap_envelope_human, imap_envelope_of) under the names bodystructure.c
+ * and the unit tests use; see that header for what they write.
  */
 int	imapd_append_nstring_nolf(struct buf *out, const char *s);
 int	imapd_append_human(struct buf *out, const char *s, size_t len);
-
-/* The ENVELOPE of a message part (its kept header or its env fields). */
 int	imapd_envelope_of(struct buf *out, const struct mime_part *msg);
 
 #endif

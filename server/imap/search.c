@@ -3,22 +3,25 @@
  * the session's view, and answered as SEARCH or ESEARCH.
  *
  * Evaluation is three-valued and staged by cost. Every key has a level:
- * 0 for what the view already holds (flags, UIDs, sizes, internal dates,
- * MODSEQs), 1 for what the cached MIME tree holds (header fields, the
- * Date header), 2 for what needs the content (BODY, TEXT). A message is
- * first evaluated at level 0, where a key of a higher level answers
- * "maybe"; only if the whole tree still says "maybe" is the MIME tree
- * loaded and the tree evaluated again at level 1, and only then is the
- * content read. So "SEEN FROM x" never decrypts an unseen message, and
- * "OR SEEN BODY x" reads no body of a seen one.
+ * L_VIEW for what the view already holds (flags, UIDs, sizes, internal
+ * dates, MODSEQs), L_SUMMARY for what the content's summary holds
+ * (FROM, TO, CC, BCC, SUBJECT, SENT*: store_content_summary()), L_MIME for
+ * what the cached MIME tree holds (any HEADER field), L_CONTENT for what
+ * needs the content (BODY, TEXT). A message is first evaluated with the
+ * view alone, where a key of a higher level answers "maybe"; only if the
+ * whole tree still says "maybe" is the next thing loaded and the tree
+ * evaluated again, and so on. So "SEEN FROM x" never decrypts an unseen
+ * message, "FROM x" reads one summary block per 128 messages, and "OR
+ * SEEN BODY x" reads no body of a seen one. A content without a summary
+ * (stored before summaries existed) has its L_SUMMARY keys answered from
+ * the MIME tree, with the same result.
  *
- * Text matching follows Dovecot 2.3: both the key and the text are
- * brought to one normal form (UTF-8, Latin letters decomposed into base
- * letter and combining mark, then case-folded), and the key must be a
+ * Text matching follows Dovecot 2.3 (lib/search_norm.h): both the key
+ * and the text are brought to one normal form, and the key must be a
  * substring. Header keys match any occurrence of their field after RFC
  * 2047 decoding; address fields (FROM, TO, CC, BCC) are first parsed and
- * written back the way Dovecot normalises them (comments dropped, display
- * names quoted), SUBJECT has its runs of white space squeezed. BODY reads
+ * written back the way Dovecot normalises them, SUBJECT has its runs of
+ * white space squeezed; a summary holds these texts ready. BODY reads
  * the decoded text of every text/ and message/ part (transfer encoding
  * undone, charset converted to UTF-8); TEXT also reads every header block
  * of the message, MIME part headers included, as "Name: value" lines. The
@@ -38,8 +41,9 @@
 #include "lib/buf.h"
 #include "lib/imap_seqset.h"
 #include "lib/mime.h"
+#include "lib/msg_summary.h"
 #include "lib/rfc822.h"
-#include "lib/utf8.h"
+#include "lib/search_norm.h"
 #include "lib/util.h"
 
 /* Pieces of content read at once, and the buffers the text goes through. */
@@ -61,8 +65,8 @@ enum ktype {
 	K_MODSEQ,
 };
 
-/* How a header key reads its field (see the top of the file). */
-enum hmode { H_PLAIN, H_ADDRESS, H_LWSP };
+/* Key levels: what must be loaded to answer a key (see the top). */
+enum { L_VIEW, L_SUMMARY, L_MIME, L_CONTENT };
 
 /* Keyword lookup state: done lazily by the first run. */
 enum { KW_UNRESOLVED, KW_KNOWN, KW_UNKNOWN };
@@ -80,7 +84,8 @@ struct key {
 	int		 kwstate;
 	uint32_t	 kwid;
 	char		*field;		/* HEADER: the field name */
-	enum hmode	 hmode;
+	enum search_norm_mode hmode;
+	int		 sumfield;	/* HEADER: its text in a summary, -1 */
 	char		*needle;	/* HEADER, BODY, TEXT: normal form */
 	size_t		 nlen;
 	size_t		 slot;		/* BODY, TEXT: index into texts */
@@ -101,307 +106,9 @@ struct imapd_search {
 	struct key	**texts;	/* BODY and TEXT keys, by slot */
 	size_t		 ntexts;
 	int		 have_text;	/* a TEXT key: headers are scanned */
+	int		 have_sum;	/* a key a summary can answer */
 	size_t		 maxneedle;	/* longest BODY/TEXT needle */
 };
-
-/* ---- Text normal form --------------------------------------------- */
-
-/*
- * Latin-1 Supplement and Latin Extended-A letters with a canonical
- * decomposition: the base letter (lower case) and the combining mark
- * (U+0300 + value); '-' where there is none. Dovecot decomposes before
- * comparing, so "quimperle" finds "Quimperlé" but "comte affine" does not
- * find "Comté affiné" (the mark sits between "e" and the space).
- */
-static const char dec_c0_base[] =
-	"aaaaaa-ceeeeiiii-nooooo--uuuuy--"	/* U+00C0..U+00DF */
-	"aaaaaa-ceeeeiiii-nooooo--uuuuy-y";	/* U+00E0..U+00FF */
-static const unsigned char dec_c0_mark[] = {
-	0x00, 0x01, 0x02, 0x03, 0x08, 0x0a, 0, 0x27,
-	0x00, 0x01, 0x02, 0x08, 0x00, 0x01, 0x02, 0x08,
-	0, 0x03, 0x00, 0x01, 0x02, 0x03, 0x08, 0,
-	0, 0x00, 0x01, 0x02, 0x08, 0x01, 0, 0,
-	0x00, 0x01, 0x02, 0x03, 0x08, 0x0a, 0, 0x27,
-	0x00, 0x01, 0x02, 0x08, 0x00, 0x01, 0x02, 0x08,
-	0, 0x03, 0x00, 0x01, 0x02, 0x03, 0x08, 0,
-	0, 0x00, 0x01, 0x02, 0x08, 0x01, 0, 0x08,
-};
-static const char dec_100_base[] =
-	"aaaaaaccccccccdd" "--eeeeeeeeeegggg"	/* U+0100..U+011F */
-	"gggghh--iiiiiiii" "i---jjkk-llllll-"	/* U+0120..U+013F */
-	"---nnnnnn---oooo" "oo--rrrrrrssssss"	/* U+0140..U+015F */
-	"sstttt--uuuuuuuu" "uuuuwwyyyzzzzzz-";	/* U+0160..U+017F */
-static const unsigned char dec_100_mark[] = {
-	0x04, 0x04, 0x06, 0x06, 0x28, 0x28, 0x01, 0x01,	/* U+0100 */
-	0x02, 0x02, 0x07, 0x07, 0x0c, 0x0c, 0x0c, 0x0c,
-	0, 0, 0x04, 0x04, 0x06, 0x06, 0x07, 0x07,		/* U+0110 */
-	0x28, 0x28, 0x0c, 0x0c, 0x02, 0x02, 0x06, 0x06,
-	0x07, 0x07, 0x27, 0x27, 0x02, 0x02, 0, 0,		/* U+0120 */
-	0x03, 0x03, 0x04, 0x04, 0x06, 0x06, 0x28, 0x28,
-	0x07, 0, 0, 0, 0x02, 0x02, 0x27, 0x27,		/* U+0130 */
-	0, 0x01, 0x01, 0x27, 0x27, 0x0c, 0x0c, 0,
-	0, 0, 0, 0x01, 0x01, 0x27, 0x27, 0x0c,		/* U+0140 */
-	0x0c, 0, 0, 0, 0x04, 0x04, 0x06, 0x06,
-	0x0b, 0x0b, 0, 0, 0x01, 0x01, 0x27, 0x27,		/* U+0150 */
-	0x0c, 0x0c, 0x01, 0x01, 0x02, 0x02, 0x27, 0x27,
-	0x0c, 0x0c, 0x27, 0x27, 0x0c, 0x0c, 0, 0,		/* U+0160 */
-	0x03, 0x03, 0x04, 0x04, 0x06, 0x06, 0x0a, 0x0a,
-	0x0b, 0x0b, 0x28, 0x28, 0x02, 0x02, 0x02, 0x02,	/* U+0170 */
-	0x08, 0x01, 0x01, 0x07, 0x07, 0x0c, 0x0c, 0,
-};
-_Static_assert(sizeof(dec_c0_base) == 65 && sizeof(dec_c0_mark) == 64,
-    "decomposition table for U+00C0..U+00FF");
-_Static_assert(sizeof(dec_100_base) == 129 && sizeof(dec_100_mark) == 128,
-    "decomposition table for U+0100..U+017F");
-
-/* Simple case folding (Unicode CaseFolding.txt, C and S) of the scripts
- * mail is commonly written in; others are left as they are. */
-static uint32_t
-fold_cp(uint32_t c)
-{
-	if (c < 0x80)
-		return c >= 'A' && c <= 'Z' ? c + 32 : c;
-	if (c >= 0xc0 && c <= 0xde && c != 0xd7)
-		return c + 32;
-	if (c == 0xb5)
-		return 0x3bc;
-	if (c >= 0x100 && c <= 0x17f) {
-		if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149)
-			return c;
-		if (c == 0x178)
-			return 0xff;
-		if (c == 0x17f)
-			return 's';
-		if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
-			return (c & 1) ? c + 1 : c;
-		return c | 1;
-	}
-	if (c >= 0x180 && c <= 0x24f) {
-		/* Latin Extended-B: the regular pairs only */
-		if ((c >= 0x1cd && c <= 0x1dc))
-			return (c & 1) ? c + 1 : c;
-		if ((c >= 0x1de && c <= 0x1ef) || (c >= 0x1f8 && c <= 0x21f) ||
-		    (c >= 0x222 && c <= 0x233) || (c >= 0x246 && c <= 0x24f))
-			return c | 1;
-		return c;
-	}
-	if (c >= 0x370 && c <= 0x3ff) {
-		if (c >= 0x391 && c <= 0x3ab && c != 0x3a2)
-			return c + 32;
-		if (c == 0x386)
-			return 0x3ac;
-		if (c >= 0x388 && c <= 0x38a)
-			return c + 37;
-		if (c == 0x38c)
-			return 0x3cc;
-		if (c == 0x38e || c == 0x38f)
-			return c + 63;
-		if (c == 0x3c2)
-			return 0x3c3;
-		if (c >= 0x3d8 && c <= 0x3ef)
-			return c | 1;
-		return c;
-	}
-	if (c >= 0x400 && c <= 0x52f) {
-		if (c <= 0x40f)
-			return c + 80;
-		if (c <= 0x42f)
-			return c + 32;
-		if ((c >= 0x460 && c <= 0x481) || (c >= 0x48a && c <= 0x4bf) ||
-		    (c >= 0x4d0 && c <= 0x52f))
-			return c | 1;
-		if (c == 0x4c0)
-			return 0x4cf;
-		if (c >= 0x4c1 && c <= 0x4ce)
-			return (c & 1) ? c + 1 : c;
-		return c;
-	}
-	if (c >= 0x531 && c <= 0x556)
-		return c + 48;
-	if (c >= 0x10a0 && c <= 0x10c5)
-		return c + 7264;
-	if (c >= 0x1e00 && c <= 0x1eff) {
-		if (c == 0x1e9e)
-			return 0xdf;
-		if (c <= 0x1e95 || c >= 0x1ea0)
-			return c | 1;
-		return c;
-	}
-	if (c >= 0x2160 && c <= 0x216f)
-		return c + 16;
-	if (c >= 0x24b6 && c <= 0x24cf)
-		return c + 26;
-	if (c >= 0x2c00 && c <= 0x2c2f)
-		return c + 48;
-	if (c >= 0x10400 && c <= 0x10427)
-		return c + 40;
-	return c;
-}
-
-/* Write code point c as UTF-8 at d; the number of bytes. */
-static size_t
-put_cp(char *d, uint32_t c)
-{
-	if (c < 0x80) {
-		d[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		d[0] = (char)(0xc0 | c >> 6);
-		d[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		d[0] = (char)(0xe0 | c >> 12);
-		d[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		d[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	d[0] = (char)(0xf0 | c >> 18);
-	d[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	d[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	d[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
-/* Compatibility decompositions Dovecot applies that mail text meets:
- * spaces, the ellipsis, the Latin ligatures. NULL if none. */
-static const char *
-compat_of(uint32_t c)
-{
-	static const char *const lig[] = {
-		"ff", "fi", "fl", "ffi", "ffl", "st", "st",
-	};
-
-	if (c == 0xa0 || (c >= 0x2000 && c <= 0x200a) || c == 0x202f ||
-	    c == 0x205f || c == 0x3000)
-		return " ";
-	if (c == 0x2024)
-		return ".";
-	if (c == 0x2025)
-		return "..";
-	if (c == 0x2026)
-		return "...";
-	if (c >= 0xfb00 && c <= 0xfb06)
-		return lig[c - 0xfb00];
-	return NULL;
-}
-
-/*
- * Write the normal form of code point c at d (at most 3 bytes per byte
- * of c's UTF-8 form, and never more than 4); the number of bytes.
- */
-static size_t
-norm_cp(char *d, uint32_t c)
-{
-	const char *base = NULL, *compat;
-	const unsigned char *mark = NULL;
-	size_t i = 0;
-
-	if ((compat = compat_of(c)) != NULL) {
-		i = strlen(compat);
-		memcpy(d, compat, i);
-		return i;
-	}
-	if (c >= 0xff01 && c <= 0xff5e)		/* fullwidth ASCII */
-		return put_cp(d, fold_cp(c - 0xff01 + 0x21));
-	if (c >= 0xc0 && c <= 0xff)
-		base = dec_c0_base, mark = dec_c0_mark, i = c - 0xc0;
-	else if (c >= 0x100 && c <= 0x17f)
-		base = dec_100_base, mark = dec_100_mark, i = c - 0x100;
-	if (base != NULL && base[i] != '-') {
-		d[0] = base[i];
-		return 1 + put_cp(d + 1, 0x300 + mark[i]);
-	}
-	return put_cp(d, fold_cp(c));
-}
-
-/* Bytes of normal form that n bytes of input can give at most (U+FFFD
- * for one bad byte is the worst case). */
-#define NORM_MAX(n)	(3 * (n) + 4)
-
-#define REPLACEMENT "\xef\xbf\xbd"
-
-#define ONE_BYTES	0x0101010101010101ULL
-#define HI_BITS		0x8080808080808080ULL
-
-/*
- * Write the normal form of UTF-8 text at d, which has room for
- * NORM_MAX(n) bytes; NUL and bytes that are not UTF-8 become U+FFFD. If
- * last is 0, a sequence cut off at the end is left for the next piece:
- * *used_r says how many bytes were taken. Returns the bytes written.
- */
-static size_t
-norm_utf8(char *d, const unsigned char *p, size_t n, int last,
-    size_t *used_r)
-{
-	size_t i = 0, o = 0, k, j;
-	uint32_t c;
-
-	while (i < n) {
-		/* ASCII is the common case: fold it eight bytes at a time */
-		while (i + 8 <= n) {
-			uint64_t v, up;
-
-			memcpy(&v, p + i, 8);
-			if ((v & HI_BITS) != 0 ||
-			    ((v - ONE_BYTES) & ~v & HI_BITS) != 0)
-				break;	/* 8-bit or NUL in there */
-			/* high bit of each byte set where 'A' <= b <= 'Z' */
-			up = ((v + (0x80 - 'A') * ONE_BYTES) ^
-			    (v + (0x7f - 'Z') * ONE_BYTES)) & HI_BITS;
-			v |= up >> 2;
-			memcpy(d + o, &v, 8);
-			i += 8;
-			o += 8;
-		}
-		while (i < n && p[i] < 0x80 && p[i] != 0) {
-			c = p[i++];
-			d[o++] = (char)(c - 'A' < 26 ? c + 32 : c);
-		}
-		if (i >= n)
-			break;
-		k = p[i] == 0 ? 0 : utf8_decode(p + i, n - i, &c);
-		if (k == 0 && !last && utf8_lead_len(p[i]) > n - i) {
-			/* cut off at the end, or broken? */
-			for (j = i + 1; j < n && (p[j] & 0xc0) == 0x80; j++)
-				;
-			if (j == n)
-				break;
-		}
-		if (k == 0) {
-			memcpy(d + o, REPLACEMENT, 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		o += norm_cp(d + o, c);
-		i += k;
-	}
-	*used_r = i;
-	return o;
-}
-
-/* Append the normal form of UTF-8 text to out. 0, or -1 at out's limit. */
-static int
-norm_append(struct buf *out, const char *s, size_t n)
-{
-	char tmp[NORM_MAX(1024)];
-	size_t len, used, piece;
-
-	while (n > 0) {
-		piece = n > 1024 ? 1024 : n;
-		len = norm_utf8(tmp, (const unsigned char *)s, piece,
-		    piece == n, &used);
-		if (used == 0)
-			used = piece;	/* cannot happen: a cut is < 4 bytes */
-		if (buf_add(out, tmp, len) < 0)
-			return -1;
-		s += used;
-		n -= used;
-	}
-	return 0;
-}
 
 /* ---- The text window ---------------------------------------------- */
 
@@ -417,11 +124,11 @@ struct win {
 	size_t		 body_start;	/* bytes of p that are header text */
 };
 
-/* Room for NORM_MAX(n) more bytes; returns where to write. */
+/* Room for SEARCH_NORM_MAX(n) more bytes; returns where to write. */
 static char *
 win_room(struct win *w, size_t n)
 {
-	size_t need = w->len + NORM_MAX(n);
+	size_t need = w->len + SEARCH_NORM_MAX(n);
 
 	if (need > w->cap) {
 		w->cap = need < 4096 ? 4096 : need + need / 2;
@@ -436,7 +143,7 @@ win_add(struct win *w, const char *s, size_t n)
 {
 	size_t used;
 
-	w->len += norm_utf8(win_room(w, n), (const unsigned char *)s, n, 1,
+	w->len += search_norm_utf8(win_room(w, n), (const unsigned char *)s, n, 1,
 	    &used);
 }
 
@@ -496,7 +203,7 @@ conv_utf8(struct conv *cv, const unsigned char *p, size_t n, int last,
 		k = n < 4 ? n : 4;
 		memcpy(t, cv->carry, cv->ncarry);
 		memcpy(t + cv->ncarry, p, k);
-		w->len += norm_utf8(win_room(w, cv->ncarry + k), t,
+		w->len += search_norm_utf8(win_room(w, cv->ncarry + k), t,
 		    cv->ncarry + k, last && k == n, &used);
 		if (used >= cv->ncarry) {
 			p += used - cv->ncarry;
@@ -509,7 +216,7 @@ conv_utf8(struct conv *cv, const unsigned char *p, size_t n, int last,
 			n -= k;
 		}
 	}
-	w->len += norm_utf8(win_room(w, n), p, n, last, &used);
+	w->len += search_norm_utf8(win_room(w, n), p, n, last, &used);
 	if (used < n) {
 		/* at most 3 bytes of a sequence cut off */
 		cv->ncarry = n - used;
@@ -537,7 +244,7 @@ conv_iconv(iconv_t cd, const unsigned char *p, size_t n, int last,
 		if (errno == EINVAL && !last)
 			break;		/* cut off: wait for more */
 		/* EILSEQ, or cut off at the very end: one U+FFFD */
-		win_add(w, REPLACEMENT, 3);
+		win_add(w, SEARCH_NORM_REPLACEMENT, 3);
 		in++;
 		inleft--;
 		iconv(cd, NULL, NULL, NULL, NULL);
@@ -752,8 +459,8 @@ set_needle(struct key *k, const char *s, size_t n)
 {
 	size_t used;
 
-	k->needle = xmalloc(NORM_MAX(n) + 1);
-	k->nlen = norm_utf8(k->needle, (const unsigned char *)s, n, 1, &used);
+	k->needle = xmalloc(SEARCH_NORM_MAX(n) + 1);
+	k->nlen = search_norm_utf8(k->needle, (const unsigned char *)s, n, 1, &used);
 	k->needle[k->nlen] = '\0';
 }
 
@@ -847,20 +554,20 @@ static const struct {
 	const char	*name;
 	enum ktype	 type;
 	const char	*field;
-	enum hmode	 hmode;
+	enum search_norm_mode hmode;
 } string_keys[] = {
-	{ "BCC",	K_HEADER,	"Bcc",		H_ADDRESS },
-	{ "BODY",	K_BODY,		NULL,		H_PLAIN },
-	{ "CC",		K_HEADER,	"Cc",		H_ADDRESS },
-	{ "FROM",	K_HEADER,	"From",		H_ADDRESS },
-	{ "SUBJECT",	K_HEADER,	"Subject",	H_LWSP },
-	{ "TEXT",	K_TEXT,		NULL,		H_PLAIN },
-	{ "TO",		K_HEADER,	"To",		H_ADDRESS },
+	{ "BCC",	K_HEADER,	"Bcc",		SEARCH_NORM_ADDRESS },
+	{ "BODY",	K_BODY,		NULL,		SEARCH_NORM_PLAIN },
+	{ "CC",		K_HEADER,	"Cc",		SEARCH_NORM_ADDRESS },
+	{ "FROM",	K_HEADER,	"From",		SEARCH_NORM_ADDRESS },
+	{ "SUBJECT",	K_HEADER,	"Subject",	SEARCH_NORM_LWSP },
+	{ "TEXT",	K_TEXT,		NULL,		SEARCH_NORM_PLAIN },
+	{ "TO",		K_HEADER,	"To",		SEARCH_NORM_ADDRESS },
 };
 
 static struct key *
 parse_string_key(struct parser *p, const char *name, enum ktype type,
-    const char *field, enum hmode hmode)
+    const char *field, enum search_norm_mode hmode)
 {
 	struct key *k;
 	char *s;
@@ -868,8 +575,18 @@ parse_string_key(struct parser *p, const char *name, enum ktype type,
 
 	if (read_string(p, name, &s, &n) < 0)
 		return NULL;
-	k = key_new(p, type, type == K_HEADER ? 1 : 2);
+	k = key_new(p, type, type == K_HEADER ? L_SUMMARY : L_CONTENT);
 	k->hmode = hmode;
+	k->sumfield = -1;
+	if (type == K_HEADER) {
+		k->sumfield = msg_summary_text_field(field, hmode);
+		/* every shortcut has a summary text; were one not to, the
+		 * MIME tree would be read for it */
+		if (k->sumfield < 0)
+			k->level = L_MIME;
+		else
+			p->s->have_sum = 1;
+	}
 	if (field != NULL)
 		k->field = xstrdup(field);
 	set_needle(k, s, n);
@@ -900,9 +617,10 @@ parse_header_key(struct parser *p)
 		free(name);
 		return NULL;
 	}
-	k = key_new(p, K_HEADER, 1);
+	k = key_new(p, K_HEADER, L_MIME);
+	k->sumfield = -1;
 	k->field = name;
-	k->hmode = H_PLAIN;
+	k->hmode = SEARCH_NORM_PLAIN;
 	set_needle(k, s, n);
 	free(s);
 	return k;
@@ -1046,7 +764,9 @@ parse_key(struct parser *p, struct imap_tok *tok, unsigned depth)
 		}
 		free(s);
 		k = key_new(p, date_keys[i].type,
-		    date_keys[i].type >= K_SENTBEFORE ? 1 : 0);
+		    date_keys[i].type >= K_SENTBEFORE ? L_SUMMARY : L_VIEW);
+		if (date_keys[i].type >= K_SENTBEFORE)
+			p->s->have_sum = 1;
 		k->day = day;
 		return k;
 	}
@@ -1236,10 +956,11 @@ struct msgstate {
 	const struct store_msg *msg;
 	uint32_t	 seq;
 	int		 recent;
-	struct mime_part *mime;		/* level 1 and up */
+	const struct msg_summary *sum;	/* L_SUMMARY, when there is one */
+	struct mime_part *mime;		/* L_MIME and up */
 	const char	*hdr;		/* the root header block */
 	size_t		 hdrlen;
-	unsigned char	*found;		/* per text slot, level 2 */
+	unsigned char	*found;		/* per text slot, L_CONTENT */
 };
 
 /* One run: the buffers are reused from message to message. */
@@ -1319,153 +1040,12 @@ resolve_keywords(struct run *r, struct key *k)
 
 /* ---- Header keys --------------------------------------------------- */
 
-static int
-is_atext(unsigned char c)
-{
-	if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/* Dovecot's way of writing a phrase or local part: as it is when it is
- * all atext (dots allowed in a local part), else quoted, with '"', '\\'
- * and '\'' escaped. */
-static int
-append_maybe_quoted(struct buf *out, const char *s, int dot_ok)
-{
-	const char *q;
-	int rc = 0;
-
-	for (q = s; *q != '\0'; q++)
-		if (!is_atext((unsigned char)*q) && !(dot_ok && *q == '.'))
-			break;
-	if (*q == '\0')
-		return buf_adds(out, s);
-	rc |= buf_addc(out, '"');
-	for (q = s; *q != '\0'; q++) {
-		if (*q == '"' || *q == '\\' || *q == '\'')
-			rc |= buf_addc(out, '\\');
-		rc |= buf_addc(out, *q);
-	}
-	rc |= buf_addc(out, '"');
-	return rc;
-}
-
-/* An address list written back the way Dovecot's SEARCH compares it. */
-static int
-write_addresses(struct buf *out, const struct rfc822_addr *a, size_t n)
-{
-	int first = 1, in_group = 0, rc = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!first)
-			rc |= buf_adds(out, ", ");
-		first = 0;
-		if (a[i].host == NULL) {
-			if (!in_group) {
-				if (a[i].mailbox != NULL && *a[i].mailbox)
-					rc |= strstr(a[i].mailbox, "=?") ?
-					    buf_adds(out, a[i].mailbox) :
-					    append_maybe_quoted(out,
-					    a[i].mailbox, 0);
-				else
-					rc |= buf_adds(out, "\"\"");
-				rc |= buf_adds(out, ": ");
-				first = 1;
-			} else {
-				if (out->len >= 2 &&
-				    out->data[out->len - 2] == ',')
-					out->len -= 2;
-				else if (out->len >= 2 &&
-				    out->data[out->len - 2] == ':')
-					out->len -= 1;
-				rc |= buf_addc(out, ';');
-			}
-			in_group = !in_group;
-			continue;
-		}
-		if (a[i].name != NULL)
-			rc |= strstr(a[i].name, "=?") ? buf_adds(out,
-			    a[i].name) : append_maybe_quoted(out, a[i].name, 0);
-		if (a[i].route != NULL || *a[i].mailbox || *a[i].host) {
-			if (a[i].name != NULL && *a[i].name)
-				rc |= buf_addc(out, ' ');
-			rc |= buf_addc(out, '<');
-			if (a[i].route != NULL) {
-				rc |= buf_adds(out, a[i].route);
-				rc |= buf_addc(out, ':');
-			}
-			if (*a[i].mailbox == '\0')
-				rc |= buf_adds(out, "\"\"");
-			else
-				rc |= append_maybe_quoted(out, a[i].mailbox, 1);
-			if (*a[i].host) {
-				rc |= buf_addc(out, '@');
-				rc |= buf_adds(out, a[i].host);
-			}
-			rc |= buf_addc(out, '>');
-		}
-	}
-	return rc == 0 ? 0 : -1;
-}
-
-/* Runs of white space become one space (Dovecot's SUBJECT). */
-static int
-squeeze_lwsp(struct buf *out, const char *s, size_t n)
-{
-	int prev = 1;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
-		    s[i] == '\n') {
-			if (!prev && buf_addc(out, ' ') < 0)
-				return -1;
-			prev = 1;
-		} else {
-			if (buf_addc(out, s[i]) < 0)
-				return -1;
-			prev = 0;
-		}
-	}
-	return 0;
-}
-
 /* Does one field value match a header key? */
 static int
 field_matches(struct run *r, const struct key *k, const char *v, size_t n)
 {
-	struct rfc822_addr *list = NULL;
-	const char *raw = v;
-	size_t rawlen = n, na;
-
-	buf_reset(&r->v1);
-	buf_reset(&r->v2);
 	buf_reset(&r->v3);
-	if (k->hmode == H_ADDRESS) {
-		na = rfc822_addr_parse(v, n, &list);
-		if (write_addresses(&r->v1, list, na) < 0) {
-			rfc822_addr_free(&list, na);
-			return 0;
-		}
-		rfc822_addr_free(&list, na);
-		raw = r->v1.data == NULL ? "" : r->v1.data;
-		rawlen = r->v1.len;
-	} else if (k->hmode == H_LWSP) {
-		if (rfc822_unfold(v, n, &r->v3) < 0 ||
-		    squeeze_lwsp(&r->v1, r->v3.data == NULL ? "" : r->v3.data,
-		    r->v3.len) < 0)
-			return 0;
-		raw = r->v1.data == NULL ? "" : r->v1.data;
-		rawlen = r->v1.len;
-		buf_reset(&r->v3);
-	}
-	/* a value over the buffer limit is matched on its first part */
-	(void)mime_decode_header(raw, rawlen, &r->v2);
-	(void)norm_append(&r->v3, r->v2.data == NULL ? "" : r->v2.data,
-	    r->v2.len);
+	(void)search_norm_field(k->hmode, v, n, &r->v3, &r->v1, &r->v2);
 	return r->v3.len >= k->nlen && memmem(r->v3.data, r->v3.len,
 	    k->needle, k->nlen) != NULL;
 }
@@ -1478,11 +1058,27 @@ name_eq(const struct rfc822_field *f, const char *name)
 	return f->name_len == n && ascii_strncasecmp(f->name, name, n) == 0;
 }
 
+/* A header key from the summary's text: every occurrence of the field
+ * in normal form, a NUL after each (none: the field is absent). */
+static int
+eval_sum_header(const struct key *k, const struct msg_summary *sum)
+{
+	const char *t = sum->v[k->sumfield];
+	size_t n = sum->len[k->sumfield];
+
+	if (n == 0)
+		return NO;
+	return k->nlen == 0 || memmem(t, n, k->needle, k->nlen) != NULL;
+}
+
 static int
 eval_header(struct run *r, const struct key *k, struct msgstate *m)
 {
 	struct rfc822_field f;
 	size_t pos = 0;
+
+	if (m->sum != NULL && k->sumfield >= 0)
+		return eval_sum_header(k, m->sum);
 
 	while (rfc822_header_next(m->hdr, m->hdrlen, &pos, &f) == 1) {
 		if (!name_eq(&f, k->field))
@@ -1498,7 +1094,9 @@ eval_header(struct run *r, const struct key *k, struct msgstate *m)
 static int
 eval_sent(const struct key *k, struct msgstate *m)
 {
-	const char *d = m->mime->env[MIME_ENV_DATE];
+	const char *d = m->sum == NULL ? m->mime->env[MIME_ENV_DATE] :
+	    m->sum->len[MSG_SUMMARY_DATE] > 0 ? m->sum->v[MSG_SUMMARY_DATE] :
+	    NULL;
 	time_t t = 0;
 	int tz = 0;
 
@@ -1918,6 +1516,7 @@ static int
 run_one(struct run *r, size_t i)
 {
 	const struct imapd_search_ctx *c = r->ctx;
+	struct msg_summary sum;
 	struct msgstate m;
 	int v, rc;
 
@@ -1925,24 +1524,37 @@ run_one(struct run *r, size_t i)
 	m.msg = &c->msgs[i];
 	m.seq = (uint32_t)(i + 1);
 	m.recent = c->first_recent != 0 && m.msg->uid >= c->first_recent;
-	v = eval(r, r->s->root, &m, 0);
+	v = eval(r, r->s->root, &m, L_VIEW);
 	if (v != MAYBE)
 		return v;
-	/* keys up to level 1 read only the root's header and envelope */
-	rc = r->s->root->level >= 2 ?
+	if (r->s->have_sum) {
+		rc = store_content_summary(c->st, m.msg->content, &sum);
+		if (rc == STORE_ENOENT)
+			return 0;	/* expunged meanwhile */
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			m.sum = &sum;
+			v = eval(r, r->s->root, &m, L_SUMMARY);
+			if (v != MAYBE)
+				return v;
+		}
+	}
+	/* keys up to L_MIME read only the root's header and envelope */
+	rc = r->s->root->level >= L_CONTENT ?
 	    store_content_mime(c->st, m.msg->content, &m.mime) :
 	    store_content_envelope(c->st, m.msg->content, &m.mime);
 	if (rc == STORE_ENOENT)
 		return 0;	/* expunged meanwhile: no longer matches */
 	if (rc != 0)
 		return rc;
-	if (r->s->root->level >= 1 && (rc = load_header(r, &m)) != 0)
+	if (r->s->root->level >= L_SUMMARY && (rc = load_header(r, &m)) != 0)
 		goto out;
-	v = eval(r, r->s->root, &m, 1);
+	v = eval(r, r->s->root, &m, L_MIME);
 	if (v == MAYBE) {
 		if ((rc = scan_message(r, &m)) != 0)
 			goto out;
-		v = eval(r, r->s->root, &m, 2);
+		v = eval(r, r->s->root, &m, L_CONTENT);
 	}
 	rc = v == YES;
 out:

@@ -253,7 +253,7 @@ START_TEST(test_store_newer_schema_is_refused)
 	ck_assert_int_eq(store_open(f.path, PASS, strlen(PASS), &st, err,
 	    sizeof(err)), STORE_ECORRUPT);
 	ck_assert_msg(strstr(err, "newer mailvault (schema 7, this one "
-	    "knows 1)") != NULL, "%s", err);
+	    "knows 2)") != NULL, "%s", err);
 	fx_teardown(&f);
 }
 END_TEST
