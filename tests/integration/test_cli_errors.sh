@@ -27,6 +27,16 @@ expect_fail "show of a missing uid" mv_ show acct/INBOX 99999
 expect_fail "show with a bad uid" mv_ show acct/INBOX notanumber
 expect_fail "show in a missing mailbox" mv_ show acct/Nope 1
 expect_fail "export to a bad format" mv_ export acct "$TESTDIR/x" --format tar
+expect_fail "account show of an unknown account" mv_ account show nosuch
+expect_fail "sync of an unknown account" mv_ sync nosuch
+expect_fail "bad config value" mv_ config set poll-interval soon
+# No daemon serves this store (a runtime folder of our own).
+mkdir -p "$TESTDIR/run" && chmod 700 "$TESTDIR/run"
+export XDG_RUNTIME_DIR="$TESTDIR/run"
+expect_fail "lock without a daemon" mv_ lock
+grep -q 'no mailvault daemon is running' "$TESTDIR/err" || fail "lock text"
+expect_fail "unlock without a daemon" mv_ unlock
+expect_fail "daemon stop without a daemon" mv_ daemon stop
 
 mv_ ls | grep -qx acct || fail "ls does not list the account"
 mv_ ls acct | grep -q INBOX || fail "ls acct does not list INBOX"
