@@ -8,7 +8,7 @@
  *    charset parameter gets ("charset" "us-ascii") after its own ones;
  *  - types, subtypes, parameter names and the disposition keep the case
  *    they had in the header (lib/mime keeps it in raw_*), strings go out
- *    quoted or as literals as imapd_append_string() decides, and absent
+ *    quoted or as literals as imap_envelope_string() decides, and absent
  *    values are NIL; the transfer encoding defaults to "7bit";
  *  - sizes and line counts are those of the body as stored;
  *  - a multipart without any part is written as one empty text/plain;
@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "lib/imap_envelope.h"
 #include "lib/util.h"
 #include "server/imap/fetch.h"
 #include "server/imap/fetch_int.h"
@@ -61,9 +62,9 @@ write_params(struct buf *out, const struct mime_param *p, size_t n,
 		if (ascii_strcasecmp(name, "charset") == 0)
 			seen_charset = 1;
 		if ((i > 0 && buf_addc(out, ' ') < 0) ||
-		    imapd_append_nstring(out, name) < 0 ||
+		    imap_envelope_nstring(out, name) < 0 ||
 		    buf_addc(out, ' ') < 0 ||
-		    imapd_append_nstring(out, p[i].value) < 0)
+		    imap_envelope_nstring(out, p[i].value) < 0)
 			return -1;
 	}
 	if (default_charset && !seen_charset &&
@@ -85,7 +86,7 @@ write_ext_common(struct buf *out, const struct mime_part *part)
 		if (buf_adds(out, "NIL") < 0)
 			return -1;
 	} else if (buf_addc(out, '(') < 0 ||
-	    imapd_append_nstring(out, part->disposition) < 0 ||
+	    imap_envelope_nstring(out, part->disposition) < 0 ||
 	    buf_addc(out, ' ') < 0 ||
 	    write_params(out, part->disp_params, part->ndisp_params, 0) < 0 ||
 	    buf_addc(out, ')') < 0)
@@ -100,14 +101,14 @@ write_ext_common(struct buf *out, const struct mime_part *part)
 			return -1;
 		for (i = 0; i < part->nlanguages; i++)
 			if ((i > 0 && buf_addc(out, ' ') < 0) ||
-			    imapd_append_nstring(out, part->languages[i]) < 0)
+			    imap_envelope_nstring(out, part->languages[i]) < 0)
 				return -1;
 		if (buf_addc(out, ')') < 0)
 			return -1;
 	}
 	if (buf_addc(out, ' ') < 0)
 		return -1;
-	return imapd_append_nstring_nolf(out, part->location);
+	return imap_envelope_nstring_nolf(out, part->location);
 }
 
 static int
@@ -125,7 +126,7 @@ write_multipart(struct buf *out, const struct mime_part *part, int ext)
 		if (imapd_bodystructure(out, &part->children[i], ext) < 0)
 			return -1;
 	if (buf_addc(out, ' ') < 0 ||
-	    imapd_append_nstring(out, part->raw_subtype != NULL ?
+	    imap_envelope_nstring(out, part->raw_subtype != NULL ?
 	    part->raw_subtype : part->subtype) < 0)
 		return -1;
 	if (!ext)
@@ -146,21 +147,21 @@ write_single(struct buf *out, const struct mime_part *part, int ext)
 	if (rfc822) {
 		if (buf_adds(out, "\"message\" \"rfc822\"") < 0)
 			return -1;
-	} else if (imapd_append_nstring(out, part->raw_type != NULL ?
+	} else if (imap_envelope_nstring(out, part->raw_type != NULL ?
 	    part->raw_type : part->type) < 0 || buf_addc(out, ' ') < 0 ||
-	    imapd_append_nstring(out, part->raw_subtype != NULL ?
+	    imap_envelope_nstring(out, part->raw_subtype != NULL ?
 	    part->raw_subtype : part->subtype) < 0)
 		return -1;
 	if (buf_addc(out, ' ') < 0 ||
 	    write_params(out, part->params, part->nparams, text) < 0 ||
 	    buf_addc(out, ' ') < 0 ||
-	    imapd_append_nstring_nolf(out, part->id) < 0 ||
+	    imap_envelope_nstring_nolf(out, part->id) < 0 ||
 	    buf_addc(out, ' ') < 0 ||
-	    imapd_append_nstring_nolf(out, part->description) < 0 ||
+	    imap_envelope_nstring_nolf(out, part->description) < 0 ||
 	    buf_addc(out, ' ') < 0)
 		return -1;
 	if (part->encoding != NULL) {
-		if (imapd_append_nstring(out, part->encoding) < 0)
+		if (imap_envelope_nstring(out, part->encoding) < 0)
 			return -1;
 	} else if (buf_adds(out, "\"7bit\"") < 0)
 		return -1;
@@ -172,7 +173,7 @@ write_single(struct buf *out, const struct mime_part *part, int ext)
 			return -1;
 	} else if (rfc822) {
 		msg = &part->children[0];
-		if (buf_addc(out, ' ') < 0 || imapd_envelope_of(out, msg) < 0 ||
+		if (buf_addc(out, ' ') < 0 || imap_envelope_of(out, msg) < 0 ||
 		    buf_addc(out, ' ') < 0 ||
 		    imapd_bodystructure(out, msg, ext) < 0 ||
 		    buf_printf(out, " %llu",
@@ -182,7 +183,7 @@ write_single(struct buf *out, const struct mime_part *part, int ext)
 	if (!ext)
 		return 0;
 	if (buf_addc(out, ' ') < 0 ||
-	    imapd_append_nstring_nolf(out, part->md5) < 0)
+	    imap_envelope_nstring_nolf(out, part->md5) < 0)
 		return -1;
 	return write_ext_common(out, part);
 }

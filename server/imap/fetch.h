@@ -122,14 +122,4 @@ int	imapd_fetch_write(struct imapd_fetch *f,
 int	imapd_bodystructure(struct buf *out, const struct mime_part *part,
 	    int extended);
 
-/*
- * The server's names for lib/imap_envelope.h's string writers
- * (imap_envelope_string, imap_envelope_nstring), kept for its callers:
- * s as an IMAP string the way Dovecot writes it (quoted, or a literal
- * when s holds 8-bit bytes, CR, LF, NUL or more than four
- * quoted-specials; NIL for NULL). 0, or -1 at limit.
- */
-int	imapd_append_string(struct buf *out, const char *s, size_t len);
-int	imapd_append_nstring(struct buf *out, const char *s);
-
 #endif

@@ -1,9 +1,9 @@
 /*
- * fetch_int: what fetch.c, section.c, envelope.c and bodystructure.c
- * share and nobody else sees: the parsed form of a BODY[section]<partial>,
- * the resolution of a section against a message's MIME tree, and the
- * string writers that follow Dovecot's choices between quoted strings and
- * literals.
+ * fetch_int: what fetch.c, section.c and bodystructure.c share and
+ * nobody else sees: the parsed form of a BODY[section]<partial> and the
+ * resolution of a section against a message's MIME tree. The IMAP string
+ * writers (Dovecot's choices between quoted strings and literals) are
+ * lib/imap_envelope.h's.
  */
 #ifndef MAILVAULT_SERVER_IMAP_FETCH_INT_H
 #define MAILVAULT_SERVER_IMAP_FETCH_INT_H
@@ -86,14 +86,5 @@ void	imapd_fetch_range_clear(struct fetch_range *r);
  */
 int	imapd_header_fields(struct buf *out, const char *hdr, size_t len,
 	    char *const *names, size_t nnames, int not_);
-
-/*
- * Forwarders to lib/imap_envelope.h (imap_envelope_nstring_nolf,
- * imap_envelope_human, imap_envelope_of) under the names bodystructure.c
- * and the unit tests use; see that header for what they write.
- */
-int	imapd_append_nstring_nolf(struct buf *out, const char *s);
-int	imapd_append_human(struct buf *out, const char *s, size_t len);
-int	imapd_envelope_of(struct buf *out, const struct mime_part *msg);
 
 #endif

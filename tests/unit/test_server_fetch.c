@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/imap_envelope.h"
 #include "lib/imap_lex.h"
 #include "lib/maildir.h"
 #include "lib/util.h"
@@ -741,16 +742,16 @@ START_TEST(test_fetch_string_writers)
 	buf_init(&b, 1024);
 	for (i = 0; i < ARRAY_SIZE(v); i++) {
 		buf_reset(&b);
-		ck_assert_int_eq(imapd_append_string(&b, v[i].in,
+		ck_assert_int_eq(imap_envelope_string(&b, v[i].in,
 		    strlen(v[i].in)), 0);
 		ck_assert_str_eq(b.data, v[i].nstring);
 		buf_reset(&b);
-		ck_assert_int_eq(imapd_append_human(&b, v[i].in,
+		ck_assert_int_eq(imap_envelope_human(&b, v[i].in,
 		    strlen(v[i].in)), 0);
 		ck_assert_str_eq(b.data, v[i].human);
 	}
 	buf_reset(&b);
-	ck_assert_int_eq(imapd_append_nstring(&b, NULL), 0);
+	ck_assert_int_eq(imap_envelope_nstring(&b, NULL), 0);
 	ck_assert_str_eq(b.data, "NIL");
 	buf_free(&b);
 }
