@@ -91,16 +91,30 @@ class Client:
         t = threading.Thread(target=writer)
         t.start()
         # "\r\n.\r\n" ends each response: a body line "." is sent as "..".
-        seen, total, tail = 0, len(self.buf), self.buf[-4:]
-        seen += self.buf.count(b"\r\n.\r\n")
+        # Reads go into one buffer (no copy per read), which keeps the
+        # last 4 bytes of the previous read in front so that a terminator
+        # cut by a read boundary is counted once.
+        buf = bytearray(4 + (1 << 20))
+        view = memoryview(buf)
+        seen = self.buf.count(b"\r\n.\r\n")
+        total = len(self.buf)
+        tail = self.buf[-4:]
+        start = 4 - len(tail)
+        buf[start:4] = tail
         while seen < count:
-            d = self.s.recv(1 << 20)
-            if not d:
+            n = self.s.recv_into(view[4:])
+            if not n:
                 raise EOFError("connection closed after %d messages" % seen)
-            total += len(d)
-            joined = tail + d
-            seen += joined.count(b"\r\n.\r\n")
-            tail = joined[-4:]
+            total += n
+            seen += buf.count(b"\r\n.\r\n", start, 4 + n)
+            if n >= 4:
+                buf[0:4] = buf[n:n + 4]
+                start = 0
+            else:
+                # a tiny read: keep the last 4 bytes seen
+                keep = bytes(buf[start:4 + n])[-4:]
+                start = 4 - len(keep)
+                buf[start:4] = keep
         t.join()
         self.buf = b""
         return total
