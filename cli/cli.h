@@ -46,6 +46,9 @@ char	*cli_store_path(const struct cli_opts *o);
 int	cli_read_passphrase(const struct cli_opts *o, const char *prompt,
 	    int confirm, char **pass_r, size_t *len_r);
 void	cli_passphrase_free(char **pass, size_t len);
+/* 1 when a passphrase can be had: an fd or file is named, or there is a
+ * terminal to ask on. A daemon without one starts locked. */
+int	cli_passphrase_available(const struct cli_opts *o);
 
 /* Open and unlock the store named by o, printing any error. */
 int	cli_open_store(const struct cli_opts *o, struct store **st_r);

@@ -210,17 +210,7 @@ make_config_locked(const char *path, const struct serve_args *a,
 static int
 want_locked(const struct cli_opts *o, const struct serve_args *a)
 {
-	int fd;
-
-	if (a->locked)
-		return 1;
-	if (o->pass_fd >= 0 || (o->pass_file != NULL && o->pass_file[0]))
-		return 0;
-	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return 1;
-	close(fd);
-	return 0;
+	return a->locked || !cli_passphrase_available(o);
 }
 
 /* What serve runs with; the hooks below change it on the control

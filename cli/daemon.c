@@ -590,17 +590,7 @@ take_lock(const struct cli_opts *o, char **store_r)
 static int
 start_locked(const struct cli_opts *o, int argc, char **argv)
 {
-	int fd;
-
-	if (has_arg(argc, argv, "--locked"))
-		return 1;
-	if (o->pass_fd >= 0 || (o->pass_file != NULL && o->pass_file[0]))
-		return 0;
-	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return 1;
-	close(fd);
-	return 0;
+	return has_arg(argc, argv, "--locked") || !cli_passphrase_available(o);
 }
 
 static int

@@ -227,3 +227,17 @@ cli_read_passphrase(const struct cli_opts *o, const char *prompt,
 	}
 	return 0;
 }
+
+int
+cli_passphrase_available(const struct cli_opts *o)
+{
+	int fd;
+
+	if (o->pass_fd >= 0 || (o->pass_file != NULL && o->pass_file[0]))
+		return 1;
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}

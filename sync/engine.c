@@ -357,25 +357,32 @@ remote_has_child(const struct fview *v, const char *name)
 	return 0;
 }
 
+/* name after renaming from (children included) to to: a new string
+ * the caller frees, or NULL when the rename does not touch name. */
+static char *
+renamed(const char *name, const char *from, const char *to)
+{
+	size_t n = strlen(from);
+
+	if (strcmp(name, from) == 0)
+		return xstrdup(to);
+	if (strncmp(name, from, n) == 0 && name[n] == '/')
+		return xasprintf("%s%s", to, name + n);
+	return NULL;
+}
+
 /* A remote rename of from to to, children included, in our view. */
 static void
 view_rename(struct fview *v, const char *from, const char *to)
 {
-	size_t i, n = strlen(from);
+	size_t i;
 	char *nn;
 
-	for (i = 0; i < v->nremote; i++) {
-		char *name = v->remote[i].name;
-
-		if (strcmp(name, from) == 0)
-			nn = xstrdup(to);
-		else if (strncmp(name, from, n) == 0 && name[n] == '/')
-			nn = xasprintf("%s%s", to, name + n);
-		else
-			continue;
-		free(v->remote[i].name);
-		v->remote[i].name = nn;
-	}
+	for (i = 0; i < v->nremote; i++)
+		if ((nn = renamed(v->remote[i].name, from, to)) != NULL) {
+			free(v->remote[i].name);
+			v->remote[i].name = nn;
+		}
 }
 
 /* A folder-scope failure: logged and counted; the run goes on. Account
@@ -497,21 +504,14 @@ renamed_to(struct sync_run *r, struct fview *v,
 static void
 local_view_rename(struct fview *v, const char *from, const char *to)
 {
-	size_t i, n = strlen(from);
+	size_t i;
 	char *nn;
 
-	for (i = 0; i < v->nlocal; i++) {
-		char *name = v->local[i].name;
-
-		if (strcmp(name, from) == 0)
-			nn = xstrdup(to);
-		else if (strncmp(name, from, n) == 0 && name[n] == '/')
-			nn = xasprintf("%s%s", to, name + n);
-		else
-			continue;
-		free(v->local[i].name);
-		v->local[i].name = nn;
-	}
+	for (i = 0; i < v->nlocal; i++)
+		if ((nn = renamed(v->local[i].name, from, to)) != NULL) {
+			free(v->local[i].name);
+			v->local[i].name = nn;
+		}
 }
 
 /*
