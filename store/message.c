@@ -184,29 +184,12 @@ store_msg_vanished(struct store *st, int64_t mbox, uint64_t since,
     uint32_t **uids_r, size_t *n_r)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_VANISHED);
-	uint32_t *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, mbox);
 	sqlite3_bind_int64(s, 2, (int64_t)since);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap == 0 ? 64 : 2 * cap;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		v[n++] = (uint32_t)sqlite3_column_int64(s, 0);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		return store_dberr(st, rc, "list expunged messages");
-	}
-	*uids_r = v;
-	*n_r = n;
-	return 0;
+	return store_collect_u32(st, s, "list expunged messages", uids_r, n_r);
 }
 
 /* ---- flags ------------------------------------------------------------ */

@@ -162,6 +162,31 @@ store_step_done(struct store *st, sqlite3_stmt *s, const char *doing)
 	return 0;
 }
 
+int
+store_collect_u32(struct store *st, sqlite3_stmt *s, const char *doing,
+    uint32_t **v_r, size_t *n_r)
+{
+	uint32_t *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 64 : 2 * cap;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n++] = (uint32_t)sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return store_dberr(st, rc, doing);
+	}
+	*v_r = v;
+	*n_r = n;
+	return 0;
+}
+
 static void
 stmts_finalize(struct store *st)
 {

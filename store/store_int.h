@@ -178,6 +178,11 @@ int	store_dberr(struct store *st, int rc, const char *doing);
 sqlite3_stmt *store_stmt(struct store *st, const char *sql);
 /* Step a statement that returns no rows, then reset it. */
 int	store_step_done(struct store *st, sqlite3_stmt *s, const char *doing);
+/* Step a bound statement to its end, collecting its first column as
+ * uint32 values, then reset it. 0 and *v_r (the caller frees; NULL when
+ * none) and *n_r, or a STORE_E* code saying what failed while doing. */
+int	store_collect_u32(struct store *st, sqlite3_stmt *s, const char *doing,
+	    uint32_t **v_r, size_t *n_r);
 /* Start and end a write operation; see the file comment. wend commits
  * when rc >= 0 and rolls back otherwise; it returns rc or the commit's
  * error. */

@@ -480,29 +480,12 @@ store_sync_msg_ruids(struct store *st, int64_t folder, uint32_t uidvalidity,
     uint32_t **ruids_r, size_t *n_r)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_M_RUIDS);
-	uint32_t *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, folder);
 	sqlite3_bind_int64(s, 2, uidvalidity);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap == 0 ? 256 : 2 * cap;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		v[n++] = (uint32_t)sqlite3_column_int64(s, 0);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		return store_dberr(st, rc, "list remote UIDs");
-	}
-	*ruids_r = v;
-	*n_r = n;
-	return 0;
+	return store_collect_u32(st, s, "list remote UIDs", ruids_r, n_r);
 }
 
 int
@@ -789,30 +772,13 @@ store_sync_refused_pending(struct store *st, int64_t folder,
     uint32_t uidvalidity, unsigned max, uint32_t **ruids_r, size_t *n_r)
 {
 	sqlite3_stmt *s = refused_stmt(st, SQL_R_PENDING);
-	uint32_t *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, folder);
 	sqlite3_bind_int64(s, 2, uidvalidity);
 	sqlite3_bind_int64(s, 3, max);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap == 0 ? 16 : 2 * cap;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		v[n++] = (uint32_t)sqlite3_column_int64(s, 0);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		return store_dberr(st, rc, "list refused messages");
-	}
-	*ruids_r = v;
-	*n_r = n;
-	return 0;
+	return store_collect_u32(st, s, "list refused messages", ruids_r, n_r);
 }
 
 int
