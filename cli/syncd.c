@@ -59,6 +59,8 @@ struct syncd_worker {
 	int64_t		 next;		/* next sync, epoch seconds; 0: unknown */
 	int		 next_by_us;	/* the scheduler will wake it at next */
 	int		 engine_wait_s;	/* the interval the engine waits now */
+	int		 woken;		/* we cut its wait (or a run that had
+					 * not yet said so) to sync at once */
 	char		 folder[256];
 	uint64_t	 msgs_done, msgs_total, bytes_done, bytes_total;
 	unsigned	 seq;		/* bumped at every progress */
@@ -78,11 +80,13 @@ struct cli_syncd {
 	int		 poll_s;	/* the daemon's poll-interval */
 };
 
+/* Cut the worker's wait (or its run) so it syncs at once (under d->mu). */
 static void
 wake(struct syncd_worker *w)
 {
 	ssize_t r;
 
+	w->woken = 1;
 	do
 		r = write(w->wake[1], "w", 1);
 	while (r < 0 && errno == EINTR);
@@ -134,6 +138,15 @@ run_ended(struct syncd_worker *w, const char *failed, uint64_t pulled)
 	char *err = NULL;
 	int own;
 
+	pthread_mutex_lock(&w->d->mu);
+	if (w->woken) {
+		/* A run our wake cut short (it began just before the wake):
+		 * not a result; the loop starts the wanted one at once. */
+		w->running = 0;
+		pthread_mutex_unlock(&w->d->mu);
+		return;
+	}
+	pthread_mutex_unlock(&w->d->mu);
 	if (failed == NULL &&
 	    store_account_get(w->st, w->acct, SYNC_KEY_LAST_ERROR, &err,
 	    NULL) != 0)
@@ -236,6 +249,7 @@ worker_run(void *arg)
 		drain(w->wake[0]);
 		pthread_mutex_lock(&w->d->mu);
 		stopping = w->d->stopping;
+		w->woken = 0;
 		if (w->running) {	/* cancelled mid-run: it ended */
 			w->running = 0;
 			w->runs++;
