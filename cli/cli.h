@@ -63,6 +63,11 @@ struct cli_progress *cli_progress_new(const struct cli_opts *o,
 	    const char *what, uint64_t total_bytes);
 void	cli_progress_update(struct cli_progress *p, uint64_t done_bytes,
 	    uint64_t items);
+/* The same with totals that grow as work is found (a sync learns its
+ * folders one by one) and a label for the part worked on now. */
+void	cli_progress_set(struct cli_progress *p, const char *label,
+	    uint64_t done_bytes, uint64_t total_bytes, uint64_t items,
+	    uint64_t items_total);
 /* Print the final line and free; accepts NULL and clears *p. */
 void	cli_progress_done(struct cli_progress **p, const char *summary);
 /* Erase a bar showing on the terminal (before an error or warning line);

@@ -12,21 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "lib/util.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
-#define DRAW_MS		100
-#define LINE_MS		5000
-
 struct view {
 	const struct cli_opts *o;
-	int	 tty;
-	int	 drawn;
-	int64_t	 start_ms, last_ms;
+	struct cli_progress *bar;	/* NULL with --quiet or --json */
 };
 
 static void
@@ -44,56 +38,13 @@ human(uint64_t n, char *out, size_t len)
 }
 
 static void
-clear_line(struct view *v)
-{
-	if (v->tty && v->drawn) {
-		fputs("\r\033[K", stderr);
-		v->drawn = 0;
-	}
-}
-
-static void
 on_progress(void *arg, const struct sync_progress *p)
 {
 	struct view *v = arg;
-	char done[32], rate[32], left[48] = "";
-	int64_t now = now_ms();
-	double secs, bps;
-	int width = 24, fill = 0, i;
 
-	if (v->o->quiet || v->o->json)
-		return;
-	if (now - v->last_ms < (v->tty ? DRAW_MS : LINE_MS))
-		return;
-	v->last_ms = now;
-	secs = (double)(now - v->start_ms) / 1000.0;
-	bps = secs > 0 ? (double)p->bytes_done / secs : 0;
-	human(p->bytes_done, done, sizeof(done));
-	human((uint64_t)bps, rate, sizeof(rate));
-	if (p->bytes_total > p->bytes_done && bps > 0)
-		snprintf(left, sizeof(left), ", %.0f s left",
-		    (double)(p->bytes_total - p->bytes_done) / bps);
-	if (!v->tty) {
-		fprintf(stderr, "%s: %s%s%llu/%llu messages, %s, %s/s%s\n",
-		    p->account, p->folder ? p->folder : "",
-		    p->folder ? ": " : "",
-		    (unsigned long long)p->msgs_done,
-		    (unsigned long long)p->msgs_total, done, rate, left);
-		return;
-	}
-	if (p->bytes_total > 0)
-		fill = (int)((double)p->bytes_done * width /
-		    (double)p->bytes_total);
-	if (fill > width)
-		fill = width;
-	fprintf(stderr, "\r%s [", p->account);
-	for (i = 0; i < width; i++)
-		fputc(i < fill ? '#' : '-', stderr);
-	fprintf(stderr, "] %llu/%llu msgs %s %s/s%s %s\033[K",
-	    (unsigned long long)p->msgs_done,
-	    (unsigned long long)p->msgs_total, done, rate, left,
-	    p->folder ? p->folder : "");
-	v->drawn = 1;
+	if (v->bar != NULL)
+		cli_progress_set(v->bar, p->folder, p->bytes_done,
+		    p->bytes_total, p->msgs_done, p->msgs_total);
 }
 
 static void
@@ -104,7 +55,7 @@ on_log(void *arg, int level, const char *msg)
 	if (level < SYNC_LOG_LVL_INFO ||
 	    (level < SYNC_LOG_LVL_WARN && v->o->quiet))
 		return;
-	clear_line(v);
+	cli_progress_clear();
 	fprintf(stderr, "%s%s\n", level >= SYNC_LOG_LVL_WARN ? "warning: " :
 	    "", msg);
 }
@@ -175,16 +126,18 @@ static int
 sync_one(const struct cli_opts *o, struct store *st, int64_t acct,
     const char *name)
 {
-	struct view v = { o, isatty(STDERR_FILENO), 0, 0, 0 };
+	struct view v = { o, NULL };
 	struct sync_opts so = { on_progress, on_log, &v, -1, 0, NULL };
 	struct sync_stats stats;
 	char err[SYNC_ERRMSG_LEN];
 	enum sync_outcome out;
 	int64_t t0 = now_ms();
 
-	v.start_ms = v.last_ms = t0;
+	if (!o->quiet && !o->json)
+		v.bar = cli_progress_new(o, name, 0);
 	out = sync_account(st, acct, &so, &stats, err, sizeof(err));
-	clear_line(&v);
+	cli_progress_clear();
+	cli_progress_done(&v.bar, NULL);
 	if (out != SYNC_OK && err[0] == '\0')
 		snprintf(err, sizeof(err), "%s: the sync failed", name);
 	summary(o, name, &stats, now_ms() - t0, out != SYNC_OK ? err : "");

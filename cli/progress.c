@@ -26,6 +26,8 @@ struct cli_progress {
 	uint64_t total;		/* bytes; 0 if unknown */
 	uint64_t done;
 	uint64_t items;
+	uint64_t items_total;	/* 0 if unknown */
+	char	 label[128];	/* what is being worked on now, or "" */
 	int64_t	 start_ms, last_ms;
 	int	 tty;
 	int	 quiet;
@@ -140,7 +142,7 @@ cli_progress_clear(void)
 static void
 draw(struct cli_progress *p, int64_t now)
 {
-	char done[32], rate[32], left[32] = "", counts[96];
+	char done[32], rate[32], left[32] = "", counts[96], tail[192];
 	double secs = (double)(now - p->start_ms) / 1000.0;
 	double bps = secs > 0 ? (double)p->done / secs : 0;
 
@@ -149,14 +151,25 @@ draw(struct cli_progress *p, int64_t now)
 	if (p->total > 0 && bps > 0 && p->done <= p->total)
 		snprintf(left, sizeof(left), ", %.0f s left",
 		    (double)(p->total - p->done) / bps);
+	if (p->items_total > 0)
+		snprintf(counts, sizeof(counts), "%llu/%llu",
+		    (unsigned long long)p->items,
+		    (unsigned long long)p->items_total);
+	else
+		snprintf(counts, sizeof(counts), "%llu",
+		    (unsigned long long)p->items);
 	if (!p->tty) {
-		fprintf(stderr, "%s: %llu messages, %s, %s/s%s\n", p->what,
-		    (unsigned long long)p->items, done, rate, left);
+		fprintf(stderr, "%s: %s%s%s messages, %s, %s/s%s\n", p->what,
+		    p->label, p->label[0] ? ": " : "", counts, done, rate,
+		    left);
 		return;
 	}
-	snprintf(counts, sizeof(counts), "%llu msgs %s %s/s",
-	    (unsigned long long)p->items, done, rate);
-	draw_tty(p, counts, left);
+	snprintf(counts + strlen(counts), sizeof(counts) - strlen(counts),
+	    " msgs %s %s/s", done, rate);
+	/* the label goes with the estimate: the first to go when narrow */
+	snprintf(tail, sizeof(tail), "%s%s%s", left, p->label[0] ? " " : "",
+	    p->label);
+	draw_tty(p, counts, tail);
 }
 
 void
@@ -174,6 +187,17 @@ cli_progress_update(struct cli_progress *p, uint64_t done_bytes,
 		return;
 	p->last_ms = now;
 	draw(p, now);
+}
+
+void
+cli_progress_set(struct cli_progress *p, const char *label,
+    uint64_t done_bytes, uint64_t total_bytes, uint64_t items,
+    uint64_t items_total)
+{
+	snprintf(p->label, sizeof(p->label), "%s", label != NULL ? label : "");
+	p->total = total_bytes;
+	p->items_total = items_total;
+	cli_progress_update(p, done_bytes, items);
 }
 
 void
