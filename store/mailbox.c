@@ -673,6 +673,12 @@ claim_locked(struct store *st, int64_t mbox, uint32_t *first_r)
 }
 
 int
+store_mailbox_recent_mark(struct store *st, int64_t mbox, uint32_t *mark_r)
+{
+	return recent_mark(st, mbox, mark_r);
+}
+
+int
 store_mailbox_claim_recent(struct store *st, int64_t mbox, uint32_t *first_r)
 {
 	uint32_t first = 0;

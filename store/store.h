@@ -256,6 +256,10 @@ void	store_mailbox_list_free(struct store_mailbox **list, size_t n);
  */
 int	store_mailbox_claim_recent(struct store *st, int64_t mbox,
 	    uint32_t *first_r);
+/* Without claiming (EXAMINE): the lowest UID no session has yet seen as
+ * recent; the messages from it up are recent for everybody. */
+int	store_mailbox_recent_mark(struct store *st, int64_t mbox,
+	    uint32_t *mark_r);
 
 /* ---- Keywords ------------------------------------------------------ */
 

@@ -217,6 +217,8 @@ enum {
 	IMAPD_V_FLAGS = 1 << 2,		/* flags changed, not reported */
 };
 
+struct imapd_msglist;
+
 struct imapd_view {
 	int64_t		 mbox;
 	char		*name;		/* UTF-8 */
@@ -225,8 +227,10 @@ struct imapd_view {
 	uint32_t	 uidnext;
 	uint64_t	 modseq;	/* changes up to here are known */
 	struct store_msg *msgs;		/* seq = index + 1 */
-	struct store_msg *base;		/* the list made at open: its keyword
-					 * ids are pointed to, so it stays */
+	struct imapd_msglist *base;	/* the list made at open, maybe
+					 * shared (view.c): msgs is it until
+					 * the first change; its keyword ids
+					 * are pointed to, so it stays */
 	uint32_t	**kwown;	/* NULL, or per message its own copy
 					 * of keyword ids (or NULL) */
 	unsigned char	*mark;		/* IMAPD_V_* per message */

@@ -20,8 +20,9 @@
  * change read twice is reported once.
  *
  * Keyword ids are borrowed by a struct store_msg: those of the messages
- * listed at open live in that list's allocation (v->base), kept until the
- * view is freed; a message whose keywords change later gets its own copy
+ * listed at open live in that list's allocation (v->base, maybe shared
+ * with the server's list cache and other views), kept until the view is
+ * freed; a message whose keywords change later gets its own copy
  * (v->kwown[i]), since the list it came from is freed at once.
  */
 #include "server/imap/imapd_int.h"
@@ -115,18 +116,26 @@ imapd_view_write_flags(struct imapd_session *s)
  * connections to it). So the server keeps the last lists of big
  * mailboxes, keyed by mailbox, UIDVALIDITY and HIGHESTMODSEQ: every
  * change to a mailbox's messages raises its HIGHESTMODSEQ in the same
- * transaction, so an equal key is an equal list. Sessions copy out of
- * it under the shared lock.
+ * transaction, so an equal key is an equal list. A list is shared, not
+ * copied: the cache and every view opened from it hold a reference, and
+ * a view copies the message array (not the keyword ids it points to)
+ * before its first change (view_private), so ten clients on one big
+ * mailbox hold it once.
  */
 #define CACHE_SLOTS	2
 #define CACHE_MIN_MSGS	2000	/* smaller lists are cheap to read */
+
+struct imapd_msglist {
+	unsigned	 refs;		/* atomic */
+	struct store_msg *msgs;		/* as store_msg_list() made it */
+	size_t		 n;
+};
 
 struct cache_slot {
 	int64_t		 mbox;
 	uint32_t	 uidvalidity;
 	uint64_t	 modseq;
-	struct store_msg *msgs;		/* a copy made by list_copy */
-	size_t		 n;
+	struct imapd_msglist *list;
 	uint64_t	 used;
 };
 
@@ -135,30 +144,36 @@ struct imapd_listcache {
 	uint64_t	 clock;
 };
 
-/* One allocation holding n messages and their keyword ids, as
- * store_msg_list() makes them. */
-static struct store_msg *
-list_copy(const struct store_msg *msgs, size_t n)
+/* A new list holding msgs (taken over) with one reference. */
+static struct imapd_msglist *
+msglist_new(struct store_msg *msgs, size_t n)
 {
-	struct store_msg *out;
-	uint32_t *kw;
-	size_t i, nkw = 0;
+	struct imapd_msglist *l = xmalloc(sizeof(*l));
 
-	for (i = 0; i < n; i++)
-		nkw += msgs[i].nkw;
-	out = xmalloc((n + 1) * sizeof(*out) + nkw * sizeof(*kw) + 1);
-	memcpy(out, msgs, n * sizeof(*out));
-	kw = (uint32_t *)(out + n + 1);
-	for (i = 0; i < n; i++) {
-		if (msgs[i].nkw == 0) {
-			out[i].kw = NULL;
-			continue;
-		}
-		memcpy(kw, msgs[i].kw, msgs[i].nkw * sizeof(*kw));
-		out[i].kw = kw;
-		kw += msgs[i].nkw;
-	}
-	return out;
+	l->refs = 1;
+	l->msgs = msgs;
+	l->n = n;
+	return l;
+}
+
+static struct imapd_msglist *
+msglist_ref(struct imapd_msglist *l)
+{
+	__atomic_add_fetch(&l->refs, 1, __ATOMIC_RELAXED);
+	return l;
+}
+
+/* Drop a reference; the last one frees. NULL is fine. */
+static void
+msglist_unref(struct imapd_msglist **lp)
+{
+	struct imapd_msglist *l = *lp;
+
+	*lp = NULL;
+	if (l == NULL || __atomic_sub_fetch(&l->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	free(l->msgs);
+	free(l);
 }
 
 void
@@ -169,30 +184,28 @@ imapd_listcache_free(struct imapd_listcache **c)
 	if (*c == NULL)
 		return;
 	for (i = 0; i < CACHE_SLOTS; i++)
-		free((*c)->slot[i].msgs);
+		msglist_unref(&(*c)->slot[i].list);
 	free(*c);
 	*c = NULL;
 }
 
-/* A copy of the cached list for mb, or NULL. */
-static struct store_msg *
-cache_get(struct imapd_shared *sh, const struct store_mailbox *mb,
-    size_t *n_r)
+/* A reference to the cached list for mb, or NULL. */
+static struct imapd_msglist *
+cache_get(struct imapd_shared *sh, const struct store_mailbox *mb)
 {
-	struct store_msg *out = NULL;
+	struct imapd_msglist *out = NULL;
 	struct cache_slot *sl;
 	size_t i;
 
 	pthread_mutex_lock(&sh->lock);
 	for (i = 0; sh->cache != NULL && i < CACHE_SLOTS; i++) {
 		sl = &sh->cache->slot[i];
-		if (sl->msgs == NULL || sl->mbox != mb->id ||
+		if (sl->list == NULL || sl->mbox != mb->id ||
 		    sl->uidvalidity != mb->uidvalidity ||
 		    sl->modseq != mb->highestmodseq)
 			continue;
 		sl->used = ++sh->cache->clock;
-		out = list_copy(sl->msgs, sl->n);
-		*n_r = sl->n;
+		out = msglist_ref(sl->list);
 		break;
 	}
 	pthread_mutex_unlock(&sh->lock);
@@ -201,15 +214,14 @@ cache_get(struct imapd_shared *sh, const struct store_mailbox *mb,
 
 static void
 cache_put(struct imapd_shared *sh, const struct store_mailbox *mb,
-    const struct store_msg *msgs, size_t n)
+    struct imapd_msglist *list)
 {
-	struct store_msg *copy;
 	struct cache_slot *sl, *old;
+	struct imapd_msglist *drop;
 	size_t i;
 
-	if (n < CACHE_MIN_MSGS)
+	if (list->n < CACHE_MIN_MSGS)
 		return;
-	copy = list_copy(msgs, n);
 	pthread_mutex_lock(&sh->lock);
 	if (sh->cache == NULL)
 		sh->cache = xcalloc(1, sizeof(*sh->cache));
@@ -217,46 +229,50 @@ cache_put(struct imapd_shared *sh, const struct store_mailbox *mb,
 	old = &sh->cache->slot[0];
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		sl = &sh->cache->slot[i];
-		if (sl->msgs != NULL && sl->mbox == mb->id) {
+		if (sl->list != NULL && sl->mbox == mb->id) {
 			old = sl;
 			break;
 		}
 		if (sl->used < old->used)
 			old = sl;
 	}
-	free(old->msgs);
+	drop = old->list;
 	old->mbox = mb->id;
 	old->uidvalidity = mb->uidvalidity;
 	old->modseq = mb->highestmodseq;
-	old->msgs = copy;
-	old->n = n;
+	old->list = msglist_ref(list);
 	old->used = ++sh->cache->clock;
 	pthread_mutex_unlock(&sh->lock);
+	msglist_unref(&drop);
 }
 
-/* The messages of mb as read in the caller's transaction. */
+/* The messages of mb as read in the caller's transaction: a reference. */
 static int
 list_messages(struct imapd_session *s, const struct store_mailbox *mb,
-    struct store_msg **msgs_r, size_t *n_r)
+    struct imapd_msglist **list_r)
 {
+	struct store_msg *msgs;
+	size_t n;
 	int rc;
 
-	if ((*msgs_r = cache_get(s->sh, mb, n_r)) != NULL)
+	if ((*list_r = cache_get(s->sh, mb)) != NULL)
 		return 0;
-	if ((rc = store_msg_list(s->st, mb->id, 0, msgs_r, n_r)) != 0)
+	if ((rc = store_msg_list(s->st, mb->id, 0, &msgs, &n)) != 0)
 		return rc;
-	cache_put(s->sh, mb, *msgs_r, *n_r);
+	*list_r = msglist_new(msgs, n);
+	cache_put(s->sh, mb, *list_r);
 	return 0;
 }
 
 /* ---- opening -------------------------------------------------------------- */
 
 static void
-view_fill(struct imapd_view *v, struct store_msg *msgs, size_t n)
+view_fill(struct imapd_view *v, struct imapd_msglist *list)
 {
-	size_t i;
+	struct store_msg *msgs = list->msgs;
+	size_t i, n = list->n;
 
-	v->base = msgs;
+	v->base = list;
 	v->msgs = msgs;
 	v->n = n;
 	v->cap = n;
@@ -265,12 +281,30 @@ view_fill(struct imapd_view *v, struct store_msg *msgs, size_t n)
 		kw_note(v, msgs[i].kw, msgs[i].nkw, 0);
 }
 
+/*
+ * Before the view's first change: its own copy of the message array,
+ * which may be shared with the cache and other views. Keyword ids stay
+ * where they are (the shared list is kept until the view goes).
+ */
+static void
+view_private(struct imapd_view *v)
+{
+	struct store_msg *msgs;
+
+	if (v->msgs != v->base->msgs)
+		return;
+	msgs = xreallocarray(NULL, v->cap + 1, sizeof(*msgs));
+	memcpy(msgs, v->msgs, v->n * sizeof(*msgs));
+	v->msgs = msgs;
+}
+
 /* Give message i its own copy of keyword ids kw (nkw of them). */
 static void
 set_keywords(struct imapd_view *v, size_t i, const uint32_t *kw, uint32_t nkw)
 {
 	uint32_t *own = NULL;
 
+	view_private(v);
 	if (v->kwown == NULL)
 		v->kwown = xcalloc(v->cap + 1, sizeof(*v->kwown));
 	if (nkw > 0) {
@@ -308,23 +342,23 @@ imapd_view_open(struct imapd_session *s, const struct store_mailbox *mb,
     int readonly, struct imapd_view **v_r)
 {
 	struct store_mailbox now;
-	struct store_msg *msgs = NULL;
+	struct imapd_msglist *list = NULL;
 	struct imapd_view *v;
 	uint32_t first = 0;
-	size_t n = 0, i;
+	size_t i;
 	int rc;
 
 	if ((rc = store_txn_begin(s->st)) != 0)
 		return rc;
-	if (!readonly)
-		rc = store_mailbox_claim_recent(s->st, mb->id, &first);
-	/* The numbers, in the same transaction as the list. By name is
-	 * cheap; EXAMINE needs the count of unclaimed messages, which only
-	 * status (which counts everything) says. */
+	/* SELECT claims the recent messages; EXAMINE only learns which
+	 * they are (from first up: the unclaimed ones, recent for all). */
+	rc = readonly ? store_mailbox_recent_mark(s->st, mb->id, &first) :
+	    store_mailbox_claim_recent(s->st, mb->id, &first);
+	/* The numbers, in the same transaction as the list (by name is
+	 * cheap; status would count every message). */
 	if (rc == 0)
-		rc = readonly ? store_mailbox_status(s->st, mb->id, &now) :
-		    mailbox_numbers(s, mb->id, mb->name, &now);
-	if (rc == 0 && (rc = list_messages(s, &now, &msgs, &n)) != 0)
+		rc = mailbox_numbers(s, mb->id, mb->name, &now);
+	if (rc == 0 && (rc = list_messages(s, &now, &list)) != 0)
 		store_mailbox_clear(&now);
 	if (rc != 0) {
 		store_txn_rollback(s->st);
@@ -332,7 +366,7 @@ imapd_view_open(struct imapd_session *s, const struct store_mailbox *mb,
 	}
 	if ((rc = store_txn_commit(s->st)) != 0) {
 		store_mailbox_clear(&now);
-		free(msgs);
+		msglist_unref(&list);
 		return rc;
 	}
 	v = xcalloc(1, sizeof(*v));
@@ -342,21 +376,13 @@ imapd_view_open(struct imapd_session *s, const struct store_mailbox *mb,
 	v->uidvalidity = now.uidvalidity;
 	v->uidnext = now.uidnext;
 	v->modseq = now.highestmodseq;
-	view_fill(v, msgs, n);
-	if (!readonly) {
-		for (i = 0; i < n; i++)
-			if (first != 0 && msgs[i].uid >= first)
-				v->mark[i] |= IMAPD_V_RECENT;
-	} else {
-		/* EXAMINE claims nothing: the unclaimed messages, which are
-		 * the highest UIDs, are recent for everybody. */
-		for (i = n > now.recent ? n - now.recent : 0; i < n; i++)
+	view_fill(v, list);
+	for (i = 0; i < v->n; i++)
+		if (first != 0 && v->msgs[i].uid >= first) {
 			v->mark[i] |= IMAPD_V_RECENT;
-	}
-	for (i = 0; i < n; i++)
-		if (v->mark[i] & IMAPD_V_RECENT)
 			v->nrecent++;
-	v->told_exists = (uint32_t)n;
+		}
+	v->told_exists = (uint32_t)v->n;
 	v->told_recent = v->nrecent;
 	store_mailbox_clear(&now);
 	*v_r = v;
@@ -375,9 +401,9 @@ imapd_view_free(struct imapd_view **vp)
 		for (i = 0; i < v->n; i++)
 			free(v->kwown[i]);
 	free(v->kwown);
-	if (v->msgs != v->base)
+	if (v->msgs != v->base->msgs)
 		free(v->msgs);
-	free(v->base);
+	msglist_unref(&v->base);
 	free(v->name);
 	free(v->mark);
 	free(v->kw);
@@ -501,7 +527,7 @@ view_grow(struct imapd_view *v)
 
 	msgs = xreallocarray(NULL, cap, sizeof(*msgs));
 	memcpy(msgs, v->msgs, v->n * sizeof(*msgs));
-	if (v->msgs != v->base)
+	if (v->msgs != v->base->msgs)
 		free(v->msgs);
 	v->msgs = msgs;
 	v->mark = xrealloc(v->mark, cap);
@@ -547,6 +573,8 @@ fold_changes(struct imapd_view *v, const struct store_msg *msgs, size_t n,
 	size_t i;
 	long at;
 
+	if (n > 0)
+		view_private(v);
 	for (i = 0; i < ngone; i++) {
 		at = imapd_view_find(v, gone[i]);
 		if (at >= 0 && !(v->mark[at] & IMAPD_V_GONE)) {
@@ -670,6 +698,7 @@ report_expunges(struct imapd_session *s)
 
 	if (s->qresync)
 		uids = xreallocarray(NULL, v->ngone, sizeof(*uids));
+	view_private(v);	/* the survivors move down */
 	for (i = 0; i < v->n; i++) {
 		if (v->mark[i] & IMAPD_V_GONE) {
 			if (uids != NULL)
