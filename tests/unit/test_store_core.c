@@ -22,96 +22,9 @@
 #include "lib/util.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "tests/unit/store_fixture.h"
 
-#define PASS	"correct horse"
-
-struct fx {
-	char	 dir[64];
-	char	*path;
-	struct store *st;
-	int64_t	 acct;
-	int64_t	 inbox;
-};
-
-static void
-fx_open(struct fx *f)
-{
-	char err[STORE_ERRMSG_MAX];
-	int rc = store_open(f->path, PASS, strlen(PASS), &f->st, err,
-	    sizeof(err));
-
-	ck_assert_msg(rc == 0, "open: %s", err);
-}
-
-static void
-fx_setup(struct fx *f)
-{
-	char err[STORE_ERRMSG_MAX];
-	struct store_mailbox mb;
-	int rc;
-
-	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/mvstore.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(f->dir));
-	f->path = xasprintf("%s/sub/store.db", f->dir);
-	rc = store_create(f->path, PASS, strlen(PASS), STORE_KDF_MIN, err,
-	    sizeof(err));
-	ck_assert_msg(rc == 0, "create: %s", err);
-	fx_open(f);
-	ck_assert_int_eq(store_account_create(f->st, "me@example.org",
-	    &f->acct), 0);
-	ck_assert_int_eq(store_mailbox_find(f->st, f->acct, "INBOX", &mb), 0);
-	f->inbox = mb.id;
-	store_mailbox_clear(&mb);
-}
-
-static void
-fx_teardown(struct fx *f)
-{
-	char *cmd;
-
-	store_close(&f->st);
-	cmd = xasprintf("rm -rf '%s'", f->dir);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-	free(f->path);
-}
-
-static void
-fx_reopen(struct fx *f)
-{
-	store_close(&f->st);
-	fx_open(f);
-}
-
-/* Run SQL against the store file behind the store's back. */
-static void
-poke(struct fx *f, const char *sql)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-
-	ck_assert_int_eq(sqlite3_open(f->path, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
-	    "poke: %s", msg ? msg : "?");
-	sqlite3_close(db);
-}
-
-static int64_t
-count(struct fx *f, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	ck_assert_int_eq(sqlite3_open(f->path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
+#define PASS	FX_PASS
 
 static const char MSG1[] =
     "From: Alice <alice@example.org>\r\n"
@@ -192,7 +105,7 @@ START_TEST(test_store_create_open_and_file_modes)
 	char err[STORE_ERRMSG_MAX], *dir, *pw;
 	size_t i;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	ck_assert_int_eq(stat(f.path, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	dir = xasprintf("%s/sub", f.dir);
@@ -232,7 +145,7 @@ START_TEST(test_store_wrong_passphrase_is_ebadpass)
 	struct store *st = NULL;
 	char err[STORE_ERRMSG_MAX];
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	ck_assert_int_eq(store_open(f.path, "wrong", 5, &st, err, sizeof(err)),
 	    STORE_EBADPASS);
 	ck_assert_str_eq(err, "the passphrase is wrong");
@@ -247,7 +160,7 @@ START_TEST(test_store_newer_schema_is_refused)
 	struct store *st = NULL;
 	char err[STORE_ERRMSG_MAX];
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	store_close(&f.st);
 	poke(&f, "PRAGMA user_version = 7");
 	ck_assert_int_eq(store_open(f.path, PASS, strlen(PASS), &st, err,
@@ -267,7 +180,7 @@ START_TEST(test_store_passphrase_change_rewraps_only)
 	size_t len;
 	uint32_t uid;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	uid = append(&f, f.inbox, MSG1);
 	ck_assert_int_eq(store_change_passphrase(f.st, "new pass", 8,
 	    STORE_KDF_MIN), 0);
@@ -341,7 +254,7 @@ START_TEST(test_store_sealed_value_moved_to_another_row_fails)
 	char *v;
 	int rc;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	mkbox(&f, "Archive");
 	mkbox(&f, "Sent");
 	ck_assert_int_eq(store_config_set(f.st, "a", "one", 3), 0);
@@ -409,7 +322,7 @@ START_TEST(test_store_file_holds_no_plaintext)
 	uint32_t uid;
 	struct fx f;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	memset(&o, 0, sizeof(o));
 	o.keywords = kw;
 	o.nkeywords = 1;
@@ -442,7 +355,7 @@ START_TEST(test_store_uid_never_reused_after_expunge_and_reopen)
 	uint32_t uids[3], top;
 	size_t n;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	uids[0] = append(&f, f.inbox, MSG1);
 	uids[1] = append(&f, f.inbox, MSG2);
 	uids[2] = append(&f, f.inbox, "Subject: three\r\n\r\n3\r\n");
@@ -476,7 +389,7 @@ START_TEST(test_store_highestmodseq_bumped_by_every_change)
 	uint32_t uid, nu;
 	int64_t other;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	other = mkbox(&f, "Other");
 	ck_assert_int_eq(store_mailbox_status(f.st, f.inbox, &mb), 0);
 	ck_assert_uint_ge(mb.highestmodseq, 1);
@@ -515,7 +428,7 @@ START_TEST(test_store_uidvalidity_differs_for_recreated_mailbox)
 	struct store_mailbox a, b;
 	int64_t id;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	id = mkbox(&f, "Lists");
 	ck_assert_int_eq(store_mailbox_status(f.st, id, &a), 0);
 	ck_assert_int_eq(store_mailbox_delete(f.st, id), 0);
@@ -536,7 +449,7 @@ START_TEST(test_store_claim_recent_once)
 	struct store_mailbox mb;
 	uint32_t first;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	append(&f, f.inbox, MSG1);
 	append(&f, f.inbox, MSG2);
 	ck_assert_int_eq(store_mailbox_status(f.st, f.inbox, &mb), 0);
@@ -565,7 +478,7 @@ START_TEST(test_store_copy_shares_one_content_row)
 	uint32_t uid, nu[2], uids[2];
 	int64_t other;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	other = mkbox(&f, "Other");
 	uid = append(&f, f.inbox, MSG1);
 	uids[0] = uid;
@@ -601,7 +514,7 @@ START_TEST(test_store_move_expunges_source)
 	size_t n;
 	int64_t other;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	other = mkbox(&f, "Other");
 	uids[0] = append(&f, f.inbox, MSG1);
 	uids[1] = append(&f, f.inbox, MSG2);
@@ -629,7 +542,7 @@ START_TEST(test_store_expunge_leaves_tombstones_for_vanished)
 	size_t n, i;
 	char msg[64];
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	for (i = 0; i < 5; i++) {
 		snprintf(msg, sizeof(msg), "Subject: %zu\r\n\r\nbody %zu\r\n",
 		    i, i);
@@ -679,7 +592,7 @@ START_TEST(test_store_streaming_append_reads_back_and_seeks)
 	uint32_t uid;
 	ssize_t r;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	data = xmalloc(size + 1);
 	back = xmalloc(size + 1);
 	fill_random(data, size, size);
@@ -734,7 +647,7 @@ START_TEST(test_store_append_abort_leaves_nothing)
 	struct store_append *ap;
 	unsigned char *data = xmalloc(3 * STORE_CHUNK_SIZE);
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	fill_random(data, 3 * STORE_CHUNK_SIZE, 1);
 	ck_assert_int_eq(store_append_begin(f.st, f.inbox, NULL, &ap), 0);
 	ck_assert_int_eq(store_append_write(ap, data, 3 * STORE_CHUNK_SIZE), 0);
@@ -754,7 +667,7 @@ START_TEST(test_store_skip_duplicate_returns_existing_uid)
 	struct store_append_opts o;
 	uint32_t uid, again = 0;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	memset(&o, 0, sizeof(o));
 	o.skip_duplicate = 1;
 	uid = append(&f, f.inbox, MSG1);
@@ -773,7 +686,7 @@ START_TEST(test_store_mime_cached_at_ingest)
 	struct store_msg m;
 	uint32_t uid;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	uid = append(&f, f.inbox, MSG1);
 	ck_assert_int_eq(store_msg_get(f.st, f.inbox, uid, &m), 0);
 	ck_assert_int_eq(store_content_mime(f.st, m.content, &root), 0);
@@ -812,7 +725,7 @@ START_TEST(test_store_flags_and_keywords_ops)
 	size_t nc, nf;
 	char *name;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	uids[0] = append(&f, f.inbox, MSG1);
 	uids[1] = append(&f, f.inbox, MSG2);
 	memset(&ch, 0, sizeof(ch));
@@ -881,7 +794,7 @@ START_TEST(test_store_copy_across_accounts_maps_keywords)
 	struct store_mailbox mb;
 	char *name;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	/* Give account 2 a keyword first so the ids differ. */
 	ck_assert_int_eq(store_account_create(f.st, "other", &acct2), 0);
 	ck_assert_int_eq(store_keyword_id(f.st, acct2, "x", 1, &uid), 0);
@@ -930,7 +843,7 @@ START_TEST(test_store_rename_moves_children)
 	struct store_mailbox mb;
 	int64_t c;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	c = mkbox(&f, "a/b/c");
 	mkbox(&f, "ab");
 	append(&f, c, MSG1);
@@ -964,7 +877,7 @@ START_TEST(test_store_delete_mailbox_removes_messages_not_children)
 	struct fx f;
 	int64_t p;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	mkbox(&f, "p/q");
 	ck_assert_int_eq(store_mailbox_find(f.st, f.acct, "p", &mb), 0);
 	p = mb.id;
@@ -987,7 +900,7 @@ START_TEST(test_store_inbox_is_case_insensitive)
 	struct store_mailbox mb;
 	int64_t id;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	ck_assert_int_eq(store_mailbox_find(f.st, f.acct, "iNbOx", &mb), 0);
 	ck_assert_str_eq(mb.name, "INBOX");
 	ck_assert_int_eq(mb.id, f.inbox);
@@ -1020,7 +933,7 @@ START_TEST(test_store_subscribe_and_special_use)
 	struct store_mailbox mb;
 	int64_t id;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	ck_assert_int_eq(store_mailbox_create(f.st, f.acct, "Sent", STORE_SU_SENT,
 	    &id), 0);
 	ck_assert_int_eq(store_mailbox_subscribe(f.st, id, 1), 0);
@@ -1049,7 +962,7 @@ START_TEST(test_store_accounts_and_settings)
 	size_t n, len;
 	int64_t id, b;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	ck_assert_int_eq(store_account_create(f.st, "b", &b), 0);
 	ck_assert_int_eq(store_account_create(f.st, "a", &id), 0);
 	ck_assert_int_eq(store_account_create(f.st, "a", &id), STORE_EEXIST);
@@ -1107,7 +1020,7 @@ START_TEST(test_store_txn_groups_changes_atomically)
 	struct store_msg *v;
 	size_t n;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	ck_assert_int_eq(store_txn_begin(f.st), 0);
 	ck_assert_int_eq(store_txn_begin(f.st), STORE_EINVAL);
 	append(&f, f.inbox, MSG1);
@@ -1172,7 +1085,7 @@ START_TEST(test_store_change_feed_wakes_waiter_in_process)
 	int64_t committed;
 	pthread_t t;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	memset(&w, 0, sizeof(w));
 	ck_assert_int_eq(store_open_shared(f.st, &w.st), 0);
 	w.mbox = f.inbox;
@@ -1198,7 +1111,7 @@ START_TEST(test_store_change_feed_times_out)
 	struct fx f;
 	int64_t t0;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	t0 = now_ms();
 	ck_assert_int_eq(store_wait_change(f.st, f.inbox, hms(&f, f.inbox),
 	    700), 0);
@@ -1215,7 +1128,7 @@ START_TEST(test_store_change_feed_sees_other_process)
 	pid_t pid;
 	int status, rc;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	since = hms(&f, f.inbox);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -1251,7 +1164,7 @@ START_TEST(test_store_change_fd_readable_after_commit)
 	fd_set fds;
 	int fd;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	ck_assert_int_eq(store_open_shared(f.st, &other), 0);
 	fd = store_change_fd(other);
 	store_change_ack(other);
@@ -1279,7 +1192,7 @@ START_TEST(test_store_check_passes_on_good_store)
 	struct store_flag_change ch = { STORE_FLAGS_ADD, 0, kw, 1, 0 };
 	uint32_t uid;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	fill_random(big, 200000, 3);
 	uid = append(&f, f.inbox, MSG1);
 	ck_assert_int_eq(store_msg_set_flags(f.st, f.inbox, &uid, 1, &ch,
@@ -1303,7 +1216,7 @@ START_TEST(test_store_check_finds_corrupted_chunk)
 	uint64_t bad = 0;
 	uint32_t uid;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	fill_random(big, 200000, 4);
 	ck_assert_int_eq(store_append_mem(f.st, f.inbox, NULL, big, 200000,
 	    &uid), 0);
@@ -1336,7 +1249,7 @@ START_TEST(test_store_swapped_or_cut_chunks_are_found)
 	uint64_t bad = 0;
 	uint32_t uid;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	fill_random(big, 200000, 5);
 	ck_assert_int_eq(store_append_mem(f.st, f.inbox, NULL, big, 200000,
 	    &uid), 0);
@@ -1401,7 +1314,7 @@ START_TEST(test_store_sigkill_leaves_consistent_store)
 	pid_t pid;
 	int status;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
@@ -1432,7 +1345,7 @@ START_TEST(test_store_abandoned_streaming_append_is_cleaned_up)
 	pid_t pid;
 	int status;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -1475,7 +1388,7 @@ START_TEST(test_store_not_a_database_is_refused)
 	char err[STORE_ERRMSG_MAX];
 	FILE *fp;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	store_close(&f.st);
 	fp = fopen(f.path, "w");
 	ck_assert_ptr_nonnull(fp);
@@ -1518,7 +1431,7 @@ START_TEST(test_store_append_50mb_memory_stays_small)
 	uint64_t total = 0;
 	struct fx f;
 
-	fx_setup(&f);
+	fx_setup_at(&f, "sub/store.db");
 	/* Warm up: one small append so lazily made state is counted. */
 	append(&f, f.inbox, MSG1);
 	before = maxrss_kb();

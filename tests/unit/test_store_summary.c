@@ -25,90 +25,9 @@
 #include "lib/util.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "tests/unit/store_fixture.h"
 
-#define PASS	"correct horse"
-
-struct fx {
-	char	 dir[64];
-	char	*path;
-	struct store *st;
-	int64_t	 acct;
-	int64_t	 inbox;
-};
-
-static struct store *
-open_store(const char *path)
-{
-	char err[STORE_ERRMSG_MAX];
-	struct store *st = NULL;
-	int rc = store_open(path, PASS, strlen(PASS), &st, err, sizeof(err));
-
-	ck_assert_msg(rc == 0, "open: %s", err);
-	return st;
-}
-
-static void
-fx_setup(struct fx *f)
-{
-	char err[STORE_ERRMSG_MAX];
-	struct store_mailbox mb;
-	int rc;
-
-	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/mvsum.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(f->dir));
-	f->path = xasprintf("%s/store.db", f->dir);
-	rc = store_create(f->path, PASS, strlen(PASS), STORE_KDF_MIN, err,
-	    sizeof(err));
-	ck_assert_msg(rc == 0, "create: %s", err);
-	f->st = open_store(f->path);
-	ck_assert_int_eq(store_account_create(f->st, "me@example.org",
-	    &f->acct), 0);
-	ck_assert_int_eq(store_mailbox_find(f->st, f->acct, "INBOX", &mb), 0);
-	f->inbox = mb.id;
-	store_mailbox_clear(&mb);
-}
-
-static void
-fx_teardown(struct fx *f)
-{
-	char *cmd;
-
-	store_close(&f->st);
-	cmd = xasprintf("rm -rf '%s'", f->dir);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-	free(f->path);
-}
-
-/* Run SQL against the store file behind the store's back. */
-static void
-poke(struct fx *f, const char *sql)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-
-	ck_assert_int_eq(sqlite3_open(f->path, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
-	    "poke: %s", msg ? msg : "?");
-	sqlite3_close(db);
-}
-
-static int64_t
-count(struct fx *f, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	ck_assert_int_eq(sqlite3_open(f->path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
+#define PASS	FX_PASS
 
 /* A small message numbered n (distinct bytes, so distinct contents). */
 static char *
@@ -316,7 +235,7 @@ START_TEST(test_store_summary_record_added_by_another_handle)
 	ck_assert_int_eq(store_content_summary(f.st, content_of(&f, uid),
 	    &sum), 0);
 	store_snapshot_end(f.st);
-	b = open_store(f.path);
+	b = fx_store_at(f.path);
 	ck_assert_int_eq(store_append_mem(b, f.inbox, NULL, "Subject: two\r\n"
 	    "\r\nx\r\n", 19, &uid), 0);
 	store_close(&b);
@@ -419,7 +338,7 @@ START_TEST(test_store_summary_migrates_schema_1)
 	old = append_n(&f, 1);
 	store_close(&f.st);
 	poke(&f, "DROP TABLE summary; PRAGMA user_version = 1");
-	f.st = open_store(f.path);
+	f.st = fx_store_at(f.path);
 	ck_assert_int_eq(count(&f, "PRAGMA user_version"), 2);
 	ck_assert_int_eq(store_content_summary(f.st, content_of(&f, old),
 	    &sum), 1);
@@ -446,14 +365,14 @@ START_TEST(test_store_summary_tamper_detected)
 	store_close(&f.st);
 	poke(&f, "UPDATE summary SET block = block + 1");
 	poke(&f, "INSERT INTO summary SELECT block - 1, data FROM summary");
-	f.st = open_store(f.path);
+	f.st = fx_store_at(f.path);
 	ck_assert_int_eq(store_content_summary(f.st, c, &sum), 0);
 	ck_assert_int_eq(store_check(f.st, &bad, NULL, NULL), STORE_ECORRUPT);
 	ck_assert_uint_eq(bad, 1);
 	store_close(&f.st);
 	poke(&f, "UPDATE summary SET data = randomblob(length(data)) "
 	    "WHERE block = 0");
-	f.st = open_store(f.path);
+	f.st = fx_store_at(f.path);
 	ck_assert_int_eq(store_content_summary(f.st, c, &sum), STORE_ECORRUPT);
 	ck_assert_ptr_nonnull(strstr(store_errmsg(f.st), "mailvault check"));
 	fx_teardown(&f);

@@ -12,47 +12,8 @@
 
 #include "lib/util.h"
 #include "store/store.h"
+#include "tests/unit/store_fixture.h"
 
-#define PASS	"pw"
-
-struct fx {
-	char	 dir[64];
-	char	*path;
-	struct store *st;
-	int64_t	 acct, inbox;
-};
-
-static void
-fx_setup(struct fx *f)
-{
-	char err[STORE_ERRMSG_MAX];
-	struct store_mailbox mb;
-
-	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/mvssync.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(f->dir));
-	f->path = xasprintf("%s/store.db", f->dir);
-	ck_assert_msg(store_create(f->path, PASS, strlen(PASS), STORE_KDF_MIN,
-	    err, sizeof(err)) == 0, "create: %s", err);
-	ck_assert_msg(store_open(f->path, PASS, strlen(PASS), &f->st, err,
-	    sizeof(err)) == 0, "open: %s", err);
-	ck_assert_int_eq(store_account_create(f->st, "a", &f->acct), 0);
-	ck_assert_int_eq(store_mailbox_find(f->st, f->acct, "INBOX", &mb), 0);
-	f->inbox = mb.id;
-	store_mailbox_clear(&mb);
-}
-
-static void
-fx_teardown(struct fx *f)
-{
-	char *cmd;
-
-	store_close(&f->st);
-	cmd = xasprintf("rm -rf '%s'", f->dir);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-	free(f->path);
-}
 
 static uint32_t
 add_msg(struct fx *f, int64_t mbox, const char *text)
@@ -144,8 +105,7 @@ START_TEST(test_store_sync_folder_name_is_sealed)
 	ck_assert_ptr_null(memmem(buf, (size_t)len, "Zanzibar", 8));
 	ck_assert_ptr_null(memmem(buf, (size_t)len, "Quokka", 6));
 	free(buf);
-	ck_assert_int_eq(store_open(f.path, PASS, strlen(PASS), &f.st, NULL,
-	    0), 0);
+	fx_open(&f);
 	fx_teardown(&f);
 }
 END_TEST
