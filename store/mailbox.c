@@ -144,22 +144,8 @@ store_mailbox_clear(struct store_mailbox *mb)
 int
 store_mailbox_account(struct store *st, int64_t mbox, int64_t *acct_r)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_ACCOUNT);
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, mbox);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*acct_r = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "the mailbox does not "
-		    "exist (any more)");
-	return store_dberr(st, rc, "look up the mailbox");
+	return store_query_mailbox_i64(st, SQL_ACCOUNT, mbox, acct_r,
+	    "look up the mailbox");
 }
 
 int
@@ -436,19 +422,12 @@ cmp_mailbox(const void *a, const void *b)
 static int
 recent_mark(struct store *st, int64_t mbox, uint32_t *mark_r)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_RECENT_MARK);
-	int rc;
+	int64_t v = 0;
+	int rc = store_query_mailbox_i64(st, SQL_RECENT_MARK, mbox, &v,
+	    "read the mailbox");
 
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, mbox);
-	rc = sqlite3_step(s);
-	*mark_r = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "the mailbox does not exist "
-		    "(any more)");
-	return rc == SQLITE_ROW ? 0 : store_dberr(st, rc, "read the mailbox");
+	*mark_r = (uint32_t)v;
+	return rc;
 }
 
 /* The account's mailboxes, unsorted, without counts. */

@@ -163,6 +163,28 @@ store_step_done(struct store *st, sqlite3_stmt *s, const char *doing)
 }
 
 int
+store_query_mailbox_i64(struct store *st, const char *sql, int64_t id,
+    int64_t *v_r, const char *doing)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v_r = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return store_err(st, STORE_ENOENT, "the mailbox does not "
+		    "exist (any more)");
+	return store_dberr(st, rc, doing);
+}
+
+int
 store_collect_u32(struct store *st, sqlite3_stmt *s, const char *doing,
     uint32_t **v_r, size_t *n_r)
 {

@@ -178,6 +178,11 @@ int	store_dberr(struct store *st, int rc, const char *doing);
 sqlite3_stmt *store_stmt(struct store *st, const char *sql);
 /* Step a statement that returns no rows, then reset it. */
 int	store_step_done(struct store *st, sqlite3_stmt *s, const char *doing);
+/* One row's first column of sql (a static string) with ?1 bound to id:
+ * 0 and *v_r, STORE_ENOENT ("the mailbox does not exist (any more)",
+ * as every caller looks a mailbox up) or a SQLite error while doing. */
+int	store_query_mailbox_i64(struct store *st, const char *sql, int64_t id,
+	    int64_t *v_r, const char *doing);
 /* Step a bound statement to its end, collecting its first column as
  * uint32 values, then reset it. 0 and *v_r (the caller frees; NULL when
  * none) and *n_r, or a STORE_E* code saying what failed while doing. */

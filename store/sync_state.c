@@ -349,21 +349,13 @@ store_sync_folder_delete(struct store *st, int64_t id)
 int
 store_sync_mailbox_modseq(struct store *st, int64_t mbox, uint64_t *modseq_r)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_F_MODSEQ);
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, mbox);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*modseq_r = (uint64_t)sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? store_err(st, STORE_ENOENT, "the mailbox "
-	    "does not exist (any more)") : store_dberr(st, rc,
+	int64_t v;
+	int rc = store_query_mailbox_i64(st, SQL_F_MODSEQ, mbox, &v,
 	    "read the mailbox");
+
+	if (rc == 0)
+		*modseq_r = (uint64_t)v;
+	return rc;
 }
 
 /* ---- message identities ---------------------------------------------------- */
