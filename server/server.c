@@ -137,6 +137,7 @@ epoch_new(struct server *srv, struct store *st, unsigned first_id, char *err,
 	ep->sh.next_id = first_id;
 	pop3d_config_init(&ep->pop3);
 	ep->pop3.st_lock = &ep->sh.lock;
+	ep->pop3.locking = &ep->sh.locking;
 	ep->pop3.delete_mode = srv->pop3_delete;
 	if (st != NULL) {
 		if (store_open_shared(st, &ep->sh.st) != 0) {

@@ -56,6 +56,8 @@ struct pop3d_config {
 	 * same lock the IMAP sessions use for it. */
 	struct store	*st;
 	pthread_mutex_t	*st_lock;
+	const int	*locking;	/* under *st_lock: ended by a lock
+					 * (not a stop); may be NULL */
 	struct tls_ctx	*tls;		/* NULL: no STLS (and no POP3S) */
 	int		 delete_mode;	/* enum pop3d_delete */
 	int		 timeout_ms;	/* idle timeout */

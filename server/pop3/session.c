@@ -152,6 +152,20 @@ pop3d_log(struct pop3d_session *s, const char *fmt, ...)
 /* ---- input ------------------------------------------------------------- */
 
 /* Say why the session ends, unless the connection is gone. */
+/* Was the session ended by a lock rather than a stop (server.c)? */
+static int
+was_locked(struct pop3d_session *s)
+{
+	int locked;
+
+	if (s->cfg->locking == NULL)
+		return 0;
+	pthread_mutex_lock(s->cfg->st_lock);
+	locked = *s->cfg->locking;
+	pthread_mutex_unlock(s->cfg->st_lock);
+	return locked;
+}
+
 static int
 end_wait(struct pop3d_session *s, long rc)
 {
@@ -165,8 +179,15 @@ end_wait(struct pop3d_session *s, long rc)
 		    s->cfg->timeout_ms);
 		break;
 	case TLS_ECANCEL:
-		pop3d_reply(s, "-ERR [SYS/TEMP] The server is shutting down");
-		pop3d_log(s, "server shutting down");
+		if (was_locked(s)) {
+			pop3d_reply(s, "-ERR [SYS/TEMP] mailvault was locked: "
+			    "run \"mailvault unlock\" to read mail again");
+			pop3d_log(s, "ended by a lock");
+		} else {
+			pop3d_reply(s, "-ERR [SYS/TEMP] The server is shutting "
+			    "down");
+			pop3d_log(s, "server shutting down");
+		}
 		break;
 	default:
 		pop3d_log(s, "connection lost: %s",

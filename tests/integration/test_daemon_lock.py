@@ -195,13 +195,21 @@ def main():
 
     def lock_ends_sessions():
         m = state["imap"]
+        p3 = poplib.POP3("127.0.0.1", ports["pop3"], timeout=10)
+        p3.user("acc")
+        p3.pass_(password())
         p = mv("lock")
         expect("locked" in p.stdout, p.stdout)
         m.sock.settimeout(10)
         line = m.readline()
         while line.startswith(b"* ") and not line.startswith(b"* BYE"):
             line = m.readline()     # updates still due (RECENT ...)
-        expect(line.startswith(b"* BYE"), "no BYE: %r" % line)
+        expect(line.startswith(b"* BYE") and b"unlock" in line,
+               "no BYE saying how to unlock: %r" % line)
+        line = p3.file.readline()
+        expect(line.startswith(b"-ERR [SYS/TEMP]") and b"unlock" in line,
+               "POP3 was not told of the lock: %r" % line)
+        p3.close()
         expect(status()["locked"] is True, "not locked")
         m2 = imaplib.IMAP4("127.0.0.1", ports["imap"])
         try:
