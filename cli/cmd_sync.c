@@ -136,7 +136,6 @@ sync_one(const struct cli_opts *o, struct store *st, int64_t acct,
 	if (!o->quiet && !o->json)
 		v.bar = cli_progress_new(o, name, 0);
 	out = sync_account(st, acct, &so, &stats, err, sizeof(err));
-	cli_progress_clear();
 	cli_progress_done(&v.bar, NULL);
 	if (out != SYNC_OK && err[0] == '\0')
 		snprintf(err, sizeof(err), "%s: the sync failed", name);

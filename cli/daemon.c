@@ -484,6 +484,29 @@ run_daemon(const struct cli_opts *o, char *store, int pass_fd, int rep_fd,
 	exit(rc);
 }
 
+/* After a failed start: wait until the daemon has let go of the lock,
+ * so that whatever runs next (`daemon status`, another start) finds the
+ * store free and not "starting". */
+static void
+wait_gone(const struct cli_opts *o)
+{
+	int64_t end = now_ms() + STOP_WAIT_MS;
+	char *store = NULL, *lp;
+	int fd;
+
+	if ((lp = lock_path(o, &store)) == NULL)
+		return;
+	fd = open(lp, O_RDWR | O_CLOEXEC);
+	free(lp);
+	free(store);
+	if (fd < 0)
+		return;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK &&
+	    now_ms() < end)
+		usleep(20 * 1000);
+	close(fd);
+}
+
 /* The parent: what the daemon says until it serves. */
 static int
 wait_ready(int fd, const char *log_path)
@@ -639,6 +662,8 @@ daemon_start(const struct cli_opts *o, int argc, char **argv)
 	rc = wait_ready(rep[0], dmn.log_path);
 	close(rep[0]);
 	free(store);
+	if (rc != CLI_OK)
+		wait_gone(o);
 	return rc;
 }
 
@@ -727,7 +752,9 @@ daemon_status(const struct cli_opts *o)
 			fputs("false,\"store\":", stdout);
 		cli_json_string(store);
 		fputs("}\n", stdout);
-	} else if (running)
+	} else if (running && pid <= 0)
+		printf("starting (store %s)\n", store);
+	else if (running)
 		printf("running, pid %ld, since %s, store %s%s%s\n", pid, when,
 		    store, state != NULL ? ", " : "", state != NULL ? state :
 		    "");

@@ -1,9 +1,11 @@
 /*
  * progress: how long work shows itself. On a terminal, a bar redrawn in
  * place at most ten times a second (bytes, items, rate, time left), cut
- * to the terminal's width, its last frame left on its own line at the
- * end; on a pipe or file, a plain line every five seconds, so logs stay
- * readable; with --quiet, nothing but errors.
+ * to the terminal's width; its first frame is drawn at once, it comes
+ * back at once after a message erased it, and its last frame is left on
+ * its own line at the end, so even work that takes a moment shows where
+ * it started and where it ended. On a pipe or file, a plain line every
+ * five seconds, so logs stay readable; with --quiet, nothing but errors.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,20 +35,6 @@ struct cli_progress {
 	int	 quiet;
 	int	 drawn;
 };
-
-struct cli_progress *
-cli_progress_new(const struct cli_opts *o, const char *what,
-    uint64_t total_bytes)
-{
-	struct cli_progress *p = xcalloc(1, sizeof(*p));
-
-	p->what = xstrdup(what);
-	p->total = total_bytes;
-	p->start_ms = p->last_ms = now_ms();
-	p->tty = isatty(STDERR_FILENO);
-	p->quiet = o->quiet || o->json;
-	return p;
-}
 
 static void
 human_bytes(uint64_t n, char *out, size_t len)
@@ -172,6 +160,22 @@ draw(struct cli_progress *p, int64_t now)
 	draw_tty(p, counts, tail);
 }
 
+struct cli_progress *
+cli_progress_new(const struct cli_opts *o, const char *what,
+    uint64_t total_bytes)
+{
+	struct cli_progress *p = xcalloc(1, sizeof(*p));
+
+	p->what = xstrdup(what);
+	p->total = total_bytes;
+	p->start_ms = p->last_ms = now_ms();
+	p->tty = isatty(STDERR_FILENO);
+	p->quiet = o->quiet || o->json;
+	if (p->tty && !p->quiet)
+		draw(p, p->start_ms);
+	return p;
+}
+
 void
 cli_progress_update(struct cli_progress *p, uint64_t done_bytes,
     uint64_t items)
@@ -183,7 +187,7 @@ cli_progress_update(struct cli_progress *p, uint64_t done_bytes,
 	if (p->quiet)
 		return;
 	now = now_ms();
-	if (now - p->last_ms < (p->tty ? 100 : 5000))
+	if (now - p->last_ms < (p->tty ? 100 : 5000) && !(p->tty && !p->drawn))
 		return;
 	p->last_ms = now;
 	draw(p, now);

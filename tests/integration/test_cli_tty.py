@@ -199,7 +199,8 @@ def check_width(frames, cols, what):
 
 
 def check_bar(text, cols, what, prefix="", count_re=r"(\d+)(?:/\d+)? msgs"):
-    """A bar redrawn in place; prefix picks one account's frames."""
+    """A bar redrawn in place; prefix (a string or a tuple of them, as
+    str.startswith takes) picks one account's frames."""
     frames = [f for f in bar_frames(text)
               if f.startswith(prefix) and re.search(count_re, f)]
     expect(len(frames) >= 2, "%s: no bar redrawn in place on the terminal: "
@@ -501,7 +502,9 @@ def test_sync_bar_per_account_on_terminal():
     rc, out, p = run_pty(["sync", "one", "two"], e)
     expect(rc == 0, "sync on a terminal failed (%d): %r" % (rc, out[-800:]))
     for name in ("one", "two"):
-        check_bar(out, 80, "sync of %s (80 columns)" % name, name + " ")
+        # "one: 0 msgs" before the total is known, "one [###" after
+        check_bar(out, 80, "sync of %s (80 columns)" % name,
+                  (name + " ", name + ":"))
         expect(any(re.match(r"%s: done: %d new" % (name, NSYNC), ln)
                    for ln in screen_lines(out)),
                "no summary line for %s: %r" % (name, out[-800:]))
