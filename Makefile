@@ -118,9 +118,11 @@ $(B)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(LIB_OBJ)
 
 # ---- tests ---------------------------------------------------------------
 
-# Unit suites first, then integration: one after the other even under -j,
-# so the output reads in order and ends with the summary lines.
+# The include rules first (make depcheck), then the unit suites, then
+# integration: one after the other even under -j, so the output reads in
+# order and ends with the summary lines.
 test: $(UNIT_BIN) $(BIN)
+	@scripts/depcheck.sh
 	@scripts/run-unit.sh $(UNIT_BIN)
 	@MAILVAULT=$(abspath $(BIN)) tests/integration/run.sh
 
