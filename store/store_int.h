@@ -189,8 +189,9 @@ int	store_step_row(struct store *st, sqlite3_stmt *s, const char *doing);
  * is there a row?), STORE_ENOENT or an error; s is reset either way. */
 int	store_step_i64(struct store *st, sqlite3_stmt *s, int64_t *v_r,
 	    const char *doing);
-/* The same two for sql (a static string) with ?1 bound to id; the row
- * is read from *s_r, which is then reset by the caller. */
+/* The same two for sql (a static string) with ?1 bound to id; on 0,
+ * store_query_row() puts the statement in *s_r, for the caller to read
+ * the row and then reset. */
 int	store_query_row(struct store *st, const char *sql, int64_t id,
 	    const char *doing, sqlite3_stmt **s_r);
 int	store_query_i64(struct store *st, const char *sql, int64_t id,
