@@ -93,8 +93,14 @@ $(BIN): $(CORE_OBJ) $(OBJ)/cli/main.o
 # A unit test links only its module and what that module depends on, so
 # the link line enforces the dependency map: test_store* gets store/ and
 # lib/, test_server* and test_sync* add their module, the rest get lib/.
+# The sync engine's scripted fake upstream is test code: it is linked into
+# the test_sync* binaries only, never into mailvault.
 UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 TLINK = $(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+SYNC_FAKE = tests/unit/sync_fake.o
+# Named as a prerequisite here, so make takes the test_sync% rules below
+# (a pattern rule's other files must be known ones) and keeps the object.
+.SECONDARY: $(OBJ)/$(SYNC_FAKE) $(B)/asan/$(SYNC_FAKE)
 
 $(B)/tests/test_store%: $(OBJ)/tests/unit/test_store%.o $(STORE_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -102,7 +108,8 @@ $(B)/tests/test_store%: $(OBJ)/tests/unit/test_store%.o $(STORE_OBJ) $(LIB_OBJ)
 $(B)/tests/test_server%: $(OBJ)/tests/unit/test_server%.o $(SERVER_OBJ) $(STORE_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(TLINK)
-$(B)/tests/test_sync%: $(OBJ)/tests/unit/test_sync%.o $(SYNC_OBJ) $(STORE_OBJ) $(LIB_OBJ)
+$(B)/tests/test_sync%: $(OBJ)/tests/unit/test_sync%.o $(OBJ)/$(SYNC_FAKE) \
+		$(SYNC_OBJ) $(STORE_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(TLINK)
 $(B)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(LIB_OBJ)
@@ -111,9 +118,11 @@ $(B)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(LIB_OBJ)
 
 # ---- tests ---------------------------------------------------------------
 
-# Unit suites first, then integration: one after the other even under -j,
-# so the output reads in order and ends with the summary lines.
+# The include rules first (make depcheck), then the unit suites, then
+# integration: one after the other even under -j, so the output reads in
+# order and ends with the summary lines.
 test: $(UNIT_BIN) $(BIN)
+	@scripts/depcheck.sh
 	@scripts/run-unit.sh $(UNIT_BIN)
 	@MAILVAULT=$(abspath $(BIN)) tests/integration/run.sh
 
@@ -142,9 +151,16 @@ $(ASAN)/%.o: %.c | $(STAMP)
 $(ASAN)/mailvault: $(ASAN_OBJ) $(ASAN)/cli/main.o
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+ASAN_TLINK = $(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ \
+	     $(CHECK_LIBS) $(LDLIBS)
+
+$(ASAN)/tests/test_sync%: $(ASAN)/tests/unit/test_sync%.o \
+		$(ASAN)/$(SYNC_FAKE) $(ASAN_OBJ)
+	@mkdir -p $(@D)
+	$(ASAN_TLINK)
 $(ASAN)/tests/%: $(ASAN)/tests/unit/%.o $(ASAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(ASAN_TLINK)
 
 asan: $(ASAN)/mailvault $(ASAN_UNIT_BIN)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -214,7 +230,8 @@ depcheck:
 cppcheck:
 	@scripts/deps.sh cppcheck
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	    --std=c11 -I. -D_GNU_SOURCE lib store server sync cli
+	    --std=c11 -I. -D_GNU_SOURCE lib store server sync cli \
+	    $(SYNC_FAKE:.o=.c)
 
 # ---- installation -----------------------------------------------------------
 

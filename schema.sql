@@ -225,8 +225,8 @@ CREATE TABLE sync_pop3 (
 
 -- Remote messages the server would not give (a UID FETCH that brought no
 -- body for them): the engine asks again on later runs, `tries` times in
--- all, then gives up on them (store/sync_state.c also creates this table
--- in stores made before it existed).
+-- all, then gives up on them (store/store.c's migration adds this table
+-- to schema 1 stores).
 CREATE TABLE sync_refused (
 	folder		INTEGER NOT NULL REFERENCES sync_folder(id)
 			    ON DELETE CASCADE,

@@ -90,6 +90,21 @@ xasprintf(const char *fmt, ...)
 	return p;
 }
 
+void
+free_records(void *v, size_t n, size_t size, size_t str_at)
+{
+	unsigned char *rec = v;
+	size_t i;
+
+	if (v == NULL)
+		return;
+	/* The member is a char * at a properly aligned offset in a record
+	 * of that type, so it is read as what it is. */
+	for (i = 0; i < n; i++)
+		free(*(char **)(void *)(rec + i * size + str_at));
+	free(v);
+}
+
 int
 seterr(char *err, size_t errlen, int rc, const char *fmt, ...)
 {

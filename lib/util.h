@@ -25,6 +25,14 @@ char	*xstrdup(const char *s);
 char	*xstrndup(const char *s, size_t n);
 /* printf into a new string; the caller frees it. */
 char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Free an array of n records of size bytes that each own one string, the
+ * member at byte offset str_at (offsetof()), then the array; v may be
+ * NULL. The lists of named things that store/ and sync/ hand out (accounts,
+ * mailboxes, folders, UIDLs) are freed with it, so their *_list_free()
+ * functions only name their type.
+ */
+void	free_records(void *v, size_t n, size_t size, size_t str_at);
 
 /*
  * Format into a caller-supplied error buffer (may be NULL or of size 0).

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Check that includes point one way: cli -> server, sync -> store -> lib, that
 # server/ and sync/ never include each other, and that third-party headers
-# stay in their one place (sodium in store/crypt.c, sqlite3 in store/,
-# openssl in lib/tls*.c).
+# stay in their one place (sodium in store/crypt.c, sqlite3 and zstd in
+# store/, openssl in lib/tls*.c), and that a module's private header
+# (*_int.h) is included by that module's files alone.
 set -u
 cd "$(dirname "$0")/.."
 bad=0
@@ -28,5 +29,28 @@ hits=$(grep -rln '#include <openssl' lib store server sync cli | grep -v '^lib/t
 hits=$(grep -rnwE 'strcpy|strcat|sprintf|gets|atoi|strtok' --include='*.c' lib store server sync cli | grep -v '^\S*:[0-9]*:\s*/\?\*')
 [ -n "$hits" ] && fail "banned functions:
 $hits"
+
+# ---- private headers, and zstd (issue 10) ----
+# A private header (*_int.h) is for the files of its own folder alone:
+# lib/mime_int.h for lib/, store/store_int.h for store/, sync/up_int.h and
+# sync/engine_int.h for sync/. The two servers count as folders of their
+# own here: server/imap/*_int.h is for server/imap/ only, server/pop3/*_int.h
+# for server/pop3/ only (the IMAP server may not reach into the POP3
+# server's internals, nor the other way), and server/*.c sees neither:
+# what they share goes through their public headers (imapd.h, pop3d.h).
+# The unit tests (tests/unit/) are white-box and not checked here.
+srcs=$(find lib store server sync cli daemon -name '*.[ch]' 2>/dev/null)
+hits=$(for f in $srcs; do
+	grep -n '#include "[^"]*_int\.h"' "$f" | while IFS= read -r line; do
+		h=$(printf '%s\n' "$line" | sed 's/.*#include "\([^"]*\)".*/\1/')
+		[ "$(dirname "$h")" = "$(dirname "$f")" ] || echo "$f:$line"
+	done
+done)
+[ -n "$hits" ] && fail "a private header (*_int.h) included outside its folder:
+$hits"
+hits=$(grep -rln '#include <zstd' lib store server sync cli daemon 2>/dev/null |
+    grep -v '^store/')
+[ -n "$hits" ] && fail "<zstd.h> outside store/: $hits"
+
 [ "$bad" = 0 ] && echo "depcheck: the include rules hold"
 exit $bad

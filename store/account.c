@@ -9,6 +9,7 @@
  */
 #include "store/store_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ static const char SQL_INSERT[] =
 static const char SQL_SET_NAME[] = "UPDATE account SET name = ? WHERE id = ?";
 static const char SQL_DELETE[] = "DELETE FROM account WHERE id = ?";
 static const char SQL_LIST[] = "SELECT id, name_hash, name FROM account";
+static const char SQL_EXISTS[] = "SELECT 1 FROM account WHERE id = ?";
 
 size_t
 store_account_ad(unsigned char *ad, int64_t id, const unsigned char *h)
@@ -34,29 +36,20 @@ static int
 find_hash(struct store *st, const unsigned char *h, int64_t *id_r)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_FIND);
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERR;
 	sqlite3_bind_blob(s, 1, h, STORE_HASH_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id_r = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return STORE_ENOENT;
-	return store_dberr(st, rc, "look up the account");
+	return store_step_i64(st, s, id_r, "look up the account");
 }
 
 static int
 insert_row(struct store *st, const char *name, const unsigned char *h,
     int64_t *id_r)
 {
-	unsigned char ad[STORE_AD_MAX], *sealed;
-	size_t adlen, slen;
+	unsigned char ad[STORE_AD_MAX];
 	sqlite3_stmt *s;
+	size_t adlen;
 	int64_t id;
 	int rc;
 
@@ -66,14 +59,9 @@ insert_row(struct store *st, const char *name, const unsigned char *h,
 	if ((rc = store_step_done(st, s, "create the account")) != 0)
 		return rc;
 	id = sqlite3_last_insert_rowid(st->db);
-	if ((s = store_stmt(st, SQL_SET_NAME)) == NULL)
-		return STORE_ERR;
 	adlen = store_account_ad(ad, id, h);
-	sealed = store_seal_new(st->keys, ad, adlen, name, strlen(name), &slen);
-	sqlite3_bind_blob(s, 1, sealed, (int)slen, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, id);
-	rc = store_step_done(st, s, "create the account");
-	free(sealed);
+	rc = store_put_sealed(st, SQL_SET_NAME, id, ad, adlen, name,
+	    strlen(name), "create the account");
 	if (rc == 0)
 		*id_r = id;
 	return rc;
@@ -210,13 +198,8 @@ store_account_list(struct store *st, struct store_account **list_r,
 void
 store_account_list_free(struct store_account **list, size_t n)
 {
-	size_t i;
-
-	if (*list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free((*list)[i].name);
-	free(*list);
+	free_records(*list, n, sizeof(**list),
+	    offsetof(struct store_account, name));
 	*list = NULL;
 }
 
@@ -224,18 +207,7 @@ store_account_list_free(struct store_account **list, size_t n)
 int
 store_account_exists(struct store *st, int64_t acct)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM account WHERE id = ?");
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, acct);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "there is no account with "
-		    "id %lld", (long long)acct);
-	return store_dberr(st, rc, "look up the account");
+	return store_enoent(st, store_query_i64(st, SQL_EXISTS, acct, NULL,
+	    "look up the account"), "there is no account with id %lld",
+	    (long long)acct);
 }

@@ -33,6 +33,8 @@
 #define ZSTD_LEVEL	3
 #define METHOD_RAW	0
 #define METHOD_ZSTD	1
+#define CONTENT_GONE	"the message content is gone (the message was " \
+			"expunged)"
 
 struct store_append {
 	struct store	*st;
@@ -348,12 +350,9 @@ find_hash(struct store *st, const unsigned char *h, int64_t *cid_r)
 	if (s == NULL)
 		return STORE_ERR;
 	sqlite3_bind_blob(s, 1, h, STORE_HASH_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	*cid_r = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return 0;
-	return store_dberr(st, rc, "look up message content");
+	*cid_r = 0;
+	rc = store_step_i64(st, s, cid_r, "look up message content");
+	return rc == STORE_ENOENT ? 0 : rc;
 }
 
 /*
@@ -364,9 +363,8 @@ find_hash(struct store *st, const unsigned char *h, int64_t *cid_r)
 static int
 set_mime(struct store *st, int64_t cid, const struct buf *mime)
 {
-	unsigned char ad[STORE_AD_MAX], *sealed, *packed;
-	size_t adlen, slen, z, bound;
-	sqlite3_stmt *s;
+	unsigned char ad[STORE_AD_MAX], *packed;
+	size_t adlen, z, bound;
 	int rc;
 
 	if (mime->len == 0)
@@ -384,17 +382,10 @@ set_mime(struct store *st, int64_t cid, const struct buf *mime)
 		memcpy(packed + 1, mime->data, mime->len);
 		z = mime->len;
 	}
-	if ((s = store_stmt(st, SQL_SET_MIME)) == NULL) {
-		free(packed);
-		return STORE_ERR;
-	}
 	adlen = store_mime_ad(ad, cid);
-	sealed = store_seal_new(st->keys, ad, adlen, packed, 1 + z, &slen);
+	rc = store_put_sealed(st, SQL_SET_MIME, cid, ad, adlen, packed, 1 + z,
+	    "save the message structure");
 	free(packed);
-	sqlite3_bind_blob(s, 1, sealed, (int)slen, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, cid);
-	rc = store_step_done(st, s, "save the message structure");
-	free(sealed);
 	return rc;
 }
 
@@ -488,18 +479,16 @@ static int
 dup_uid(struct store *st, int64_t cid, int64_t mbox, uint32_t *uid_r)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_DUP_UID);
+	int64_t uid = 0;
 	int rc;
 
 	if (s == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, cid);
 	sqlite3_bind_int64(s, 2, mbox);
-	rc = sqlite3_step(s);
-	*uid_r = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return 0;
-	return store_dberr(st, rc, "look for a duplicate");
+	rc = store_step_i64(st, s, &uid, "look for a duplicate");
+	*uid_r = (uint32_t)uid;
+	return rc == STORE_ENOENT ? 0 : rc;
 }
 
 /*
@@ -515,18 +504,12 @@ store_msg_insert(struct store *st, int64_t mbox, const struct store_msg *m,
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((s = store_stmt(st, SQL_TAKE_UID)) == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, mbox);
-	rc = sqlite3_step(s);
-	uid = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	modseq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
+	rc = store_query_row(st, SQL_TAKE_UID, mbox, "number the message", &s);
+	if (rc != 0)
+		return store_enoent(st, rc, STORE_NO_MAILBOX);
+	uid = sqlite3_column_int64(s, 0);
+	modseq = sqlite3_column_int64(s, 1);
 	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "the mailbox does not exist "
-		    "(any more)");
-	if (rc != SQLITE_ROW)
-		return store_dberr(st, rc, "number the message");
 	if (uid <= 0 || uid >= (int64_t)UINT32_MAX)
 		return store_err(st, STORE_ERR, "the mailbox has run out of "
 		    "UIDs: move its messages to a new mailbox");
@@ -691,24 +674,18 @@ int
 store_content_hash(struct store *st, int64_t content,
     unsigned char hash[32])
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_HASH);
-	int rc;
+	sqlite3_stmt *s;
+	int rc = store_query_row(st, SQL_HASH, content, "read the content hash",
+	    &s);
 
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, content);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == STORE_HASH_BYTES) {
+	if (rc != 0)
+		return store_enoent(st, rc, "there is no content %lld",
+		    (long long)content);
+	if (sqlite3_column_bytes(s, 0) == STORE_HASH_BYTES)
 		memcpy(hash, sqlite3_column_blob(s, 0), STORE_HASH_BYTES);
-		rc = 0;
-	} else if (rc == SQLITE_ROW)
+	else
 		rc = store_err(st, STORE_ECORRUPT, "the hash of content %lld "
 		    "is damaged", (long long)content);
-	else if (rc == SQLITE_DONE)
-		rc = store_err(st, STORE_ENOENT, "there is no content %lld",
-		    (long long)content);
-	else
-		rc = store_dberr(st, rc, "read the content hash");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -719,25 +696,17 @@ int
 store_reader_open(struct store *st, int64_t content, struct store_reader **rd_r)
 {
 	struct store_reader *rd;
-	sqlite3_stmt *s = store_stmt(st, SQL_OPEN);
-	uint64_t size = 0;
-	uint32_t nchunks = 0;
-	int rc;
+	sqlite3_stmt *s;
+	uint64_t size;
+	uint32_t nchunks;
+	int rc = store_query_row(st, SQL_OPEN, content, "open message content",
+	    &s);
 
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, content);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		size = (uint64_t)sqlite3_column_int64(s, 0);
-		nchunks = (uint32_t)sqlite3_column_int64(s, 1);
-	}
+	if (rc != 0)
+		return store_enoent(st, rc, CONTENT_GONE);
+	size = (uint64_t)sqlite3_column_int64(s, 0);
+	nchunks = (uint32_t)sqlite3_column_int64(s, 1);
 	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "the message content is "
-		    "gone (the message was expunged)");
-	if (rc != SQLITE_ROW)
-		return store_dberr(st, rc, "open message content");
 	if (nchunks == 0 || (size + STORE_CHUNK_SIZE - 1) / STORE_CHUNK_SIZE >
 	    nchunks || (uint64_t)(nchunks - 1) * STORE_CHUNK_SIZE > size)
 		return store_err(st, STORE_ECORRUPT, "content %lld has a "
@@ -882,25 +851,15 @@ content_mime(struct store *st, int64_t content, int root_only,
     struct mime_part **root_r)
 {
 	unsigned char ad[STORE_AD_MAX];
-	sqlite3_stmt *s = store_stmt(st, SQL_MIME);
+	sqlite3_stmt *s;
 	size_t adlen, len;
 	char *pt = NULL;
 	int rc, none;
 
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, content);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
-		return store_err(st, STORE_ENOENT, "the message content is "
-		    "gone (the message was expunged)");
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_dberr(st, rc, "read the message structure");
-		sqlite3_reset(s);
-		return rc;
-	}
+	rc = store_query_row(st, SQL_MIME, content,
+	    "read the message structure", &s);
+	if (rc != 0)
+		return store_enoent(st, rc, CONTENT_GONE);
 	none = sqlite3_column_type(s, 0) == SQLITE_NULL;
 	adlen = store_mime_ad(ad, content);
 	rc = none ? 0 : store_unseal_new(st->keys, ad, adlen,

@@ -132,25 +132,16 @@ struct mbox_state {
 static int
 mbox_state(struct store *st, int64_t mbox, struct mbox_state *ms)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_STATE);
-	int rc;
+	sqlite3_stmt *s;
+	int rc = store_query_row(st, SQL_STATE, mbox, "read the mailbox", &s);
 
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, mbox);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		ms->highestmodseq = (uint64_t)sqlite3_column_int64(s, 0);
-		ms->uidnext = (uint32_t)sqlite3_column_int64(s, 1);
-		ms->messages = (uint64_t)sqlite3_column_int64(s, 2);
-	}
+	if (rc != 0)
+		return store_enoent(st, rc, STORE_NO_MAILBOX);
+	ms->highestmodseq = (uint64_t)sqlite3_column_int64(s, 0);
+	ms->uidnext = (uint32_t)sqlite3_column_int64(s, 1);
+	ms->messages = (uint64_t)sqlite3_column_int64(s, 2);
 	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "the mailbox does not "
-		    "exist (any more)");
-	return store_dberr(st, rc, "read the mailbox");
+	return 0;
 }
 
 int

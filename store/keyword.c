@@ -51,20 +51,16 @@ static int
 find(struct store *st, int64_t acct, const unsigned char *h, uint32_t *id_r)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_FIND);
+	int64_t id;
 	int rc;
 
 	if (s == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, acct);
 	sqlite3_bind_blob(s, 2, h, STORE_HASH_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id_r = (uint32_t)sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? STORE_ENOENT :
-	    store_dberr(st, rc, "look up a keyword");
+	if ((rc = store_step_i64(st, s, &id, "look up a keyword")) == 0)
+		*id_r = (uint32_t)id;
+	return rc;
 }
 
 static int
@@ -74,23 +70,19 @@ insert(struct store *st, int64_t acct, const char *name,
 	unsigned char ad[STORE_AD_MAX], *sealed;
 	size_t adlen, slen;
 	sqlite3_stmt *s;
-	uint32_t id;
+	int64_t id;
 	int rc;
 
 	/* Someone may have made it since we looked (another process). */
 	if ((rc = find(st, acct, h, id_r)) != STORE_ENOENT)
 		return rc;
-	if ((s = store_stmt(st, SQL_NEXT)) == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, acct);
-	rc = sqlite3_step(s);
-	id = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
-		return store_dberr(st, rc, "number a keyword");
+	/* An aggregate: there is always a row. */
+	if ((rc = store_query_i64(st, SQL_NEXT, acct, &id,
+	    "number a keyword")) != 0)
+		return rc;
 	if ((s = store_stmt(st, SQL_INSERT)) == NULL)
 		return STORE_ERR;
-	adlen = store_keyword_ad(ad, acct, id, h);
+	adlen = store_keyword_ad(ad, acct, (uint32_t)id, h);
 	sealed = store_seal_new(st->keys, ad, adlen, name, strlen(name), &slen);
 	sqlite3_bind_int64(s, 1, acct);
 	sqlite3_bind_int64(s, 2, id);
@@ -99,7 +91,7 @@ insert(struct store *st, int64_t acct, const char *name,
 	rc = store_step_done(st, s, "save a keyword");
 	free(sealed);
 	if (rc == 0)
-		*id_r = id;
+		*id_r = (uint32_t)id;
 	return rc;
 }
 
@@ -138,27 +130,22 @@ store_keyword_name(struct store *st, int64_t acct, uint32_t id, char **name_r)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, acct);
 	sqlite3_bind_int64(s, 2, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		rc = 0;
-		if (sqlite3_column_bytes(s, 0) != STORE_HASH_BYTES)
-			rc = -1;
-		if (rc == 0) {
-			adlen = store_keyword_ad(ad, acct, id, sqlite3_column_blob(s, 0));
-			rc = store_unseal_new(st->keys, ad, adlen,
-			    sqlite3_column_blob(s, 1),
-			    (size_t)sqlite3_column_bytes(s, 1), name_r, NULL);
-		}
-		if (rc != 0)
-			rc = store_err(st, STORE_ECORRUPT, "the name of keyword "
-			    "%u does not decrypt: the store is damaged or was "
-			    "tampered with", id);
-	} else if (rc == SQLITE_DONE)
-		rc = store_err(st, STORE_ENOENT, "there is no keyword %u", id);
-	else
-		rc = store_dberr(st, rc, "read a keyword");
+	if ((rc = store_step_row(st, s, "read a keyword")) != 0)
+		return store_enoent(st, rc, "there is no keyword %u", id);
+	rc = -1;
+	if (sqlite3_column_bytes(s, 0) == STORE_HASH_BYTES) {
+		adlen = store_keyword_ad(ad, acct, id,
+		    sqlite3_column_blob(s, 0));
+		rc = store_unseal_new(st->keys, ad, adlen,
+		    sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1), name_r, NULL);
+	}
 	sqlite3_reset(s);
-	return rc;
+	if (rc != 0)
+		return store_err(st, STORE_ECORRUPT, "the name of keyword %u "
+		    "does not decrypt: the store is damaged or was tampered "
+		    "with", id);
+	return 0;
 }
 
 static int

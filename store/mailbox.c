@@ -16,6 +16,7 @@
  */
 #include "store/store_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -60,6 +61,8 @@ static const char SQL_BUMP[] =
     "UPDATE mailbox SET highestmodseq = highestmodseq + 1 WHERE id = ? "
     "RETURNING highestmodseq";
 static const char SQL_ACCOUNT[] = "SELECT account FROM mailbox WHERE id = ?";
+static const char SQL_MODSEQ[] =
+    "SELECT highestmodseq FROM mailbox WHERE id = ?";
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -148,25 +151,30 @@ store_mailbox_account(struct store *st, int64_t mbox, int64_t *acct_r)
 	    "look up the mailbox");
 }
 
+/* A mailbox's HIGHESTMODSEQ, as sql (SQL_MODSEQ, SQL_BUMP) gives it. */
+static int
+query_modseq(struct store *st, const char *sql, int64_t mbox,
+    uint64_t *modseq_r, const char *doing)
+{
+	int64_t v;
+	int rc = store_query_mailbox_i64(st, sql, mbox, &v, doing);
+
+	if (rc == 0)
+		*modseq_r = (uint64_t)v;
+	return rc;
+}
+
 int
 store_mailbox_bump(struct store *st, int64_t mbox, uint64_t *modseq_r)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_BUMP);
-	int rc;
+	return query_modseq(st, SQL_BUMP, mbox, modseq_r, "update the mailbox");
+}
 
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, mbox);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*modseq_r = (uint64_t)sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "the mailbox does not "
-		    "exist (any more)");
-	return store_dberr(st, rc, "update the mailbox");
+/* For the sync engine (declared with the sync state in store.h). */
+int
+store_sync_mailbox_modseq(struct store *st, int64_t mbox, uint64_t *modseq_r)
+{
+	return query_modseq(st, SQL_MODSEQ, mbox, modseq_r, "read the mailbox");
 }
 
 /* Look a canonical name up: 0 and *id_r, STORE_ENOENT, or an error. */
@@ -175,38 +183,27 @@ find_id(struct store *st, int64_t acct, const char *canon, int64_t *id_r)
 {
 	unsigned char h[STORE_HASH_BYTES];
 	sqlite3_stmt *s = store_stmt(st, SQL_FIND);
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERR;
 	name_hash(st, canon, h);
 	sqlite3_bind_int64(s, 1, acct);
 	sqlite3_bind_blob(s, 2, h, sizeof(h), SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && id_r != NULL)
-		*id_r = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return STORE_ENOENT;
-	return store_dberr(st, rc, "look up the mailbox");
+	return store_step_i64(st, s, id_r, "look up the mailbox");
 }
 
 static int
 next_uidvalidity(struct store *st, uint32_t *v_r)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_UIDVALIDITY_GET);
-	int64_t last, now = (int64_t)time(NULL), v;
+	int64_t last = 0, now = (int64_t)time(NULL), v;
 	int rc;
 
 	if (s == NULL)
 		return STORE_ERR;
-	rc = sqlite3_step(s);
-	last = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_dberr(st, rc, "number the mailbox");
+	rc = store_step_i64(st, s, &last, "number the mailbox");
+	if (rc != 0 && rc != STORE_ENOENT)
+		return rc;
 	v = now > last ? now : last + 1;
 	if (v > (int64_t)UINT32_MAX)
 		return store_err(st, STORE_ERR, "the store has run out of "
@@ -387,22 +384,14 @@ int
 store_mailbox_status(struct store *st, int64_t mbox, struct store_mailbox *mb_r)
 {
 	struct store_mailbox mb;
-	sqlite3_stmt *s = store_stmt(st, SQL_GET);
-	uint32_t mark = 0;
-	int rc;
+	sqlite3_stmt *s;
+	uint32_t mark;
+	int rc = store_query_row(st, SQL_GET, mbox, "read the mailbox", &s);
 
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, mbox);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		mark = (uint32_t)sqlite3_column_int64(s, 9);
-		rc = row_fill(st, s, sqlite3_column_int64(s, 8), &mb);
-	} else if (rc == SQLITE_DONE)
-		rc = store_err(st, STORE_ENOENT, "the mailbox does not exist "
-		    "(any more)");
-	else
-		rc = store_dberr(st, rc, "read the mailbox");
+	if (rc != 0)
+		return store_enoent(st, rc, STORE_NO_MAILBOX);
+	mark = (uint32_t)sqlite3_column_int64(s, 9);
+	rc = row_fill(st, s, sqlite3_column_int64(s, 8), &mb);
 	sqlite3_reset(s);
 	if (rc == 0 && (rc = fill_counts(st, &mb, mark)) != 0)
 		store_mailbox_clear(&mb);
@@ -489,13 +478,8 @@ store_mailbox_list(struct store *st, int64_t acct, int with_counts,
 void
 store_mailbox_list_free(struct store_mailbox **list, size_t n)
 {
-	size_t i;
-
-	if (*list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free((*list)[i].name);
-	free(*list);
+	free_records(*list, n, sizeof(**list),
+	    offsetof(struct store_mailbox, name));
 	*list = NULL;
 }
 
@@ -619,8 +603,7 @@ update_one(struct store *st, const char *sql, int64_t mbox, int64_t v)
 	sqlite3_bind_int64(s, 2, mbox);
 	rc = store_step_done(st, s, "update the mailbox");
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = store_err(st, STORE_ENOENT, "the mailbox does not exist "
-		    "(any more)");
+		rc = store_err(st, STORE_ENOENT, STORE_NO_MAILBOX);
 	return store_wend(st, rc);
 }
 

@@ -152,14 +152,11 @@ get_row(struct store *st, int64_t mbox, uint32_t uid, struct msg_row *r)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, mbox);
 	sqlite3_bind_int64(s, 2, uid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		row_msg(s, &r->m, r->kw);
+	if ((rc = store_step_row(st, s, "read the message")) != 0)
+		return rc;
+	row_msg(s, &r->m, r->kw);
 	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? STORE_ENOENT :
-	    store_dberr(st, rc, "read the message");
+	return 0;
 }
 
 int

@@ -163,8 +163,33 @@ store_step_done(struct store *st, sqlite3_stmt *s, const char *doing)
 }
 
 int
-store_query_mailbox_i64(struct store *st, const char *sql, int64_t id,
-    int64_t *v_r, const char *doing)
+store_step_row(struct store *st, sqlite3_stmt *s, const char *doing)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? STORE_ENOENT : store_dberr(st, rc, doing);
+}
+
+int
+store_step_i64(struct store *st, sqlite3_stmt *s, int64_t *v_r,
+    const char *doing)
+{
+	int rc = store_step_row(st, s, doing);
+
+	if (rc != 0)
+		return rc;
+	if (v_r != NULL)
+		*v_r = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_query_row(struct store *st, const char *sql, int64_t id,
+    const char *doing, sqlite3_stmt **s_r)
 {
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
@@ -172,16 +197,62 @@ store_query_mailbox_i64(struct store *st, const char *sql, int64_t id,
 	if (s == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*v_r = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "the mailbox does not "
-		    "exist (any more)");
-	return store_dberr(st, rc, doing);
+	if ((rc = store_step_row(st, s, doing)) == 0)
+		*s_r = s;
+	return rc;
+}
+
+int
+store_query_i64(struct store *st, const char *sql, int64_t id, int64_t *v_r,
+    const char *doing)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	return store_step_i64(st, s, v_r, doing);
+}
+
+int
+store_enoent(struct store *st, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rc != STORE_ENOENT)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+store_query_mailbox_i64(struct store *st, const char *sql, int64_t id,
+    int64_t *v_r, const char *doing)
+{
+	return store_enoent(st, store_query_i64(st, sql, id, v_r, doing),
+	    STORE_NO_MAILBOX);
+}
+
+int
+store_put_sealed(struct store *st, const char *sql, int64_t id,
+    const unsigned char *ad, size_t adlen, const void *pt, size_t n,
+    const char *doing)
+{
+	sqlite3_stmt *s = store_stmt(st, sql);
+	unsigned char *sealed;
+	size_t slen;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERR;
+	sealed = store_seal_new(st->keys, ad, adlen, pt, n, &slen);
+	sqlite3_bind_blob(s, 1, sealed, (int)slen, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	rc = store_step_done(st, s, doing);
+	free(sealed);
+	return rc;
 }
 
 int
@@ -862,15 +933,11 @@ static void
 drop_abandoned(struct store *st)
 {
 	int64_t before = (int64_t)time(NULL) - STORE_PENDING_AGE;
-	sqlite3_stmt *s = store_stmt(st, SQL_PENDING_FIND);
-	int found, rc;
+	sqlite3_stmt *s;
+	int rc;
 
-	if (s == NULL)
-		return;
-	sqlite3_bind_int64(s, 1, before);
-	found = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_reset(s);
-	if (!found || store_wbegin(st) != 0)
+	if (store_query_i64(st, SQL_PENDING_FIND, before, NULL,
+	    "look for abandoned appends") != 0 || store_wbegin(st) != 0)
 		return;
 	s = store_stmt(st, SQL_PENDING_DROP);
 	rc = s == NULL ? STORE_ERR : 0;

@@ -178,11 +178,37 @@ int	store_dberr(struct store *st, int rc, const char *doing);
 sqlite3_stmt *store_stmt(struct store *st, const char *sql);
 /* Step a statement that returns no rows, then reset it. */
 int	store_step_done(struct store *st, sqlite3_stmt *s, const char *doing);
-/* One row's first column of sql (a static string) with ?1 bound to id:
- * 0 and *v_r, STORE_ENOENT ("the mailbox does not exist (any more)",
- * as every caller looks a mailbox up) or a SQLite error while doing. */
+/*
+ * Step s (its parameters bound) for its first row: 0 with the row current
+ * (the caller reads its columns, then calls sqlite3_reset(s)),
+ * STORE_ENOENT when there is none (no error text: often no row is no
+ * error), or a SQLite error while doing; s is reset unless 0.
+ */
+int	store_step_row(struct store *st, sqlite3_stmt *s, const char *doing);
+/* store_step_row() for the first column: 0 and *v_r (v_r may be NULL:
+ * is there a row?), STORE_ENOENT or an error; s is reset either way. */
+int	store_step_i64(struct store *st, sqlite3_stmt *s, int64_t *v_r,
+	    const char *doing);
+/* The same two for sql (a static string) with ?1 bound to id; on 0,
+ * store_query_row() puts the statement in *s_r, for the caller to read
+ * the row and then reset. */
+int	store_query_row(struct store *st, const char *sql, int64_t id,
+	    const char *doing, sqlite3_stmt **s_r);
+int	store_query_i64(struct store *st, const char *sql, int64_t id,
+	    int64_t *v_r, const char *doing);
+/* rc; when it is STORE_ENOENT (a lookup found no row), with the error
+ * text fmt saying what is missing. */
+int	store_enoent(struct store *st, int rc, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+#define STORE_NO_MAILBOX	"the mailbox does not exist (any more)"
+/* store_query_i64() by mailbox id: STORE_ENOENT says STORE_NO_MAILBOX. */
 int	store_query_mailbox_i64(struct store *st, const char *sql, int64_t id,
 	    int64_t *v_r, const char *doing);
+/* Seal n bytes of pt under ad and run sql (a static string, a write)
+ * with ?1 the sealed value and ?2 id: 0 or a STORE_E* code (doing). */
+int	store_put_sealed(struct store *st, const char *sql, int64_t id,
+	    const unsigned char *ad, size_t adlen, const void *pt, size_t n,
+	    const char *doing);
 /* Step a bound statement to its end, collecting its first column as
  * uint32 values, then reset it. 0 and *v_r (the caller frees; NULL when
  * none) and *n_r, or a STORE_E* code saying what failed while doing. */

@@ -72,7 +72,7 @@ struct store_sumrec {
 
 static const char SQL_GET[] = "SELECT data FROM summary WHERE block = ?";
 static const char SQL_PUT[] =
-    "INSERT OR REPLACE INTO summary (block, data) VALUES (?, ?)";
+    "INSERT OR REPLACE INTO summary (data, block) VALUES (?, ?)";
 /* Contents of one block that a message still points at (the
  * message_content index, covering). */
 static const char SQL_LIVE[] =
@@ -395,9 +395,8 @@ block_build(const unsigned char *const *rec, const uint16_t *len,
 static int
 block_write(struct store *st, int64_t block, const struct buf *pt)
 {
-	unsigned char ad[STORE_AD_MAX], *z, *sealed;
-	size_t adlen, bound = ZSTD_compressBound(pt->len), zlen, slen;
-	sqlite3_stmt *s;
+	unsigned char ad[STORE_AD_MAX], *z;
+	size_t adlen, bound = ZSTD_compressBound(pt->len), zlen;
 	int rc;
 
 	if ((rc = store_zstd_ready(st)) != 0)
@@ -411,16 +410,9 @@ block_write(struct store *st, int64_t block, const struct buf *pt)
 		    "message summaries");
 	}
 	adlen = store_summary_ad(ad, block);
-	sealed = store_seal_new(st->keys, ad, adlen, z, zlen, &slen);
+	rc = store_put_sealed(st, SQL_PUT, block, ad, adlen, z, zlen,
+	    "save the message summaries");
 	free(z);
-	if ((s = store_stmt(st, SQL_PUT)) == NULL) {
-		free(sealed);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int64(s, 1, block);
-	sqlite3_bind_blob(s, 2, sealed, (int)slen, SQLITE_STATIC);
-	rc = store_step_done(st, s, "save the message summaries");
-	free(sealed);
 	return rc;
 }
 

@@ -15,12 +15,12 @@
  *
  * Remote folder names are sealed (AD: account and row id); POP3 UIDLs are
  * kept only as keyed hashes, since they are looked up and never listed.
- * Remote messages a server refused to give are counted in sync_refused,
- * a table newer than the first stores: it is created here on first use
- * when a store lacks it.
+ * Remote messages a server refused to give are counted in sync_refused
+ * (schema.sql makes it; store.c's migration adds it to older stores).
  */
 #include "store/store_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +39,6 @@ static const char SQL_F_SET_STATE[] =
     "UPDATE sync_folder SET mailbox = ?, uidvalidity = ?, uidnext = ?, "
     "highestmodseq = ?, local_modseq = ? WHERE id = ?";
 static const char SQL_F_DELETE[] = "DELETE FROM sync_folder WHERE id = ?";
-static const char SQL_F_MODSEQ[] =
-    "SELECT highestmodseq FROM mailbox WHERE id = ?";
 
 #define SM_COLS "mailbox, uid, folder, ruidvalidity, ruid, state, flags, " \
 	"content, keywords"
@@ -93,12 +91,6 @@ static const char SQL_P_DELETE[] =
 static const char SQL_P_LIST[] =
     "SELECT uidl_hash FROM sync_pop3 WHERE account = ?";
 
-static const char SQL_R_TABLE[] =
-    "CREATE TABLE IF NOT EXISTS sync_refused ("
-    "folder INTEGER NOT NULL REFERENCES sync_folder(id) ON DELETE CASCADE, "
-    "ruidvalidity INTEGER NOT NULL, ruid INTEGER NOT NULL, "
-    "tries INTEGER NOT NULL, PRIMARY KEY (folder, ruidvalidity, ruid)) "
-    "WITHOUT ROWID";
 static const char SQL_R_NOTE[] =
     "INSERT INTO sync_refused (folder, ruidvalidity, ruid, tries) "
     "VALUES (?1, ?2, ?3, 1) ON CONFLICT (folder, ruidvalidity, ruid) "
@@ -144,41 +136,18 @@ store_sync_folder_ad(unsigned char *ad, int64_t acct, int64_t id)
 static int
 folder_account(struct store *st, int64_t id, int64_t *acct_r)
 {
-	sqlite3_stmt *s = store_stmt(st, SQL_F_ACCOUNT);
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERR;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*acct_r = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return store_err(st, STORE_ENOENT, "no such sync folder %lld",
-		    (long long)id);
-	return store_dberr(st, rc, "read a sync folder");
+	return store_enoent(st, store_query_i64(st, SQL_F_ACCOUNT, id, acct_r,
+	    "read a sync folder"), "no such sync folder %lld", (long long)id);
 }
 
 static int
 set_folder_name(struct store *st, int64_t acct, int64_t id, const char *name)
 {
-	unsigned char ad[STORE_AD_MAX], *sealed;
-	size_t adlen, slen;
-	sqlite3_stmt *s;
-	int rc;
+	unsigned char ad[STORE_AD_MAX];
+	size_t adlen = store_sync_folder_ad(ad, acct, id);
 
-	if ((s = store_stmt(st, SQL_F_SET_NAME)) == NULL)
-		return STORE_ERR;
-	adlen = store_sync_folder_ad(ad, acct, id);
-	sealed = store_seal_new(st->keys, ad, adlen, name, strlen(name), &slen);
-	sqlite3_bind_blob(s, 1, sealed, (int)slen, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, id);
-	rc = store_step_done(st, s, "name a sync folder");
-	free(sealed);
-	return rc;
+	return store_put_sealed(st, SQL_F_SET_NAME, id, ad, adlen, name,
+	    strlen(name), "name a sync folder");
 }
 
 static void
@@ -243,13 +212,8 @@ store_sync_folder_list(struct store *st, int64_t acct,
 void
 store_sync_folder_list_free(struct store_sync_folder **list, size_t n)
 {
-	size_t i;
-
-	if (*list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free((*list)[i].name);
-	free(*list);
+	free_records(*list, n, sizeof(**list),
+	    offsetof(struct store_sync_folder, name));
 	*list = NULL;
 }
 
@@ -346,18 +310,6 @@ store_sync_folder_delete(struct store *st, int64_t id)
 	return qend(st, store_step_done(st, s, "forget a remote folder"));
 }
 
-int
-store_sync_mailbox_modseq(struct store *st, int64_t mbox, uint64_t *modseq_r)
-{
-	int64_t v;
-	int rc = store_query_mailbox_i64(st, SQL_F_MODSEQ, mbox, &v,
-	    "read the mailbox");
-
-	if (rc == 0)
-		*modseq_r = (uint64_t)v;
-	return rc;
-}
-
 /* ---- message identities ---------------------------------------------------- */
 
 static void
@@ -381,15 +333,13 @@ row_sync_msg(sqlite3_stmt *s, struct store_sync_msg *m)
 static int
 one_row(struct store *st, sqlite3_stmt *s, struct store_sync_msg *m_r)
 {
-	int rc = sqlite3_step(s);
+	int rc = store_step_row(st, s, "read a remote identity");
 
-	if (rc == SQLITE_ROW)
-		row_sync_msg(s, m_r);
+	if (rc != 0)
+		return rc;
+	row_sync_msg(s, m_r);
 	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? STORE_ENOENT :
-	    store_dberr(st, rc, "read a remote identity");
+	return 0;
 }
 
 int
@@ -485,17 +435,17 @@ store_sync_msg_count(struct store *st, int64_t folder, uint32_t uidvalidity,
     size_t *n_r)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_M_COUNT);
+	int64_t n;
 	int rc;
 
 	if (s == NULL)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, folder);
 	sqlite3_bind_int64(s, 2, uidvalidity);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*n_r = (size_t)sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : store_dberr(st, rc, "count identities");
+	/* count(*): there is always a row. */
+	if ((rc = store_step_i64(st, s, &n, "count identities")) == 0)
+		*n_r = (size_t)n;
+	return rc;
 }
 
 /* Every row a statement with bound parameters gives, as an array. */
@@ -555,6 +505,7 @@ store_sync_msg_unbound(struct store *st, int64_t mbox, int64_t content,
     uint32_t uidvalidity, uint32_t *uid_r)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_M_UNBOUND);
+	int64_t uid;
 	int rc;
 
 	if (s == NULL)
@@ -562,14 +513,10 @@ store_sync_msg_unbound(struct store *st, int64_t mbox, int64_t content,
 	sqlite3_bind_int64(s, 1, mbox);
 	sqlite3_bind_int64(s, 2, content);
 	sqlite3_bind_int64(s, 3, uidvalidity);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*uid_r = (uint32_t)sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? STORE_ENOENT :
-	    store_dberr(st, rc, "look for an unmatched message");
+	rc = store_step_i64(st, s, &uid, "look for an unmatched message");
+	if (rc == 0)
+		*uid_r = (uint32_t)uid;
+	return rc;
 }
 
 int
@@ -584,12 +531,9 @@ store_sync_msg_drop_stale(struct store *st, int64_t folder,
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, folder);
 	sqlite3_bind_int64(s, 2, uidvalidity);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return store_dberr(st, rc, "look for stale identities");
+	rc = store_step_i64(st, s, NULL, "look for stale identities");
+	if (rc != 0)
+		return rc == STORE_ENOENT ? 0 : rc;
 	if ((rc = qbegin(st)) != 0)
 		return rc;
 	if ((s = store_stmt(st, SQL_M_DROP_STALE)) == NULL)
@@ -613,21 +557,13 @@ store_sync_pop3_get(struct store *st, int64_t acct, const char *uidl,
 {
 	unsigned char h[STORE_HASH_BYTES];
 	sqlite3_stmt *s = store_stmt(st, SQL_P_GET);
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERR;
 	uidl_hash(st, uidl, h);
 	sqlite3_bind_int64(s, 1, acct);
 	sqlite3_bind_blob(s, 2, h, sizeof(h), SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && fetched_r != NULL)
-		*fetched_r = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? STORE_ENOENT :
-	    store_dberr(st, rc, "look up a UIDL");
+	return store_step_i64(st, s, fetched_r, "look up a UIDL");
 }
 
 int
@@ -717,53 +653,33 @@ store_sync_pop3_prune(struct store *st, int64_t acct,
 
 /* ---- refused messages --------------------------------------------------- */
 
-/* A statement on sync_refused, making the table first in a store from
- * before it existed. */
-static sqlite3_stmt *
-refused_stmt(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
-
-	if (s != NULL)
-		return s;
-	rc = sqlite3_exec(st->db, SQL_R_TABLE, NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		store_dberr(st, rc, "make the table of refused messages");
-		return NULL;
-	}
-	return store_stmt(st, sql);
-}
-
 int
 store_sync_refused_note(struct store *st, int64_t folder,
     uint32_t uidvalidity, uint32_t ruid, unsigned *tries_r)
 {
 	sqlite3_stmt *s;
+	int64_t tries;
 	int rc;
 
 	if ((rc = qbegin(st)) != 0)
 		return rc;
-	if ((s = refused_stmt(st, SQL_R_NOTE)) == NULL)
+	if ((s = store_stmt(st, SQL_R_NOTE)) == NULL)
 		return qend(st, STORE_ERR);
 	sqlite3_bind_int64(s, 1, folder);
 	sqlite3_bind_int64(s, 2, uidvalidity);
 	sqlite3_bind_int64(s, 3, ruid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && tries_r != NULL)
-		*tries_r = (unsigned)sqlite3_column_int64(s, 0);
-	if (rc == SQLITE_ROW)
-		rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return qend(st, rc == SQLITE_DONE ? 0 :
-	    store_dberr(st, rc, "count a refused message"));
+	/* RETURNING: the row is written by the first step. */
+	rc = store_step_i64(st, s, &tries, "count a refused message");
+	if (rc == 0 && tries_r != NULL)
+		*tries_r = (unsigned)tries;
+	return qend(st, rc);
 }
 
 int
 store_sync_refused_pending(struct store *st, int64_t folder,
     uint32_t uidvalidity, unsigned max, uint32_t **ruids_r, size_t *n_r)
 {
-	sqlite3_stmt *s = refused_stmt(st, SQL_R_PENDING);
+	sqlite3_stmt *s = store_stmt(st, SQL_R_PENDING);
 
 	if (s == NULL)
 		return STORE_ERR;
@@ -782,7 +698,7 @@ store_sync_refused_forget(struct store *st, int64_t folder,
 
 	if ((rc = qbegin(st)) != 0)
 		return rc;
-	s = refused_stmt(st, ruid != 0 ? SQL_R_FORGET : SQL_R_STALE);
+	s = store_stmt(st, ruid != 0 ? SQL_R_FORGET : SQL_R_STALE);
 	if (s == NULL)
 		return qend(st, STORE_ERR);
 	sqlite3_bind_int64(s, 1, folder);

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "lib/util.h"
@@ -59,25 +60,15 @@ sync_errkind_name(enum sync_errkind kind)
 void
 sync_folder_list_free(struct sync_folder **list, size_t n)
 {
-	size_t i;
-
-	if (*list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free((*list)[i].name);
-	free(*list);
+	free_records(*list, n, sizeof(**list),
+	    offsetof(struct sync_folder, name));
 	*list = NULL;
 }
 
 void
 sync_pop3_list_free(struct sync_pop3_msg **list, size_t n)
 {
-	size_t i;
-
-	if (*list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free((*list)[i].uidl);
-	free(*list);
+	free_records(*list, n, sizeof(**list),
+	    offsetof(struct sync_pop3_msg, uidl));
 	*list = NULL;
 }

@@ -1,13 +1,20 @@
 /*
- * driver: the upstream interface of the sync engine, private to sync/.
+ * driver: the upstream interface of the sync engine, private to sync/
+ * (and the unit tests that bring their own driver).
  *
  * The engine (sync/engine*.c) never speaks a protocol. It talks to one
  * remote account through a struct sync_driver: a table of blocking
  * operations, each with the contract written here, implemented by the IMAP
- * driver (sync/up_imap.c), the POP3 driver (sync/up_pop3.c) and a scripted
- * fake for unit tests (sync/fake.c). Like isync's driver.h, but with
- * threads instead of callbacks: a call returns when the server has
- * answered, and an account's sync runs top to bottom on its own thread.
+ * driver (sync/up_imap.c), the POP3 driver (sync/up_pop3.c) and, in the
+ * unit tests only, a scripted fake (tests/unit/sync_fake.h), which a test
+ * hands to the engine with sync_account_with(). Like isync's driver.h,
+ * but with threads instead of callbacks: a call returns when the server
+ * has answered, and an account's sync runs top to bottom on its own
+ * thread.
+ *
+ * This header is the contract and nothing else: its readers are the
+ * drivers, the engine and the tests' fake. The engine's own run state is
+ * in sync/engine_int.h, what the two real drivers share in sync/up_int.h.
  *
  * Conventions for every operation:
  *
@@ -520,115 +527,5 @@ struct sync_stats;
 int	sync_account_with(struct store *st, int64_t acct, struct sync_driver *d,
 	    const struct sync_opts *o, struct sync_stats *stats_r, char *err,
 	    size_t errlen);
-
-/* ---- The scripted fake upstream (sync/fake.c) ------------------------- */
-
-/*
- * An in-memory IMAP (and POP3) server for unit tests. Tests build its
- * folders and messages, change them "from another client" between runs,
- * and inject failures: the fake counts steps (each driver call, and each
- * message of a fetch twice: at its start and at its end) and can fail
- * step N as a lost connection, before or after the step took effect, to
- * check that the engine resumes from a crash at every step. The POP3 view
- * is the INBOX: UIDL "u<uidvalidity>.<uid>", DELE applied at disconnect.
- */
-struct sync_fake;
-
-struct sync_fake *sync_fake_new(unsigned caps);
-void	sync_fake_free(struct sync_fake **f);
-/* A new driver on f (free with its ops->free; f must outlive it). */
-struct sync_driver *sync_fake_driver(struct sync_fake *f,
-	    enum sync_proto proto);
-void	sync_fake_set_caps(struct sync_fake *f, unsigned caps);
-
-/* Folders: 0, or -1 (exists / not there). INBOX exists from the start. */
-int	sync_fake_folder_add(struct sync_fake *f, const char *name,
-	    unsigned special_use);
-int	sync_fake_folder_rename(struct sync_fake *f, const char *from,
-	    const char *to);
-int	sync_fake_folder_delete(struct sync_fake *f, const char *name);
-int	sync_fake_folder_exists(struct sync_fake *f, const char *name);
-/* Give the folder a new UIDVALIDITY and renumber its messages from 1,
- * as a server does when a folder is recreated. */
-int	sync_fake_folder_reset(struct sync_fake *f, const char *name);
-/* Turn MODSEQs off for a folder (NOMODSEQ). */
-int	sync_fake_folder_nomodseq(struct sync_fake *f, const char *name);
-/* Refuse to give message uid's bytes the next times times a fetch asks
- * for them (negative: always; 0: give them again), as a server that
- * answers NO for one message: the fetch skips it and goes on. */
-int	sync_fake_msg_refuse(struct sync_fake *f, const char *folder,
-	    uint32_t uid, int times);
-
-/* Messages. kw: keywords separated by spaces, or NULL. add returns the new
- * UID, 0 if the folder is not there. */
-uint32_t sync_fake_msg_add(struct sync_fake *f, const char *folder,
-	    const void *data, size_t len, uint32_t flags, const char *kw,
-	    int64_t internaldate);
-int	sync_fake_msg_set_flags(struct sync_fake *f, const char *folder,
-	    uint32_t uid, uint32_t flags, const char *kw);
-int	sync_fake_msg_expunge(struct sync_fake *f, const char *folder,
-	    uint32_t uid);
-/* Inspect: the number of messages; the i-th (0-based, by UID) message's
- * UID, flags, keywords (space-separated, sorted; static until the next
- * call) and bytes (borrowed). -1 / NULL if out of range. */
-size_t	sync_fake_msg_count(struct sync_fake *f, const char *folder);
-int	sync_fake_msg_at(struct sync_fake *f, const char *folder, size_t i,
-	    uint32_t *uid_r, uint32_t *flags_r, const char **kw_r,
-	    const void **data_r, size_t *len_r);
-
-/* Fail step n (1-based, counted from now; 0: never) as a lost
- * connection; with after set, the step's effect happens first. */
-void	sync_fake_fail_at(struct sync_fake *f, long n, int after);
-/* Steps counted since the last sync_fake_fail_at() (or creation). */
-long	sync_fake_steps(struct sync_fake *f);
-/* How many times an operation ran ("append", "copy", "fetch", ...). */
-unsigned sync_fake_calls(struct sync_fake *f, const char *op);
-
-/* ---- Between the engine's own files (sync/engine*.c) -------------------- */
-
-/*
- * One run over one account. The engine's files share it; drivers never
- * see it.
- */
-struct sync_run {
-	struct store	*st;		/* the run's own handle */
-	int64_t		 acct;
-	const char	*acct_name;
-	struct sync_driver *d;
-	const struct sync_opts *o;
-	struct sync_stats *stats;
-	struct sync_error err;		/* the error that stopped the run */
-	struct sync_progress_state {
-		uint64_t msgs_done, msgs_total;
-		uint64_t bytes_done, bytes_total;
-		const char *folder;
-		int64_t	 last_ms;
-	} prog;
-	char		**skip;		/* folders not to sync */
-	size_t		 nskip;
-	struct store_sync_folder *pairs; /* the account's pairs, this run */
-	size_t		 npairs;
-	struct sync_folder *remote;	/* the remote folders, as listed */
-	size_t		 nremote;
-};
-
-/* Runs that ask again for a message the server refused to give, before
- * the engine gives up on it (and says so once). */
-#define SYNC_REFUSED_TRIES	5
-
-/* Report progress (throttled unless force). */
-void	sync_run_progress(struct sync_run *r, int force);
-/* Log a line through the caller's log callback. */
-void	sync_run_log(struct sync_run *r, int level, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-/* Record a store failure as the run's error (account scope); returns -1. */
-int	sync_run_store_err(struct sync_run *r, const char *doing);
-/* 1 if the cancel descriptor is readable. */
-int	sync_run_cancelled(struct sync_run *r);
-/* Sync one paired folder both ways (sync/engine_folder.c). 0, or -1 with
- * r->err set; folder-scope errors are for the caller to log and skip. */
-int	sync_folder_run(struct sync_run *r, struct store_sync_folder *p);
-/* Fetch from a POP3 maildrop (sync/engine_pop3.c). 0 or -1. */
-int	sync_pop3_run(struct sync_run *r);
 
 #endif

@@ -3,11 +3,12 @@
  *
  * sync_account() reads the account's sealed settings, makes the driver
  * for its protocol and hands over to sync_account_with(), which unit
- * tests call with the fake driver. For IMAP the run is: connect; follow
- * folder creates, renames and deletes both ways (below); then each paired
- * folder in turn, INBOX first (sync/engine_folder.c). For POP3 it is
- * sync/engine_pop3.c. The run ends by saving last-sync and last-error in
- * the account's settings for `mailvault status`.
+ * tests call with the fake driver (tests/unit/sync_fake.h). For IMAP the
+ * run is: connect; follow folder creates, renames and deletes both ways
+ * (below); then each paired folder in turn, INBOX first
+ * (sync/engine_folder.c). For POP3 it is sync/engine_pop3.c. The run ends
+ * by saving last-sync and last-error in the account's settings for
+ * `mailvault status`.
  *
  * Folders are paired by name (struct store_sync_folder, whose sealed name
  * is the remote name as last synced), which tells every case apart:
@@ -33,7 +34,7 @@
  * and a folder where they match the last sync and nothing changed locally
  * is not selected at all; nothing is written to the store either.
  */
-#include "sync/driver.h"
+#include "sync/engine_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -34,7 +34,7 @@
  *     crash never makes it twice: the next pull binds the server's copy
  *     by content.
  */
-#include "sync/driver.h"
+#include "sync/engine_int.h"
 
 #include <stdlib.h>
 #include <string.h>

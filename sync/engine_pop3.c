@@ -12,7 +12,7 @@
  * a message deleted in a session whose QUIT failed is still listed, still
  * known, and not fetched again.
  */
-#include "sync/driver.h"
+#include "sync/engine_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -22,30 +22,9 @@
 #include "lib/imap_seqset.h"
 #include "lib/utf7.h"
 #include "lib/util.h"
+#include "tests/fuzz/fuzz_split.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	return h;
-}
 
 struct run {
 	struct imap_lex	*lx;
@@ -98,7 +77,7 @@ check_token(struct run *r, const struct imap_tok *tok)
 static void
 decide(struct run *r, const struct imap_tok *tok)
 {
-	uint64_t h = mix(r->seed ^ (r->calls * 0x9e3779b97f4a7c15ULL) ^ 1);
+	uint64_t h = fuzz_mix(r->seed ^ (r->calls * 0x9e3779b97f4a7c15ULL) ^ 1);
 
 	r->lit_size = tok->lit_size;
 	r->lit_got = 0;
@@ -131,7 +110,7 @@ drain(struct run *r)
 	int rc;
 
 	for (;;) {
-		uint64_t h = mix(r->seed ^ (r->calls * 0x9e3779b97f4a7c15ULL));
+		uint64_t h = fuzz_mix(r->seed ^ (r->calls * 0x9e3779b97f4a7c15ULL));
 		unsigned op = r->streaming || r->collecting ? 0 : h % 16;
 
 		/* bounded: a caller asking for text forever is answered forever */
@@ -157,8 +136,8 @@ drain(struct run *r)
 		if (rc < 0) {
 			assert(imap_lex_errcode(r->lx) != IMAP_LEX_EOK);
 			assert(imap_lex_error(r->lx)[0] != '\0');
-			r->digest = fnv(r->digest, "!", 1);
-			r->digest = fnv(r->digest, imap_lex_error(r->lx),
+			r->digest = fuzz_fnv(r->digest, "!", 1);
+			r->digest = fuzz_fnv(r->digest, imap_lex_error(r->lx),
 			    strlen(imap_lex_error(r->lx)));
 			r->streaming = r->collecting = 0;
 			r->calls++;
@@ -169,11 +148,11 @@ drain(struct run *r)
 		check_token(r, &tok);
 		/* pieces differ with the cuts; their bytes do not */
 		if (tok.kind != IMAP_TOK_LITERAL_DATA) {
-			r->digest = fnv(r->digest, &tok.kind, sizeof(tok.kind));
-			r->digest = fnv(r->digest, &tok.sp, sizeof(tok.sp));
+			r->digest = fuzz_fnv(r->digest, &tok.kind, sizeof(tok.kind));
+			r->digest = fuzz_fnv(r->digest, &tok.sp, sizeof(tok.sp));
 			r->calls++;
 		}
-		r->digest = fnv(r->digest, tok.s, tok.len);
+		r->digest = fuzz_fnv(r->digest, tok.s, tok.len);
 		if (tok.kind == IMAP_TOK_LITERAL_START)
 			decide(r, &tok);
 	}
@@ -183,25 +162,19 @@ static uint64_t
 lex_run(const uint8_t *p, size_t n, uint64_t seed, int cut)
 {
 	struct run r;
-	uint64_t h = mix(seed);
+	uint64_t h = fuzz_mix(seed);
 	size_t pos = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.seed = seed;
-	r.digest = 0xcbf29ce484222325ULL;
+	r.digest = FUZZ_FNV_INIT;
 	r.lim.max_line = 64 + (size_t)(h % 2048);
 	r.lim.max_literal = (h >> 16) % 5000;
 	r.lim.max_depth = 1 + (unsigned)((h >> 32) % 20);
 	r.lx = imap_lex_new(&r.lim);
 	while (pos < n) {
-		size_t len = n - pos;
+		size_t len = fuzz_piece(&h, n - pos, cut, 200);
 
-		if (cut) {
-			h = mix(h);
-			len = 1 + (size_t)(h % (h & 1 ? 4 : 200));
-			if (len > n - pos)
-				len = n - pos;
-		}
 		assert(imap_lex_feed(r.lx, p + pos, len) == 0);
 		pos += len;
 		drain(&r);
@@ -289,11 +262,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t seed = 0;
 
-	if (size < 8)
+	if (fuzz_seed(&data, &size, &seed) != 0)
 		return 0;
-	memcpy(&seed, data, 8);
-	data += 8;
-	size -= 8;
 	assert(lex_run(data, size, seed, 0) == lex_run(data, size, seed, 1));
 	fuzz_seqset(data, size, seed);
 	fuzz_utf7(data, size);

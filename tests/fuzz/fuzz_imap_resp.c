@@ -16,36 +16,15 @@
 #include <string.h>
 
 #include "lib/imap_resp.h"
+#include "tests/fuzz/fuzz_split.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	return h;
-}
 
 static uint64_t
 fnv_str(uint64_t h, const char *s)
 {
 	assert(s != NULL);
-	return fnv(h, s, strlen(s) + 1);
+	return fuzz_fnv(h, s, strlen(s) + 1);
 }
 
 struct run {
@@ -76,13 +55,13 @@ event(struct run *r, const struct imap_resp *ev)
 		r->body_got += ev->fetch.len;
 		assert(r->body_got + ev->fetch.body_left ==
 		    ev->fetch.body_size);
-		r->digest = fnv(r->digest, ev->fetch.data, ev->fetch.len);
+		r->digest = fuzz_fnv(r->digest, ev->fetch.data, ev->fetch.len);
 		if (ev->fetch.body_left == 0)
 			r->body_got = 0;
 		return;
 	}
 	assert(r->body_got == 0);
-	r->digest = fnv(r->digest, &ev->kind, sizeof(ev->kind));
+	r->digest = fuzz_fnv(r->digest, &ev->kind, sizeof(ev->kind));
 	r->digest = fnv_str(r->digest, ev->text);
 	r->digest = fnv_str(r->digest, ev->code_name);
 	r->digest = fnv_str(r->digest, ev->code_arg);
@@ -96,13 +75,13 @@ event(struct run *r, const struct imap_resp *ev)
 	for (i = 0; i < ev->nitems; i++)
 		r->digest = fnv_str(r->digest, ev->items[i]);
 	assert(ev->nnums == 0 || ev->nums != NULL);
-	r->digest = fnv(r->digest, ev->nums ? (const void *)ev->nums : "",
+	r->digest = fuzz_fnv(r->digest, ev->nums ? (const void *)ev->nums : "",
 	    ev->nnums * sizeof(uint32_t));
-	r->digest = fnv(r->digest, &ev->num, sizeof(ev->num));
-	r->digest = fnv(r->digest, &ev->code_num, sizeof(ev->code_num));
-	r->digest = fnv(r->digest, &ev->fetch.have, sizeof(ev->fetch.have));
-	r->digest = fnv(r->digest, &ev->fetch.uid, sizeof(ev->fetch.uid));
-	r->digest = fnv(r->digest, &ev->st, sizeof(ev->st));
+	r->digest = fuzz_fnv(r->digest, &ev->num, sizeof(ev->num));
+	r->digest = fuzz_fnv(r->digest, &ev->code_num, sizeof(ev->code_num));
+	r->digest = fuzz_fnv(r->digest, &ev->fetch.have, sizeof(ev->fetch.have));
+	r->digest = fuzz_fnv(r->digest, &ev->fetch.uid, sizeof(ev->fetch.uid));
+	r->digest = fuzz_fnv(r->digest, &ev->st, sizeof(ev->st));
 	if (ev->kind == IMAP_RESP_FETCH) {
 		if (ev->fetch.have & IMAP_FETCH_UID)
 			assert(ev->fetch.uid > 0);
@@ -118,23 +97,17 @@ parse_run(const uint8_t *p, size_t n, uint64_t seed, int cut)
 	struct imap_resp_parser *pr;
 	struct imap_resp ev;
 	struct run r;
-	uint64_t h = mix(seed);
+	uint64_t h = fuzz_mix(seed);
 	size_t pos = 0, len;
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
-	r.digest = 0xcbf29ce484222325ULL;
+	r.digest = FUZZ_FNV_INIT;
 	lim.max_line = 64 + (size_t)(h % 4096);
 	lim.max_literal = (h >> 16) % 100000;
 	pr = imap_resp_new(&lim);
 	while (pos < n && rc >= 0) {
-		len = n - pos;
-		if (cut) {
-			h = mix(h);
-			len = 1 + (size_t)(h % (h & 1 ? 4 : 300));
-			if (len > n - pos)
-				len = n - pos;
-		}
+		len = fuzz_piece(&h, n - pos, cut, 300);
 		assert(imap_resp_feed(pr, p + pos, len) == 0);
 		pos += len;
 		while ((rc = imap_resp_next(pr, &ev)) == 1)
@@ -143,7 +116,7 @@ parse_run(const uint8_t *p, size_t n, uint64_t seed, int cut)
 	if (rc < 0) {
 		assert(imap_resp_error(pr)[0] != '\0');
 		assert(imap_resp_next(pr, &ev) == -1);
-		r.digest = fnv(r.digest, "!", 1);
+		r.digest = fuzz_fnv(r.digest, "!", 1);
 		r.digest = fnv_str(r.digest, imap_resp_error(pr));
 	}
 	imap_resp_free(&pr);
@@ -159,11 +132,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t t;
 	int32_t tz;
 
-	if (size < 8)
+	if (fuzz_seed(&data, &size, &seed) != 0)
 		return 0;
-	memcpy(&seed, data, 8);
-	data += 8;
-	size -= 8;
 	assert(parse_run(data, size, seed, 0) == parse_run(data, size, seed,
 	    1));
 	if (size < sizeof(date)) {

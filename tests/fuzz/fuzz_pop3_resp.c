@@ -16,35 +16,14 @@
 #include <string.h>
 
 #include "lib/pop3_resp.h"
+#include "tests/fuzz/fuzz_split.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-static uint64_t
 parse_run(const uint8_t *p, size_t n, uint64_t seed, int cut)
 {
-	uint64_t h = mix(seed), digest = 0xcbf29ce484222325ULL;
+	uint64_t h = fuzz_mix(seed), digest = FUZZ_FNV_INIT;
 	size_t max_line = 64 + (size_t)(h % 1000), pos = 0, len, i, pending;
 	struct pop3_resp_parser *pr = pop3_resp_new(max_line);
 	struct pop3_resp ev;
@@ -54,13 +33,7 @@ parse_run(const uint8_t *p, size_t n, uint64_t seed, int cut)
 		assert(pop3_resp_expect(pr, (enum pop3_expect)((h >> (3 * i))
 		    % 5)) == 0);
 	while (pos < n && rc >= 0) {
-		len = n - pos;
-		if (cut) {
-			h = mix(h);
-			len = 1 + (size_t)(h % (h & 1 ? 4 : 300));
-			if (len > n - pos)
-				len = n - pos;
-		}
+		len = fuzz_piece(&h, n - pos, cut, 300);
 		assert(pop3_resp_feed(pr, p + pos, len) == 0);
 		pos += len;
 		for (;;) {
@@ -70,21 +43,21 @@ parse_run(const uint8_t *p, size_t n, uint64_t seed, int cut)
 				break;
 			if (ev.kind == POP3_RESP_DATA) {
 				assert(ev.len > 0);
-				digest = fnv(digest, ev.data, ev.len);
+				digest = fuzz_fnv(digest, ev.data, ev.len);
 				continue;
 			}
-			digest = fnv(digest, &ev.kind, sizeof(ev.kind));
+			digest = fuzz_fnv(digest, &ev.kind, sizeof(ev.kind));
 			assert(ev.text != NULL && ev.code != NULL);
 			assert(strlen(ev.text) <= max_line);
-			digest = fnv(digest, ev.text, strlen(ev.text) + 1);
-			digest = fnv(digest, ev.code, strlen(ev.code) + 1);
+			digest = fuzz_fnv(digest, ev.text, strlen(ev.text) + 1);
+			digest = fuzz_fnv(digest, ev.code, strlen(ev.code) + 1);
 			if (ev.apop != NULL)
-				digest = fnv(digest, ev.apop,
+				digest = fuzz_fnv(digest, ev.apop,
 				    strlen(ev.apop) + 1);
 			if (ev.kind == POP3_RESP_LINE) {
-				digest = fnv(digest, ev.arg,
+				digest = fuzz_fnv(digest, ev.arg,
 				    strlen(ev.arg) + 1);
-				digest = fnv(digest, &ev.msg, sizeof(ev.msg));
+				digest = fuzz_fnv(digest, &ev.msg, sizeof(ev.msg));
 			}
 			if (ev.kind == POP3_RESP_ERR ||
 			    ev.kind == POP3_RESP_END ||
@@ -96,8 +69,8 @@ parse_run(const uint8_t *p, size_t n, uint64_t seed, int cut)
 	}
 	if (rc < 0) {
 		assert(pop3_resp_next(pr, &ev) == -1);
-		digest = fnv(digest, "!", 1);
-		digest = fnv(digest, pop3_resp_error(pr),
+		digest = fuzz_fnv(digest, "!", 1);
+		digest = fuzz_fnv(digest, pop3_resp_error(pr),
 		    strlen(pop3_resp_error(pr)));
 	}
 	pop3_resp_free(&pr);
@@ -110,11 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t seed = 0;
 
-	if (size < 8)
+	if (fuzz_seed(&data, &size, &seed) != 0)
 		return 0;
-	memcpy(&seed, data, 8);
-	data += 8;
-	size -= 8;
 	assert(parse_run(data, size, seed, 0) == parse_run(data, size, seed,
 	    1));
 	return 0;

@@ -1,34 +1,27 @@
 """Shared helpers for the IMAP scenario tests (test_imap_*.py).
 
-Server() makes a store in $TESTDIR (init --kdf min), imports the test
-corpus into the account "demo" (--format eml), starts `mailvault serve` on
-two free loopback ports and reads the password from `credentials --json`;
-stop() sends SIGTERM and checks the server exits cleanly and never logged
-the password. Raw is a line-level client for what imaplib cannot say
-(pipelining, literals, bad syntax). run_tests() runs the test functions of
-a module and prints "N passed, M failed"; the exit status says the same.
+Server() is a store (tests/lib/mvtest.py: init --kdf min in its own
+folder under $TESTDIR) with the test corpus imported into the account
+"demo" (--format eml), served by `mailvault serve` on two free loopback
+ports (IMAP and IMAPS); its password comes from `credentials --json`, and
+stop() checks the server exits cleanly and never logged the password. Raw
+is a line-level client for what imaplib cannot say (pipelining, literals,
+bad syntax). The tests run on tests/lib/runner.py, re-exported here.
 """
 import imaplib
-import json
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "lib"))
-from runner import run_tests  # noqa: E402,F401 - re-exported for tests
+from mvtest import (CORPUS, SANITIZED, TESTDIR as TMP,  # noqa: E402,F401
+                    TOP, Store, free_port)
+from runner import expect, run_tests, skip  # noqa: E402,F401 - re-exported
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CORPUS = os.path.join(TOP, "tests", "corpus")
-MV = os.environ["MAILVAULT"]
-TMP = os.environ.get("TESTDIR") or os.getcwd()
-SANITIZED = bool(os.environ.get("MAILVAULT_SANITIZED"))
 NCORPUS = len([f for f in os.listdir(CORPUS) if f.endswith(".eml")])
 
 
@@ -43,66 +36,26 @@ def eml_folder():
     return path
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Server:
+class Server(Store):
     """A store with the corpus, served by `mailvault serve`."""
     count = 0
 
     def __init__(self, corpus=True, env=None, name=None):
         Server.count += 1
-        self.dir = os.path.join(TMP, name or "srv%d" % Server.count)
-        os.makedirs(self.dir, exist_ok=True)
-        self.env = dict(os.environ,
-                        MAILVAULT_STORE=os.path.join(self.dir, "store", "store.db"),
-                        MAILVAULT_PASSPHRASE_FILE=os.path.join(self.dir, "pass"),
-                        MAILVAULT_AUTH_DELAY_MS="100")
-        self.env.update(env or {})
-        with open(self.env["MAILVAULT_PASSPHRASE_FILE"], "w") as f:
-            f.write("imap test passphrase\n")
-        self.mv("init", "--kdf", "min", "--quiet")
+        Store.__init__(self, name or "srv%d" % Server.count,
+                       passphrase="imap test passphrase",
+                       env=dict({"MAILVAULT_AUTH_DELAY_MS": "100"},
+                                **(env or {})))
         if corpus:
-            self.mv("import", "demo", eml_folder(), "--format", "eml", "--quiet")
+            self.mv("import", "demo", eml_folder(), "--format", "eml",
+                    "--quiet")
         else:
-            self.mv("import", "demo", os.path.join(CORPUS, "01-plain-ascii.eml"),
-                    "--format", "eml", "--quiet")
+            self.mv("import", "demo", os.path.join(
+                CORPUS, "01-plain-ascii.eml"), "--format", "eml", "--quiet")
+        self.user = "demo"
         self.port = free_port()
         self.sport = free_port()
-        self.log = open(os.path.join(self.dir, "serve.log"), "w+")
-        self.proc = subprocess.Popen(
-            [MV, "serve", "--imap-port", str(self.port), "--imaps-port", str(self.sport),
-             "--pop3-port", "0", "--pop3s-port", "0"],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("serve did not start: " + self.logtext())
-                time.sleep(0.05)
-        creds = json.loads(self.mv("credentials", "--json"))
-        self.user = "demo"
-        self.password = creds["password"]
-        self.fingerprint = creds["fingerprint"]
-
-    def mv(self, *args, check=True):
-        p = subprocess.run([MV, *args], env=self.env, capture_output=True, text=True)
-        if check and p.returncode != 0:
-            raise RuntimeError("mailvault %s failed: %s" % (" ".join(args), p.stderr))
-        return p.stdout
-
-    def logtext(self):
-        self.log.flush()
-        with open(self.log.name) as f:
-            return f.read()
+        self.serve(imap=self.port, imaps=self.sport)
 
     def connect(self, login=True):
         c = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
@@ -111,12 +64,12 @@ class Server:
         return c
 
     def ssl_context(self):
-        ctx = ssl.create_default_context(cadata=self.mv("credentials", "--cert"))
-        return ctx
+        cert = self.mv("credentials", "--cert").stdout
+        return ssl.create_default_context(cadata=cert)
 
     def connect_ssl(self, login=True):
-        c = imaplib.IMAP4_SSL("127.0.0.1", self.sport, ssl_context=self.ssl_context(),
-                              timeout=30)
+        c = imaplib.IMAP4_SSL("127.0.0.1", self.sport,
+                              ssl_context=self.ssl_context(), timeout=30)
         if login:
             c.login(self.user, self.password)
         return c
@@ -126,20 +79,6 @@ class Server:
         if login:
             r.ok("LOGIN %s %s" % (self.user, self.password))
         return r
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                raise AssertionError("serve did not stop on SIGTERM")
-        text = self.logtext()
-        assert self.proc.returncode == 0, "serve exited %s: %s" % (self.proc.returncode, text[-2000:])
-        assert self.password not in text, "the password appears in the server log"
-        self.log.close()
-        return text
 
 
 class Raw:

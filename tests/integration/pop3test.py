@@ -1,35 +1,30 @@
 """Shared helpers for the POP3 tests (test_pop3_*.py).
 
-Server() makes a store in $TESTDIR (init --kdf min), imports the test
-corpus into the account "demo" (--format eml, so the stored bytes are the
-files' bytes in CRLF wire form: stored_form()), starts `mailvault serve` with IMAP, POP3 and POP3S on free
-loopback ports, and reads the password and certificate from `credentials`.
-stop() sends SIGTERM, checks the server exits cleanly and never logged the
-password. Raw is a line-level POP3 client for what poplib cannot say
-(pipelining, bad syntax, dropping a connection mid-session).
+Server() is a store (tests/lib/mvtest.py: init --kdf min in its own
+folder under $TESTDIR) with the test corpus imported into the account
+"demo" (--format eml, so the stored bytes are the files' bytes in CRLF
+wire form: stored_form()), served by `mailvault serve` with IMAP, POP3
+and POP3S on free loopback ports; the password and certificate come from
+`credentials`, and stop() checks the server exits cleanly and never
+logged the password. Raw is a line-level POP3 client for what poplib
+cannot say (pipelining, bad syntax, dropping a connection mid-session).
+The tests run on tests/lib/runner.py, re-exported here.
 """
 import hashlib
-import json
 import os
 import poplib
 import re
 import shutil
-import signal
 import socket
 import ssl
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "lib"))
-from runner import run_tests  # noqa: E402,F401 - re-exported for tests
+from mvtest import (CORPUS, SANITIZED, TESTDIR as TMP,  # noqa: E402,F401
+                    TOP, Store, free_port)
+from runner import expect, run_tests, skip  # noqa: E402,F401 - re-exported
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CORPUS = os.path.join(TOP, "tests", "corpus")
-MV = os.environ["MAILVAULT"]
-TMP = os.environ.get("TESTDIR") or os.getcwd()
-SANITIZED = bool(os.environ.get("MAILVAULT_SANITIZED"))
 AUTH_DELAY_MS = 100
 
 
@@ -56,72 +51,33 @@ def eml_folder():
     return path
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Server:
+class Server(Store):
     """A store with the corpus, served by `mailvault serve`."""
     count = 0
 
-    def __init__(self, corpus=True, env=None, name=None, files=None, extra_args=()):
+    def __init__(self, corpus=True, env=None, name=None, files=None,
+                 extra_args=()):
         Server.count += 1
-        self.dir = os.path.join(TMP, name or "pop%d" % Server.count)
-        os.makedirs(self.dir, exist_ok=True)
-        self.env = dict(os.environ,
-                        MAILVAULT_STORE=os.path.join(self.dir, "store", "store.db"),
-                        MAILVAULT_PASSPHRASE_FILE=os.path.join(self.dir, "pass"),
-                        MAILVAULT_AUTH_DELAY_MS=str(AUTH_DELAY_MS))
-        self.env.update(env or {})
-        with open(self.env["MAILVAULT_PASSPHRASE_FILE"], "w") as f:
-            f.write("pop3 test passphrase\n")
-        self.mv("init", "--kdf", "min", "--quiet")
+        Store.__init__(self, name or "pop%d" % Server.count,
+                       passphrase="pop3 test passphrase",
+                       env=dict({"MAILVAULT_AUTH_DELAY_MS":
+                                 str(AUTH_DELAY_MS)}, **(env or {})))
         if files is not None:
             for f in files:
                 self.mv("import", "demo", f, "--format", "eml", "--quiet")
         elif corpus:
-            self.mv("import", "demo", eml_folder(), "--format", "eml", "--quiet")
+            self.mv("import", "demo", eml_folder(), "--format", "eml",
+                    "--quiet")
+        self.user = "demo"
         self.imap_port = free_port()
         self.port = free_port()
         self.sport = free_port()
-        self.log = open(os.path.join(self.dir, "serve.log"), "w+")
-        self.proc = subprocess.Popen(
-            [MV, "serve", "--imap-port", str(self.imap_port), "--imaps-port", "0",
-             "--pop3-port", str(self.port), "--pop3s-port", str(self.sport),
-             *extra_args],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("serve did not start: " + self.logtext())
-                time.sleep(0.05)
-        creds = json.loads(self.mv("credentials", "--json"))
-        self.user = "demo"
-        self.password = creds["password"]
-        self.fingerprint = creds["fingerprint"]
-        self.cert_pem = self.mv("credentials", "--cert")
+        self.serve(imap=self.imap_port, pop3=self.port, pop3s=self.sport,
+                   extra_args=extra_args)
+        self.cert_pem = self.mv("credentials", "--cert").stdout
         self.cert_file = os.path.join(self.dir, "cert.pem")
         with open(self.cert_file, "w") as f:
             f.write(self.cert_pem)
-
-    def mv(self, *args, check=True):
-        p = subprocess.run([MV, *args], env=self.env, capture_output=True, text=True)
-        if check and p.returncode != 0:
-            raise RuntimeError("mailvault %s failed: %s" % (" ".join(args), p.stderr))
-        return p.stdout
-
-    def logtext(self):
-        self.log.flush()
-        with open(self.log.name, errors="replace") as f:
-            return f.read()
 
     def md5_fingerprint(self):
         """The certificate's MD5 fingerprint as fetchmail shows it."""
@@ -142,8 +98,8 @@ class Server:
         return p
 
     def pop_ssl(self, login=True):
-        p = poplib.POP3_SSL("127.0.0.1", self.sport, context=self.ssl_context(),
-                            timeout=30)
+        p = poplib.POP3_SSL("127.0.0.1", self.sport,
+                            context=self.ssl_context(), timeout=30)
         if login:
             p.user(self.user)
             p.pass_(self.password)
@@ -155,20 +111,6 @@ class Server:
             r.ok("USER %s" % self.user)
             r.ok("PASS %s" % self.password)
         return r
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                raise AssertionError("serve did not stop on SIGTERM")
-        text = self.logtext()
-        assert self.proc.returncode == 0, "serve exited %s: %s" % (self.proc.returncode, text[-2000:])
-        assert self.password not in text, "the password appears in the server log"
-        self.log.close()
-        return text
 
 
 class Raw:

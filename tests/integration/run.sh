@@ -1,21 +1,18 @@
 #!/bin/sh
-# Run every integration test (tests/integration/test_*.{sh,py}) against the
-# binary in $MAILVAULT, each in its own scratch folder; print a summary.
+# Run every integration test (tests/integration/test_*.py, each on the one
+# runner, tests/lib/runner.py) against the binary in $MAILVAULT, each in
+# its own scratch folder; print a summary.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${MAILVAULT:?set MAILVAULT to the mailvault binary}"
 export MAILVAULT
 pass=0; fail=0; failed=""
-for t in "$here"/test_*.sh "$here"/test_*.py; do
+for t in "$here"/test_*.py; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t")
 	work=$(mktemp -d /tmp/mailvault-it.XXXXXX)
 	start=$(date +%s)
-	case "$t" in
-	*.py) cmd="python3 $t" ;;
-	*) cmd="sh $t" ;;
-	esac
-	if (cd "$work" && TESTDIR="$work" $cmd) >"$work.log" 2>&1; then
+	if (cd "$work" && TESTDIR="$work" python3 "$t") >"$work.log" 2>&1; then
 		pass=$((pass + 1)); echo "ok   $name ($(( $(date +%s) - start )) s)"
 		rm -rf "$work" "$work.log"
 	else

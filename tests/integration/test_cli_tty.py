@@ -41,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from dovecot import Dovecot, free_port   # noqa: E402
-from runner import run_tests             # noqa: E402
+from runner import expect, run_tests     # noqa: E402
 from testca import TestCA                # noqa: E402
 
 MV = os.environ.get("MAILVAULT", os.path.join(TOP, "mailvault"))
@@ -53,15 +53,6 @@ NSYNC = NMSG // 2           # upstream in each of two users' INBOX
 PASS = "tty-Secret-passphrase-4711"
 UPSTREAM_PW = "upstream-Pw-9132"
 CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-class Failure(Exception):
-    pass
-
-
-def expect(cond, what):
-    if not cond:
-        raise Failure(what)
 
 
 # ---- running commands ----
@@ -107,8 +98,9 @@ class Pty:
             if m:
                 return m
             if self.eof or time.time() > deadline:
-                raise Failure("%r never showed on the terminal; it shows:\n%r"
-                              % (pattern, self.out[-1500:]))
+                raise AssertionError("%r never showed on the terminal; it "
+                                     "shows:\n%r" % (pattern,
+                                                     self.out[-1500:]))
             self._pump(0.1)
 
     def echo_on(self):
@@ -134,8 +126,8 @@ class Pty:
         while not self.eof:
             if time.time() > deadline:
                 self.proc.kill()
-                raise Failure("the command did not finish; it shows:\n%r"
-                              % self.out[-1500:])
+                raise AssertionError("the command did not finish; it "
+                                     "shows:\n%r" % self.out[-1500:])
             self._pump(0.1)
         return self.proc.wait(10)
 
@@ -522,9 +514,4 @@ def test_sync_plain_lines_on_pipe():
                "an unexpected line on a pipe: %r" % line)
 
 
-if __name__ == "__main__":
-    t0 = time.time()
-    try:
-        run_tests(dict(globals()), servers=[ENV])
-    finally:
-        print("(%.1f s)" % (time.time() - t0), file=sys.stderr)
+run_tests(globals(), servers=[ENV])

@@ -14,241 +14,206 @@ import json
 import os
 import poplib
 import socket
-import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_sync_imap import MV, Env, Results, expect, free_port  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "lib"))
+from mvtest import alive, free_port, wait_for            # noqa: E402
+from runner import expect, run_tests, stop_at_end        # noqa: E402
+from upstream import Env                                 # noqa: E402
 
 MSG = (b"From: Upstream <up@example.org>\r\nTo: bob@example.org\r\n"
        b"Subject: %s\r\nMessage-ID: <%s@example.org>\r\n\r\nbody\r\n")
 HINT = 'mailvault is locked: run "mailvault unlock"'
 
+env = stop_at_end(Env("lock"))
+env.env["MAILVAULT_AUTH_DELAY_MS"] = "10"
+ports = {"imap": free_port(), "imaps": free_port(), "pop3": free_port()}
+env.mv("config", "set", "imap-port", str(ports["imap"]))
+env.mv("config", "set", "imaps-port", str(ports["imaps"]))
+env.mv("config", "set", "pop3-port", str(ports["pop3"]))
+env.add_imap()
+up = env.remote()
+up.append("INBOX", None, None, MSG % (b"first", b"m1"))
+passfile = env.env["MAILVAULT_PASSPHRASE_FILE"]
+# The daemon gets neither a passphrase nor a terminal to ask on.
+locked_env = dict(env.env)
+del locked_env["MAILVAULT_PASSPHRASE_FILE"]
+ctl = env.ctl
+log = env.log
+state = {}
 
-def wait_for(cond, seconds, what):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
+
+def mv(*args, check=True, use_env=None):
+    """The CLI in a session of its own: no controlling terminal."""
+    return env.mv(*args, check=check, env=use_env, timeout=120,
+                  start_new_session=True)
 
 
-def alive(pid):
+stop_at_end(lambda: mv("daemon", "stop", check=False))
+
+
+def password():
+    return json.loads(mv("--json", "credentials").stdout)["password"]
+
+
+def status():
+    return json.loads(mv("--json", "status", use_env=locked_env).stdout)
+
+
+def test_daemon_starts_locked_without_passphrase():
+    p = mv("daemon", "start", use_env=locked_env)
+    expect("locked" in p.stdout, p.stdout)
+    state["pid"] = int(p.stdout.split("(pid ")[1].split(")")[0])
+    j = status()
+    expect(j["state"] == "running" and j["locked"] is True, j)
+    expect("accounts" not in j, "a locked daemon showed the store")
+    expect(j["ports"]["imap"] == ports["imap"] and
+           j["ports"]["pop3"] == ports["pop3"], j)
+    p = mv("daemon", "status", use_env=locked_env)
+    expect(p.stdout.strip().endswith(", locked"), p.stdout)
+    expect("state: locked" in mv("status", use_env=locked_env).stdout,
+           "text status")
+
+
+def test_locked_refuses_imap_pop3_and_tls_logins():
+    m = imaplib.IMAP4("127.0.0.1", ports["imap"])
+    expect("STARTTLS" not in m.capabilities, m.capabilities)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
+        m.login("acc", "whatever")
+        raise AssertionError("a locked daemon took a login")
+    except imaplib.IMAP4.error as e:
+        expect("[UNAVAILABLE]" in str(e) and HINT in str(e), str(e))
+    state["early"] = m      # logs in after the unlock
+    s = socket.create_connection(("127.0.0.1", ports["imap"]), 5)
+    s.recv(4096)
+    s.sendall(b"a AUTHENTICATE PLAIN\r\n")
+    got = s.recv(4096).decode()
+    expect(got.startswith("a NO [UNAVAILABLE]") and HINT in got, got)
+    s.close()
+    p = poplib.POP3("127.0.0.1", ports["pop3"], timeout=5)
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
+        p.user("acc")
+        raise AssertionError("POP3 USER was taken while locked")
+    except poplib.error_proto as e:
+        expect(str(e).startswith("b'-ERR [SYS/TEMP] " + HINT), str(e))
+    p.quit()
+    t = socket.create_connection(("127.0.0.1", ports["imaps"]), 5)
+    t.settimeout(5)
+    expect(t.recv(100) == b"", "the IMAPS port did not close")
+    t.close()
+    wait_for(lambda: "closed a connection: mailvault is locked" in
+             open(log).read(), 5, "the refusal in the log")
 
 
-def main():
-    r = Results()
-    env = Env("lock")
-    env.env["XDG_RUNTIME_DIR"] = os.path.join(env.dir, "run")
-    env.env["XDG_STATE_HOME"] = os.path.join(env.dir, "state")
-    env.env["MAILVAULT_AUTH_DELAY_MS"] = "10"
-    ports = {"imap": free_port(), "imaps": free_port(), "pop3": free_port()}
-    env.mv("config", "set", "imap-port", str(ports["imap"]))
-    env.mv("config", "set", "imaps-port", str(ports["imaps"]))
-    env.mv("config", "set", "pop3-port", str(ports["pop3"]))
-    env.add_imap()
-    up = env.remote()
-    up.append("INBOX", None, None, MSG % (b"first", b"m1"))
-    passfile = env.env["MAILVAULT_PASSPHRASE_FILE"]
-    # The daemon gets neither a passphrase nor a terminal to ask on.
-    locked_env = dict(env.env)
-    del locked_env["MAILVAULT_PASSPHRASE_FILE"]
-    ctl = os.path.join(env.env["XDG_RUNTIME_DIR"], "mailvault", "ctl")
-    log = os.path.join(env.env["XDG_STATE_HOME"], "mailvault",
-                       "mailvault.log")
-    state = {}
+def test_unlock_with_a_wrong_passphrase_stays_locked():
+    bad = os.path.join(env.dir, "bad")
+    with open(bad, "w") as f:
+        f.write("not the passphrase\n")
+    p = mv("--passphrase-file", bad, "unlock", check=False)
+    expect(p.returncode != 0 and "wrong passphrase" in p.stderr,
+           p.stderr)
+    expect(status()["locked"] is True, "unlocked by a wrong one")
 
-    def mv(*args, check=True, use_env=None):
-        p = subprocess.run([MV, *args], env=use_env or env.env,
-                           capture_output=True, text=True, timeout=120,
-                           stdin=subprocess.DEVNULL, start_new_session=True)
-        if check and p.returncode != 0:
-            raise AssertionError("mailvault %s failed (%d): %s%s" % (
-                " ".join(args), p.returncode, p.stdout, p.stderr))
-        return p
 
-    def password():
-        return json.loads(mv("--json", "credentials").stdout)["password"]
+def test_unlock_then_imaplib_sees_upstream_mail():
+    p = mv("--passphrase-file", passfile, "unlock")
+    expect("unlocked" in p.stdout, p.stdout)
+    expect(status()["locked"] is False, "still locked")
+    pw = password()
+    m = state["early"]
+    m.login("acc", pw)      # connected while locked
+    m.logout()
+    m = imaplib.IMAP4("127.0.0.1", ports["imap"])
+    expect("STARTTLS" in m.capabilities, m.capabilities)
+    m.login("acc", pw)
 
-    def status():
-        return json.loads(mv("--json", "status", use_env=locked_env).stdout)
+    def synced():
+        typ, data = m.select("INBOX")
+        return typ == "OK" and int(data[0]) == 1
+    wait_for(synced, 20, "the upstream mail")
+    state["imap"] = m
 
-    def start_locked():
-        p = mv("daemon", "start", use_env=locked_env)
-        expect("locked" in p.stdout, p.stdout)
-        state["pid"] = int(p.stdout.split("(pid ")[1].split(")")[0])
-        j = status()
-        expect(j["state"] == "running" and j["locked"] is True, j)
-        expect("accounts" not in j, "a locked daemon showed the store")
-        expect(j["ports"]["imap"] == ports["imap"] and
-               j["ports"]["pop3"] == ports["pop3"], j)
-        p = mv("daemon", "status", use_env=locked_env)
-        expect(p.stdout.strip().endswith(", locked"), p.stdout)
-        expect("state: locked" in mv("status", use_env=locked_env).stdout,
-               "text status")
 
-    def logins_refused():
-        m = imaplib.IMAP4("127.0.0.1", ports["imap"])
-        expect("STARTTLS" not in m.capabilities, m.capabilities)
-        try:
-            m.login("acc", "whatever")
-            raise AssertionError("a locked daemon took a login")
-        except imaplib.IMAP4.error as e:
-            expect("[UNAVAILABLE]" in str(e) and HINT in str(e), str(e))
-        state["early"] = m      # logs in after the unlock
-        s = socket.create_connection(("127.0.0.1", ports["imap"]), 5)
-        s.recv(4096)
-        s.sendall(b"a AUTHENTICATE PLAIN\r\n")
-        got = s.recv(4096).decode()
-        expect(got.startswith("a NO [UNAVAILABLE]") and HINT in got, got)
-        s.close()
-        p = poplib.POP3("127.0.0.1", ports["pop3"], timeout=5)
-        try:
-            p.user("acc")
-            raise AssertionError("POP3 USER was taken while locked")
-        except poplib.error_proto as e:
-            expect(str(e).startswith("b'-ERR [SYS/TEMP] " + HINT), str(e))
-        p.quit()
-        t = socket.create_connection(("127.0.0.1", ports["imaps"]), 5)
-        t.settimeout(5)
-        expect(t.recv(100) == b"", "the IMAPS port did not close")
-        t.close()
-        wait_for(lambda: "closed a connection: mailvault is locked" in
-                 open(log).read(), 5, "the refusal in the log")
-
-    def wrong_passphrase_refused():
-        bad = os.path.join(env.dir, "bad")
-        with open(bad, "w") as f:
-            f.write("not the passphrase\n")
-        p = mv("--passphrase-file", bad, "unlock", check=False)
-        expect(p.returncode != 0 and "wrong passphrase" in p.stderr,
-               p.stderr)
-        expect(status()["locked"] is True, "unlocked by a wrong one")
-
-    def unlock_and_see_upstream_mail():
-        p = mv("--passphrase-file", passfile, "unlock")
-        expect("unlocked" in p.stdout, p.stdout)
-        expect(status()["locked"] is False, "still locked")
-        pw = password()
-        m = state["early"]
-        m.login("acc", pw)      # connected while locked
-        m.logout()
-        m = imaplib.IMAP4("127.0.0.1", ports["imap"])
-        expect("STARTTLS" in m.capabilities, m.capabilities)
-        m.login("acc", pw)
-
-        def synced():
-            typ, data = m.select("INBOX")
-            return typ == "OK" and int(data[0]) == 1
-        wait_for(synced, 20, "the upstream mail")
-        state["imap"] = m
-
-    def idle_gets_new_upstream_mail():
-        m = state["imap"]
-        m.send(b"i1 IDLE\r\n")
-        expect(m.readline().startswith(b"+"), "no IDLE continuation")
-        t = time.time()
-        up.append("INBOX", None, None, MSG % (b"second", b"m2"))
-        m.sock.settimeout(20)
+def test_new_upstream_mail_reaches_an_idle_client():
+    m = state["imap"]
+    m.send(b"i1 IDLE\r\n")
+    expect(m.readline().startswith(b"+"), "no IDLE continuation")
+    t = time.time()
+    up.append("INBOX", None, None, MSG % (b"second", b"m2"))
+    m.sock.settimeout(20)
+    line = m.readline()
+    while b"EXISTS" not in line:
         line = m.readline()
-        while b"EXISTS" not in line:
-            line = m.readline()
-        expect(line.strip() == b"* 2 EXISTS", line)
-        print("    new upstream mail reached IDLE in %.1f s" %
-              (time.time() - t))
+    expect(line.strip() == b"* 2 EXISTS", line)
+    print("    new upstream mail reached IDLE in %.1f s" %
+          (time.time() - t))
 
-    def status_shows_it_and_next_sync():
-        def seen():
-            acct = status()["accounts"][0]
-            box = [f for f in acct["folders"] if f["name"] == "INBOX"][0]
-            return box["messages"] == 2 and not acct["syncing"]
-        wait_for(seen, 10, "status to show the new mail")
+
+def test_status_shows_new_mail_and_next_sync():
+    def seen():
         acct = status()["accounts"][0]
-        expect(acct["last_error"] == "" and acct["next_sync"] is not None,
-               acct)
-        expect(acct["next_sync"].endswith("Z"), acct)
-        out = mv("status").stdout
-        expect("next sync: by " in out and "state: unlocked" in out, out)
+        box = [f for f in acct["folders"] if f["name"] == "INBOX"][0]
+        return box["messages"] == 2 and not acct["syncing"]
+    wait_for(seen, 10, "status to show the new mail")
+    acct = status()["accounts"][0]
+    expect(acct["last_error"] == "" and acct["next_sync"] is not None,
+           acct)
+    expect(acct["next_sync"].endswith("Z"), acct)
+    out = mv("status").stdout
+    expect("next sync: by " in out and "state: unlocked" in out, out)
 
-    def config_reaches_the_daemon():
-        p = mv("config", "set", "poll-interval", "45")
-        expect("running daemon took it" in p.stdout and
-               "poll-interval 45 s" in p.stdout, p.stdout)
-        wait_for(lambda: "settings reloaded: poll-interval 45 s" in
-                 open(log).read(), 5, "the reload in the log")
-        acct = status()["accounts"][0]
-        nxt = time.mktime(time.strptime(acct["next_sync"],
-                                        "%Y-%m-%dT%H:%M:%SZ"))
-        nxt -= time.timezone
-        expect(nxt - time.time() <= 46, "next sync %s" % acct["next_sync"])
 
-    def lock_ends_sessions():
-        m = state["imap"]
-        p3 = poplib.POP3("127.0.0.1", ports["pop3"], timeout=10)
-        p3.user("acc")
-        p3.pass_(password())
-        p = mv("lock")
-        expect("locked" in p.stdout, p.stdout)
-        m.sock.settimeout(10)
-        line = m.readline()
-        while line.startswith(b"* ") and not line.startswith(b"* BYE"):
-            line = m.readline()     # updates still due (RECENT ...)
-        expect(line.startswith(b"* BYE") and b"unlock" in line,
-               "no BYE saying how to unlock: %r" % line)
-        line = p3.file.readline()
-        expect(line.startswith(b"-ERR [SYS/TEMP]") and b"unlock" in line,
-               "POP3 was not told of the lock: %r" % line)
-        p3.close()
-        expect(status()["locked"] is True, "not locked")
-        m2 = imaplib.IMAP4("127.0.0.1", ports["imap"])
-        try:
-            m2.login("acc", password())
-            raise AssertionError("a login after lock was taken")
-        except imaplib.IMAP4.error as e:
-            expect(HINT in str(e), str(e))
-        m2.logout()
-        p = mv("sync", "acc", check=False)
-        expect(p.returncode != 0 and "locked" in p.stderr, p.stderr)
+def test_config_set_poll_interval_reaches_the_daemon():
+    p = mv("config", "set", "poll-interval", "45")
+    expect("running daemon took it" in p.stdout and
+           "poll-interval 45 s" in p.stdout, p.stdout)
+    wait_for(lambda: "settings reloaded: poll-interval 45 s" in
+             open(log).read(), 5, "the reload in the log")
+    acct = status()["accounts"][0]
+    nxt = time.mktime(time.strptime(acct["next_sync"],
+                                    "%Y-%m-%dT%H:%M:%SZ"))
+    nxt -= time.timezone
+    expect(nxt - time.time() <= 46, "next sync %s" % acct["next_sync"])
 
-    def stop_leaves_nothing():
-        mv("daemon", "stop")
-        expect(not alive(state["pid"]), "the daemon still runs")
-        expect(not os.path.exists(ctl), "the socket is left behind")
-        text = open(log).read()
-        expect(text[:4].isdigit() and "Z mailvault: " in text,
-               "log lines are not stamped: %r" % text[:80])
 
+def test_lock_says_bye_and_refuses_logins():
+    m = state["imap"]
+    p3 = poplib.POP3("127.0.0.1", ports["pop3"], timeout=10)
+    p3.user("acc")
+    p3.pass_(password())
+    p = mv("lock")
+    expect("locked" in p.stdout, p.stdout)
+    m.sock.settimeout(10)
+    line = m.readline()
+    while line.startswith(b"* ") and not line.startswith(b"* BYE"):
+        line = m.readline()     # updates still due (RECENT ...)
+    expect(line.startswith(b"* BYE") and b"unlock" in line,
+           "no BYE saying how to unlock: %r" % line)
+    line = p3.file.readline()
+    expect(line.startswith(b"-ERR [SYS/TEMP]") and b"unlock" in line,
+           "POP3 was not told of the lock: %r" % line)
+    p3.close()
+    expect(status()["locked"] is True, "not locked")
+    m2 = imaplib.IMAP4("127.0.0.1", ports["imap"])
     try:
-        r.check("daemon_starts_locked_without_passphrase", start_locked)
-        r.check("locked_refuses_imap_pop3_and_tls_logins", logins_refused)
-        r.check("unlock_with_a_wrong_passphrase_stays_locked",
-                wrong_passphrase_refused)
-        r.check("unlock_then_imaplib_sees_upstream_mail",
-                unlock_and_see_upstream_mail)
-        r.check("new_upstream_mail_reaches_an_idle_client",
-                idle_gets_new_upstream_mail)
-        r.check("status_shows_new_mail_and_next_sync",
-                status_shows_it_and_next_sync)
-        r.check("config_set_poll_interval_reaches_the_daemon",
-                config_reaches_the_daemon)
-        r.check("lock_says_bye_and_refuses_logins", lock_ends_sessions)
-        r.check("stop_leaves_no_process_and_no_socket", stop_leaves_nothing)
-    finally:
-        mv("daemon", "stop", check=False)
-        env.stop()
-    r.finish()
+        m2.login("acc", password())
+        raise AssertionError("a login after lock was taken")
+    except imaplib.IMAP4.error as e:
+        expect(HINT in str(e), str(e))
+    m2.logout()
+    p = mv("sync", "acc", check=False)
+    expect(p.returncode != 0 and "locked" in p.stderr, p.stderr)
 
 
-if __name__ == "__main__":
-    main()
+def test_stop_leaves_no_process_and_no_socket():
+    mv("daemon", "stop")
+    expect(not alive(state["pid"]), "the daemon still runs")
+    expect(not os.path.exists(ctl), "the socket is left behind")
+    text = open(log).read()
+    expect(text[:4].isdigit() and "Z mailvault: " in text,
+           "log lines are not stamped: %r" % text[:80])
+
+
+run_tests(globals())

@@ -5,7 +5,6 @@ APPEND under the limit streams; pipelined commands are all answered in
 order; syntax errors get BAD; a silent client (IDLE included) is dropped
 after the idle timeout (MAILVAULT_IMAP_TIMEOUT); stopping the server says
 BYE to the sessions."""
-import socket
 import time
 
 from imaptest import Raw, Server, run_tests, status

@@ -9,17 +9,16 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 from imaptest import CORPUS, NCORPUS, SANITIZED, Server, TMP, run_tests
 
 if shutil.which("curl") is None:
-    sys.exit("curl is not installed: 'make test' installs it")
+    raise RuntimeError("curl is not installed: 'make test' installs it")
 
 srv = Server()
 CERT = os.path.join(TMP, "mailvault.pem")
 with open(CERT, "w") as f:
-    f.write(srv.mv("credentials", "--cert"))
+    f.write(srv.mv("credentials", "--cert").stdout)
 FILES = sorted(f for f in os.listdir(CORPUS) if f.endswith(".eml"))
 
 

@@ -11,7 +11,6 @@ separator (see imapdiff.sdbox_dovecot). Every difference is printed with
 the command and both servers' lines; a test fails on any difference that
 is not marked Known() in its script, where each legitimate difference
 says why it is one."""
-import atexit
 import os
 import re
 import sys
@@ -23,9 +22,11 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from dovecot import free_port  # noqa: E402
 from imapdiff import (Client, diff_lines, normalise, sdbox_dovecot, short,  # noqa: E402
                       status)
+from runner import stop_at_end  # noqa: E402
 
 if not os.path.exists("/usr/lib/dovecot/imap"):
-    sys.exit("Dovecot's IMAP server (dovecot-imapd) is not installed: 'make test' installs it")
+    raise RuntimeError("Dovecot's IMAP server (dovecot-imapd) is not "
+                       "installed: 'make test' installs it")
 
 # RFC 5530 codes mailvault gives where Dovecot gives none: the issue asks
 # for them, so a NO with one of these against Dovecot's bare NO is no
@@ -34,8 +35,8 @@ RFC5530 = (b"NONEXISTENT", b"ALREADYEXISTS", b"CANNOT", b"TRYCREATE",
            b"INUSE", b"EXPUNGEISSUED", b"LIMIT", b"OVERQUOTA", b"CLIENTBUG")
 
 srv = Server()
-dv = sdbox_dovecot(os.path.join(TMP, "dovecot"), imap_port=free_port())
-atexit.register(dv.stop)    # also when a test or the setup fails
+dv = stop_at_end(sdbox_dovecot(os.path.join(TMP, "dovecot"),
+                              imap_port=free_port()))
 dv.start()
 CORPUS_FILES = sorted(f for f in os.listdir(os.path.join(TOP, "tests", "corpus"))
                       if f.endswith(".eml"))

@@ -6,7 +6,7 @@ import os
 import socket
 import time
 
-from imaptest import CORPUS, Server, run_tests, status
+from imaptest import Server, run_tests, status
 
 srv = Server()
 

@@ -11,12 +11,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 from imaptest import CORPUS, NCORPUS, Server, TMP, run_tests
 
 if shutil.which("mbsync") is None:
-    sys.exit("mbsync (isync) is not installed: 'make test' installs it")
+    raise RuntimeError("mbsync (isync) is not installed: 'make test' "
+                       "installs it")
 
 srv = Server()
 WORK = os.path.join(TMP, "mbsync")
@@ -24,7 +24,7 @@ MAILDIR = os.path.join(WORK, "maildir")
 os.makedirs(MAILDIR)
 CERT = os.path.join(WORK, "mailvault.pem")
 with open(CERT, "w") as f:
-    f.write(srv.mv("credentials", "--cert"))
+    f.write(srv.mv("credentials", "--cert").stdout)
 RC = os.path.join(WORK, "mbsyncrc")
 with open(RC, "w") as f:
     f.write("""\

@@ -4,7 +4,6 @@ with UIDPLUS answers, EXPUNGE and UID EXPUNGE, CLOSE and UNSELECT, APPEND
 sessions are told: EXISTS, EXPUNGE and FETCH FLAGS at their next command,
 never an EXPUNGE in the middle of a SEARCH, and five clients on one
 mailbox seeing each other's changes."""
-import imaplib
 import threading
 
 from imaptest import Server, run_tests, status, NCORPUS

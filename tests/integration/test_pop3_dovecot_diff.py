@@ -9,15 +9,11 @@ mailvault's side is checked against the stored bytes."""
 import imaplib
 import os
 import re
-import shutil
-import socket
-import sys
 
-from pop3test import (Raw, Server, TOP, TMP, corpus_files, free_port,
+from pop3test import (Raw, Server, TMP, corpus_files, free_port,
                       run_tests, stored_form, unstuff)
-
-sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
-from dovecot import Dovecot  # noqa: E402
+from dovecot import Dovecot
+from runner import stop_at_end
 
 FILES = corpus_files()
 N = len(FILES)
@@ -35,7 +31,9 @@ def wire_form(data):
         data.replace(b"\r\n", b"").find(b"\r") < 0
 
 
-dv = Dovecot(os.path.join(TMP, "dovecot"), pop3_port=free_port()).start()
+dv = stop_at_end(Dovecot(os.path.join(TMP, "dovecot"),
+                         pop3_port=free_port()))
+dv.start()
 srv = Server()
 
 
@@ -150,7 +148,4 @@ def test_errors_agree_in_kind():
         x.close()
 
 
-try:
-    run_tests(globals(), servers=[srv])
-finally:
-    dv.stop()
+run_tests(globals(), servers=[srv])

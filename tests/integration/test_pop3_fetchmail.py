@@ -7,7 +7,6 @@ ones. curl lists and retrieves over pop3:// and pop3s://."""
 import os
 import shutil
 import subprocess
-import sys
 
 from pop3test import Server, corpus_files, run_tests, TMP, stored_form
 
@@ -86,7 +85,7 @@ def test_fetchmail_without_keep_deletes():
     p.quit()
     # Hidden from POP3 only: the store still has every message.
     import json
-    assert len(json.loads(srv.mv("ls", "demo/INBOX", "--json"))) == N
+    assert len(json.loads(srv.mv("ls", "demo/INBOX", "--json").stdout)) == N
 
 
 def curl(*args):

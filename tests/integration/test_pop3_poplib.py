@@ -287,7 +287,7 @@ def imap_flags(server):
             uid = int(re.search(r"UID (\d+)", s).group(1))
             out[uid] = re.search(r"FLAGS \(([^)]*)\)", s).group(1)
         return out, True
-    for m in json.loads(server.mv("ls", "demo/INBOX", "--json")):
+    for m in json.loads(server.mv("ls", "demo/INBOX", "--json").stdout):
         out[m["uid"]] = "\\Seen" if m["flags"].startswith("S") else ""
     return out, False
 

@@ -19,9 +19,12 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_sync_imap import Env, Results, compare, expect, USER  # noqa: E402
-from dovecot import Dovecot, free_port                           # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "lib"))
+from dovecot import Dovecot                              # noqa: E402
+from mvtest import free_port                             # noqa: E402
+from runner import expect, run_tests, stop_at_end        # noqa: E402
+from upstream import USER, Env, compare                  # noqa: E402
 
 # No 2 s pause after each refused login: this file refuses a few.
 FAST_FAIL = ("auth_failure_delay = 0\nauth_verbose = yes\n"
@@ -82,115 +85,110 @@ def logins(dv, method):
     return dv.log_all().count("user=<%s>, method=%s" % (USER, method))
 
 
-def main():
-    res = Results()
-    key = os.urandom(32)
-    env = Env("oauth", dovecot=False)
-    dv = Dovecot(os.path.join(env.dir, "dovecot"), imaps_port=free_port(),
-                 cert=env.cert, key=env.key, extra_conf=FAST_FAIL,
-                 oauth2_key=key)
-    dv.log_all = lambda: open(os.path.join(dv.root, "log")).read()
-    env.dv = dv
+key = os.urandom(32)
+env = stop_at_end(Env("oauth", dovecot=False))
+dv = Dovecot(os.path.join(env.dir, "dovecot"), imaps_port=free_port(),
+             cert=env.cert, key=env.key, extra_conf=FAST_FAIL,
+             oauth2_key=key)
+dv.log_all = lambda: open(os.path.join(dv.root, "log")).read()
+env.dv = dv
+dv.start()
+env.populate({"INBOX": 40, "Work": 15})
+tokfile = os.path.join(env.dir, "token")
+good = jwt(key, 3600)
+with open(tokfile, "w") as f:
+    f.write(good + "\n")
+cmd = "cat '%s'" % tokfile
+env.mv("account", "add", "acc", "--imap", "127.0.0.1:%d" % dv.imaps_port,
+       "--user", USER, "--ca-file", env.ca.cert,
+       "--oauth-token-command", cmd)
+
+
+def test_sync_with_a_token_command_logs_in_by_xoauth2():
+    before = logins(dv, "XOAUTH2")
+    with ArgvWatch(good) as w:
+        summary, p = env.sync_json("acc")
+    expect(compare(env) == 55, "not every message came")
+    expect(logins(dv, "XOAUTH2") == before + 1, "no XOAUTH2 login in "
+           "Dovecot's log: " + dv.log()[-800:])
+    expect(not w.seen, "the token was in a process's argv")
+    expect(good not in p.stdout + p.stderr, "the token was printed")
+
+
+def test_a_server_offering_only_oauthbearer_gets_oauthbearer():
+    dv.stop()
+    dv.extra_conf = FAST_FAIL + ONLY_OAUTHBEARER
     dv.start()
-    env.populate({"INBOX": 40, "Work": 15})
-    tokfile = os.path.join(env.dir, "token")
-    good = jwt(key, 3600)
+    r = env.remote()
+    r.append("INBOX", "()", None, b"Subject: after the restart\r\n\r\nx\r\n")
+    r.logout()
+    before = logins(dv, "OAUTHBEARER")
+    summary, p = env.sync_json("acc")
+    expect(summary["fetched"] == 1, "want 1 new: %s" % summary)
+    expect(compare(env) == 56, "the new message did not come")
+    expect(logins(dv, "OAUTHBEARER") == before + 1, "no OAUTHBEARER "
+           "login in Dovecot's log: " + dv.log()[-800:])
+
+
+def test_a_failing_or_silent_token_command_is_a_clear_error_without_login():
+    """A token command that fails or prints nothing: a clear error, no
+    login."""
+    for command, words in (("echo oops >&2; exit 3", "exit status 3"),
+                           ("true", "printed no token"),
+                           ("/nonexistent/token-helper", "could not "
+                            "be run")):
+        env.mv("account", "set", "acc", "oauth-token-command", command)
+        before = dv.log_all().count("user=<%s>" % USER)
+        summary, p = env.sync_json("acc", check=False)
+        out = p.stdout + p.stderr
+        expect(p.returncode != 0, "sync succeeded with %r" % command)
+        expect("OAuth token command" in out and words in out,
+               "no clear reason for %r: %s" % (command, out))
+        expect(dv.log_all().count("user=<%s>" % USER) == before,
+               "a login was tried without a token")
+        if os.environ.get("SHOW"):
+            print("   ", out.strip().splitlines()[-1])
+    env.mv("account", "set", "acc", "oauth-token-command", cmd)
+
+
+def test_an_expired_or_forged_token_is_refused_and_the_password_not_tried():
+    """An expired or forged token is "authentication refused", and the
+    password is not tried."""
+    # an account with both a password and a token command: a bad
+    # token must not make it try the password
+    env.mv("account", "add", "both", "--imap",
+           "127.0.0.1:%d" % dv.imaps_port, "--user", USER,
+           "--ca-file", env.ca.cert, "--password-file", env.pwfile)
+    env.mv("account", "set", "both", "oauth-token-command", cmd)
+    for label, token in (("expired", jwt(key, -300)),
+                         ("signed with another key",
+                          jwt(os.urandom(32), 3600))):
+        with open(tokfile, "w") as f:
+            f.write(token + "\n")
+        plain = logins(dv, "PLAIN") + logins(dv, "LOGIN")
+        summary, p = env.sync_json("both", check=False)
+        out = p.stdout + p.stderr
+        expect(p.returncode != 0, "a %s token was accepted" % label)
+        expect("authentication refused" in out, "%s token: no "
+               "'authentication refused': %s" % (label, out))
+        expect(token not in out, "the token was printed")
+        if os.environ.get("SHOW"):
+            print("   ", out.strip().splitlines()[-1])
+        expect(logins(dv, "PLAIN") + logins(dv, "LOGIN") == plain,
+               "the password was tried after the token was refused")
     with open(tokfile, "w") as f:
         f.write(good + "\n")
-    cmd = "cat '%s'" % tokfile
-    env.mv("account", "add", "acc", "--imap", "127.0.0.1:%d" % dv.imaps_port,
-           "--user", USER, "--ca-file", env.ca.cert,
-           "--oauth-token-command", cmd)
-
-    def xoauth2():
-        before = logins(dv, "XOAUTH2")
-        with ArgvWatch(good) as w:
-            summary, p = env.sync_json("acc")
-        expect(compare(env) == 55, "not every message came")
-        expect(logins(dv, "XOAUTH2") == before + 1, "no XOAUTH2 login in "
-               "Dovecot's log: " + dv.log()[-800:])
-        expect(not w.seen, "the token was in a process's argv")
-        expect(good not in p.stdout + p.stderr, "the token was printed")
-    res.check("sync with a token command logs in by XOAUTH2", xoauth2)
-
-    def oauthbearer():
-        dv.stop()
-        dv.extra_conf = FAST_FAIL + ONLY_OAUTHBEARER
-        dv.start()
-        r = env.remote()
-        r.append("INBOX", "()", None, b"Subject: after the restart\r\n\r\nx\r\n")
-        r.logout()
-        before = logins(dv, "OAUTHBEARER")
-        summary, p = env.sync_json("acc")
-        expect(summary["fetched"] == 1, "want 1 new: %s" % summary)
-        expect(compare(env) == 56, "the new message did not come")
-        expect(logins(dv, "OAUTHBEARER") == before + 1, "no OAUTHBEARER "
-               "login in Dovecot's log: " + dv.log()[-800:])
-    res.check("a server offering only OAUTHBEARER gets OAUTHBEARER",
-              oauthbearer)
-
-    def command_fails():
-        for command, words in (("echo oops >&2; exit 3", "exit status 3"),
-                               ("true", "printed no token"),
-                               ("/nonexistent/token-helper", "could not "
-                                "be run")):
-            env.mv("account", "set", "acc", "oauth-token-command", command)
-            before = dv.log_all().count("user=<%s>" % USER)
-            summary, p = env.sync_json("acc", check=False)
-            out = p.stdout + p.stderr
-            expect(p.returncode != 0, "sync succeeded with %r" % command)
-            expect("OAuth token command" in out and words in out,
-                   "no clear reason for %r: %s" % (command, out))
-            expect(dv.log_all().count("user=<%s>" % USER) == before,
-                   "a login was tried without a token")
-            if os.environ.get("SHOW"):
-                print("   ", out.strip().splitlines()[-1])
-        env.mv("account", "set", "acc", "oauth-token-command", cmd)
-    res.check("a token command that fails or prints nothing: a clear "
-              "error, no login", command_fails)
-
-    def refused_no_fallback():
-        # an account with both a password and a token command: a bad
-        # token must not make it try the password
-        env.mv("account", "add", "both", "--imap",
-               "127.0.0.1:%d" % dv.imaps_port, "--user", USER,
-               "--ca-file", env.ca.cert, "--password-file", env.pwfile)
-        env.mv("account", "set", "both", "oauth-token-command", cmd)
-        for label, token in (("expired", jwt(key, -300)),
-                             ("signed with another key",
-                              jwt(os.urandom(32), 3600))):
-            with open(tokfile, "w") as f:
-                f.write(token + "\n")
-            plain = logins(dv, "PLAIN") + logins(dv, "LOGIN")
-            summary, p = env.sync_json("both", check=False)
-            out = p.stdout + p.stderr
-            expect(p.returncode != 0, "a %s token was accepted" % label)
-            expect("authentication refused" in out, "%s token: no "
-                   "'authentication refused': %s" % (label, out))
-            expect(token not in out, "the token was printed")
-            if os.environ.get("SHOW"):
-                print("   ", out.strip().splitlines()[-1])
-            expect(logins(dv, "PLAIN") + logins(dv, "LOGIN") == plain,
-                   "the password was tried after the token was refused")
-        with open(tokfile, "w") as f:
-            f.write(good + "\n")
-    res.check("an expired or forged token is 'authentication refused', "
-              "and the password is not tried", refused_no_fallback)
-
-    def never_stored():
-        store = os.path.dirname(env.env["MAILVAULT_STORE"])
-        for fn in os.listdir(store):
-            with open(os.path.join(store, fn), "rb") as f:
-                data = f.read()
-            for t in (good, good.split(".")[2]):
-                expect(t.encode() not in data, "the token is in " + fn)
-        p = env.mv("account", "show", "acc")
-        expect(good not in p.stdout, "account show prints the token")
-    res.check("the token is not in the store", never_stored)
-
-    env.stop()
-    res.finish()
 
 
-if __name__ == "__main__":
-    main()
+def test_the_token_is_not_in_the_store():
+    store = os.path.dirname(env.env["MAILVAULT_STORE"])
+    for fn in os.listdir(store):
+        with open(os.path.join(store, fn), "rb") as f:
+            data = f.read()
+        for t in (good, good.split(".")[2]):
+            expect(t.encode() not in data, "the token is in " + fn)
+    p = env.mv("account", "show", "acc")
+    expect(good not in p.stdout, "account show prints the token")
+
+
+run_tests(globals())

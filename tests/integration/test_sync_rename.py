@@ -13,9 +13,10 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_sync_imap import (Env, Results, compare, expect,   # noqa: E402
-                            local_uids)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "lib"))
+from runner import expect, run_tests, stop_at_end        # noqa: E402
+from upstream import Env, compare, local_uids            # noqa: E402
 
 
 def remote_ids(env, folder):
@@ -38,59 +39,55 @@ def sync(env):
     return summary, p.stderr
 
 
-def main():
-    res = Results()
-    env = Env("rename")
-    counts = {"INBOX": 20, "Archive": 60, "Lists/dev": 40, "Doomed": 5}
-    env.populate(counts, seed=3)
-    env.add_imap()
-    env.sync("acc")
-    expect(compare(env) == sum(counts.values()), "initial sync incomplete")
-
-    def remote_rename():
-        before = {f: local_uids(env, f) for f in ("Archive", "Lists/dev")}
-        ids = remote_ids(env, "Archive")
-        r = env.remote()
-        r.rename("Archive", '"Archive 2020"')
-        r.rename("Lists.dev", "Groups.dev")
-        r.delete("Doomed")
-        r.logout()
-        expect(remote_ids(env, "Archive 2020") == ids, "Dovecot changed "
-               "the UIDVALIDITY on RENAME: the premise does not hold")
-        summary, out = sync(env)
-        expect(summary["fetched"] == 0 and summary["bytes"] == 0,
-               "messages were downloaded again: %s" % summary)
-        expect("renamed upstream to Archive 2020" in out and
-               "renamed upstream to Groups/dev" in out,
-               "the renames are not said: " + out)
-        compare(env)
-        expect(local_uids(env, "Archive 2020") == before["Archive"],
-               "local UIDs of Archive changed")
-        expect(local_uids(env, "Groups/dev") == before["Lists/dev"],
-               "local UIDs of Lists/dev changed")
-        loc = env.local()
-        typ, _ = loc.select("Doomed")
-        loc.logout()
-        expect(typ != "OK", "a folder deleted upstream is still here")
-    res.check("remote RENAMEs become local renames: same UIDs, nothing "
-              "fetched; a remote delete is still a delete", remote_rename)
-
-    def local_rename():
-        ids = remote_ids(env, "Archive 2020")
-        loc = env.local()
-        typ, _ = loc.rename('"Archive 2020"', '"Archive Old"')
-        loc.logout()
-        expect(typ == "OK", "local RENAME refused")
-        summary, out = sync(env)
-        expect(summary["fetched"] == 0 and summary["appended"] == 0,
-               "messages moved over the wire: %s" % summary)
-        expect(remote_ids(env, "Archive Old") == ids, "the remote folder "
-               "was not renamed (new UIDVALIDITY or UIDs)")
-        compare(env)
-    res.check("a local rename goes up as a RENAME", local_rename)
-    env.stop()
-    res.finish()
+env = stop_at_end(Env("rename"))
+counts = {"INBOX": 20, "Archive": 60, "Lists/dev": 40, "Doomed": 5}
+env.populate(counts, seed=3)
+env.add_imap()
+env.sync("acc")
+expect(compare(env) == sum(counts.values()), "initial sync incomplete")
 
 
-if __name__ == "__main__":
-    main()
+def test_remote_renames_become_local_renames_and_a_delete_a_delete():
+    """Remote RENAMEs become local renames: same UIDs, nothing fetched; a
+    remote delete is still a delete."""
+    before = {f: local_uids(env, f) for f in ("Archive", "Lists/dev")}
+    ids = remote_ids(env, "Archive")
+    r = env.remote()
+    r.rename("Archive", '"Archive 2020"')
+    r.rename("Lists.dev", "Groups.dev")
+    r.delete("Doomed")
+    r.logout()
+    expect(remote_ids(env, "Archive 2020") == ids, "Dovecot changed "
+           "the UIDVALIDITY on RENAME: the premise does not hold")
+    summary, out = sync(env)
+    expect(summary["fetched"] == 0 and summary["bytes"] == 0,
+           "messages were downloaded again: %s" % summary)
+    expect("renamed upstream to Archive 2020" in out and
+           "renamed upstream to Groups/dev" in out,
+           "the renames are not said: " + out)
+    compare(env)
+    expect(local_uids(env, "Archive 2020") == before["Archive"],
+           "local UIDs of Archive changed")
+    expect(local_uids(env, "Groups/dev") == before["Lists/dev"],
+           "local UIDs of Lists/dev changed")
+    loc = env.local()
+    typ, _ = loc.select("Doomed")
+    loc.logout()
+    expect(typ != "OK", "a folder deleted upstream is still here")
+
+
+def test_a_local_rename_goes_up_as_a_rename():
+    ids = remote_ids(env, "Archive 2020")
+    loc = env.local()
+    typ, _ = loc.rename('"Archive 2020"', '"Archive Old"')
+    loc.logout()
+    expect(typ == "OK", "local RENAME refused")
+    summary, out = sync(env)
+    expect(summary["fetched"] == 0 and summary["appended"] == 0,
+           "messages moved over the wire: %s" % summary)
+    expect(remote_ids(env, "Archive Old") == ids, "the remote folder "
+           "was not renamed (new UIDVALIDITY or UIDs)")
+    compare(env)
+
+
+run_tests(globals())

@@ -12,10 +12,14 @@ refused.
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_sync_imap import (Env, Results, expect, USER,  # noqa: E402
-                            Dovecot, free_port, fingerprint)
-from faultproxy import FaultProxy                       # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "lib"))
+from dovecot import Dovecot                              # noqa: E402
+from faultproxy import FaultProxy                        # noqa: E402
+from mvtest import free_port                             # noqa: E402
+from runner import expect, run_tests, stop_at_end        # noqa: E402
+from testca import TestCA, fingerprint                   # noqa: E402
+from upstream import USER, Env                           # noqa: E402
 
 SECRET = "s3cret-Passw0rd-9f2c"
 
@@ -23,118 +27,103 @@ SECRET = "s3cret-Passw0rd-9f2c"
 def dovecot(env, name, cert=None, key=None):
     dv = Dovecot(os.path.join(env.dir, name), imaps_port=free_port() if cert
                  else 0, password=SECRET, cert=cert, key=key)
+    stop_at_end(dv)
     dv.start()
     return dv
 
 
-def main():
-    res = Results()
-    env = Env("tls", dovecot=False)
-    with open(env.pwfile, "w") as f:
-        f.write(SECRET + "\n")
-    wrong_cert, wrong_key = env.ca.server("wrong", names=["wrong.example.org"],
-                                          ips=())
-    good_cert, good_key = env.ca.server("good")
-    from testca import TestCA
-    other = TestCA(os.path.join(env.dir, "other-ca"), name="some other CA")
-    dv_wrong = dovecot(env, "dv-wrong", wrong_cert, wrong_key)
-    dv_good = dovecot(env, "dv-good", good_cert, good_key)
-    dv_plain = dovecot(env, "dv-plain")
-    proxies = []
-
-    def via_proxy(port):
-        fp = FaultProxy(port).start()
-        proxies.append(fp)
-        return fp
-
-    def add(name, fp, *extra, host="localhost", tls="implicit"):
-        env.mv("account", "add", name, "--imap", "%s:%d" % (host, fp.port),
-               "--user", USER, "--tls", tls, "--password-file", env.pwfile,
-               *extra)
-
-    def fails(name, fp, *words):
-        p = env.sync(name, check=False)
-        out = p.stdout + p.stderr
-        expect(p.returncode != 0, "sync %s succeeded" % name)
-        for w in words:
-            expect(w.lower() in out.lower(), "message lacks %r: %s" % (
-                w, out.strip()[-400:]))
-        for b in fp.sent:
-            expect(SECRET.encode() not in b, "the password went out")
-            expect(b"LOGIN" not in b and b"AUTHENTICATE" not in b,
-                   "a login went out in plain text")
-        return out
-
-    def wrong_host():
-        fp = via_proxy(dv_wrong.imaps_port)
-        add("wronghost", fp, "--ca-file", env.ca.cert)
-        fails("wronghost", fp, "wrong.example.org", fingerprint(wrong_cert))
-    res.check("a certificate for another host name is refused, with its "
-              "fingerprint", wrong_host)
-
-    def unknown_ca():
-        fp = via_proxy(dv_good.imaps_port)
-        add("unknownca", fp, "--ca-file", other.cert)
-        fails("unknownca", fp, "certificate", fingerprint(good_cert))
-    res.check("a certificate from an unknown CA is refused", unknown_ca)
-
-    def system_cas():
-        fp = via_proxy(dv_good.imaps_port)
-        add("systemca", fp)
-        fails("systemca", fp, "certificate")
-    res.check("the system CAs do not trust the test CA", system_cas)
-
-    def pin_mismatch():
-        fp = via_proxy(dv_good.imaps_port)
-        add("badpin", fp, "--pin-sha256", fingerprint(wrong_cert))
-        fails("badpin", fp, fingerprint(good_cert))
-    res.check("a pin that does not match is refused, both fingerprints "
-              "shown", pin_mismatch)
-
-    def pin_match():
-        fp = via_proxy(dv_good.imaps_port)
-        add("goodpin", fp, "--pin-sha256", fingerprint(good_cert))
-        env.sync("goodpin")
-    res.check("a matching pin is enough, without any CA", pin_match)
-
-    def no_starttls():
-        fp = via_proxy(dv_plain.imap_port)
-        add("nostarttls", fp, "--ca-file", env.ca.cert, tls="starttls")
-        fails("nostarttls", fp, "STARTTLS")
-        sent = b"".join(fp.sent)
-        expect(sent in (b"", b"t1 CAPABILITY\r\n"), "sent in plain text: %r"
-               % sent)
-    res.check("a server without STARTTLS is refused before any login",
-              no_starttls)
-
-    def starttls_works():
-        fp = via_proxy(dv_good.imap_port)
-        add("starttls", fp, "--ca-file", env.ca.cert, tls="starttls")
-        env.sync("starttls")
-        expect(SECRET.encode() not in b"".join(fp.sent), "password seen")
-    res.check("STARTTLS with a good certificate works, password never in "
-              "clear", starttls_works)
-
-    def plain_not_loopback():
-        p = env.mv("account", "add", "farplain", "--imap", "192.0.2.1:143",
-                   "--user", USER, "--tls", "none", "--password-file",
-                   env.pwfile, check=False)
-        if p.returncode == 0:
-            p = env.sync("farplain", check=False)
-        expect(p.returncode != 0, "plain text to 192.0.2.1 was accepted")
-        expect("this machine" in (p.stdout + p.stderr) or "loopback" in (
-            p.stdout + p.stderr), "no reason: " +
-               p.stderr)
-    res.check("--tls none is refused for a non-loopback host",
-              plain_not_loopback)
-
-    for fp in proxies:
-        fp.stop()
-    for dv in (dv_wrong, dv_good, dv_plain):
-        dv.stop()
-    env.stop()
-    res.finish()
+env = stop_at_end(Env("tls", dovecot=False))
+with open(env.pwfile, "w") as f:
+    f.write(SECRET + "\n")
+wrong_cert, wrong_key = env.ca.server("wrong", names=["wrong.example.org"],
+                                      ips=())
+good_cert, good_key = env.ca.server("good")
+other = TestCA(os.path.join(env.dir, "other-ca"), name="some other CA")
+dv_wrong = dovecot(env, "dv-wrong", wrong_cert, wrong_key)
+dv_good = dovecot(env, "dv-good", good_cert, good_key)
+dv_plain = dovecot(env, "dv-plain")
 
 
-if __name__ == "__main__":
-    main()
+def via_proxy(port):
+    return stop_at_end(FaultProxy(port).start())
+
+
+def add(name, fp, *extra, host="localhost", tls="implicit"):
+    env.mv("account", "add", name, "--imap", "%s:%d" % (host, fp.port),
+           "--user", USER, "--tls", tls, "--password-file", env.pwfile,
+           *extra)
+
+
+def fails(name, fp, *words):
+    p = env.sync(name, check=False)
+    out = p.stdout + p.stderr
+    expect(p.returncode != 0, "sync %s succeeded" % name)
+    for w in words:
+        expect(w.lower() in out.lower(), "message lacks %r: %s" % (
+            w, out.strip()[-400:]))
+    for b in fp.sent:
+        expect(SECRET.encode() not in b, "the password went out")
+        expect(b"LOGIN" not in b and b"AUTHENTICATE" not in b,
+               "a login went out in plain text")
+    return out
+
+
+def test_a_certificate_for_another_host_is_refused_with_its_fingerprint():
+    fp = via_proxy(dv_wrong.imaps_port)
+    add("wronghost", fp, "--ca-file", env.ca.cert)
+    fails("wronghost", fp, "wrong.example.org", fingerprint(wrong_cert))
+
+
+def test_a_certificate_from_an_unknown_ca_is_refused():
+    fp = via_proxy(dv_good.imaps_port)
+    add("unknownca", fp, "--ca-file", other.cert)
+    fails("unknownca", fp, "certificate", fingerprint(good_cert))
+
+
+def test_the_system_cas_do_not_trust_the_test_ca():
+    fp = via_proxy(dv_good.imaps_port)
+    add("systemca", fp)
+    fails("systemca", fp, "certificate")
+
+
+def test_a_pin_that_does_not_match_is_refused_both_fingerprints_shown():
+    fp = via_proxy(dv_good.imaps_port)
+    add("badpin", fp, "--pin-sha256", fingerprint(wrong_cert))
+    fails("badpin", fp, fingerprint(good_cert))
+
+
+def test_a_matching_pin_is_enough_without_any_ca():
+    fp = via_proxy(dv_good.imaps_port)
+    add("goodpin", fp, "--pin-sha256", fingerprint(good_cert))
+    env.sync("goodpin")
+
+
+def test_a_server_without_starttls_is_refused_before_any_login():
+    fp = via_proxy(dv_plain.imap_port)
+    add("nostarttls", fp, "--ca-file", env.ca.cert, tls="starttls")
+    fails("nostarttls", fp, "STARTTLS")
+    sent = b"".join(fp.sent)
+    expect(sent in (b"", b"t1 CAPABILITY\r\n"), "sent in plain text: %r"
+           % sent)
+
+
+def test_starttls_with_a_good_certificate_never_sends_the_password_clear():
+    fp = via_proxy(dv_good.imap_port)
+    add("starttls", fp, "--ca-file", env.ca.cert, tls="starttls")
+    env.sync("starttls")
+    expect(SECRET.encode() not in b"".join(fp.sent), "password seen")
+
+
+def test_tls_none_is_refused_for_a_non_loopback_host():
+    p = env.mv("account", "add", "farplain", "--imap", "192.0.2.1:143",
+               "--user", USER, "--tls", "none", "--password-file",
+               env.pwfile, check=False)
+    if p.returncode == 0:
+        p = env.sync("farplain", check=False)
+    expect(p.returncode != 0, "plain text to 192.0.2.1 was accepted")
+    expect("this machine" in (p.stdout + p.stderr) or "loopback" in (
+        p.stdout + p.stderr), "no reason: " +
+           p.stderr)
+
+
+run_tests(globals())

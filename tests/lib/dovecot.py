@@ -26,6 +26,7 @@ import time
 
 
 def free_port():
+    """A loopback TCP port nobody listens on (the tests use it too)."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]

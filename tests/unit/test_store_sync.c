@@ -275,6 +275,48 @@ START_TEST(test_store_sync_state_goes_with_the_account)
 }
 END_TEST
 
+/*
+ * Refused messages are counted in sync_refused, which schema 1 stores did
+ * not have: opening one migrates it, and the counts work at once.
+ */
+START_TEST(test_store_sync_refused_after_schema_1_migration)
+{
+	struct fx f;
+	uint32_t *v = NULL;
+	unsigned tries = 0;
+	size_t n = 0;
+	int64_t folder;
+
+	fx_setup(&f);
+	ck_assert_int_eq(store_sync_folder_add(f.st, f.acct, f.inbox, "INBOX",
+	    &folder), 0);
+	store_close(&f.st);
+	poke(&f, "DROP TABLE sync_refused; DROP TABLE summary; "
+	    "PRAGMA user_version = 1");
+	ck_assert_int_eq(count(&f, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name = 'sync_refused'"), 0);
+	fx_open(&f);
+	ck_assert_int_eq(store_sync_refused_note(f.st, folder, 7, 42, &tries),
+	    0);
+	ck_assert_uint_eq(tries, 1);
+	ck_assert_int_eq(store_sync_refused_note(f.st, folder, 7, 42, &tries),
+	    0);
+	ck_assert_uint_eq(tries, 2);
+	ck_assert_int_eq(store_sync_refused_pending(f.st, folder, 7, 3, &v,
+	    &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(v[0], 42);
+	free(v);
+	ck_assert_int_eq(store_sync_refused_pending(f.st, folder, 7, 2, &v,
+	    &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	ck_assert_int_eq(store_sync_refused_forget(f.st, folder, 7, 42), 0);
+	ck_assert_int_eq(count(&f, "SELECT count(*) FROM sync_refused"), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
 static Suite *
 store_sync_suite(void)
 {
@@ -288,6 +330,7 @@ store_sync_suite(void)
 	tcase_add_test(tc, test_store_sync_identity_committed_with_caller_txn);
 	tcase_add_test(tc, test_store_sync_pop3_uidls);
 	tcase_add_test(tc, test_store_sync_state_goes_with_the_account);
+	tcase_add_test(tc, test_store_sync_refused_after_schema_1_migration);
 	suite_add_tcase(s, tc);
 	return s;
 }

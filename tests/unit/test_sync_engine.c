@@ -1,13 +1,14 @@
 /*
  * Unit tests for the sync engine (sync/engine*.c) against the scripted
- * fake upstream (sync/fake.c): initial pull, incremental changes both ways
- * with and without CONDSTORE/QRESYNC, the three-way flag merge, expunge
- * against flag, UIDVALIDITY resets, local moves, folder creates, renames
- * and deletes both ways, APPEND idempotence, POP3 UIDL fetching and its
- * delete policies, and crash-and-resume at every step of a sync (as
- * isync's run-tests.pl does): the fake cuts the connection at step N,
- * before or after that step took effect, and a second run must end in the
- * same state as an uninterrupted one, with no duplicate and no loss.
+ * fake upstream (tests/unit/sync_fake.h): initial pull, incremental
+ * changes both ways with and without CONDSTORE/QRESYNC, the three-way
+ * flag merge, expunge against flag, UIDVALIDITY resets, local moves,
+ * folder creates, renames and deletes both ways, APPEND idempotence, POP3
+ * UIDL fetching and its delete policies, and crash-and-resume at every
+ * step of a sync (as isync's run-tests.pl does): the fake cuts the
+ * connection at step N, before or after that step took effect, and a
+ * second run must end in the same state as an uninterrupted one, with no
+ * duplicate and no loss.
  * Also: a remote rename followed as a local rename (nothing fetched), a
  * message the server refuses to give asked for again a bounded number of
  * times, and folders left unselected when LIST-STATUS shows no change.
@@ -26,6 +27,7 @@
 #include "store/store.h"
 #include "sync/driver.h"
 #include "sync/sync.h"
+#include "tests/unit/sync_fake.h"
 
 #define PASS	"pw"
 #define ALLCAPS	(SYNC_CAP_UIDPLUS | SYNC_CAP_CONDSTORE | SYNC_CAP_QRESYNC | \
@@ -801,9 +803,10 @@ START_TEST(test_sync_refused_message_retried_then_given_up)
 
 	fx_setup(&f, caps, SYNC_PROTO_IMAP);
 	if (_i) {
-		/* A store from before the table: it is made on first use. */
-		char *cmd = xasprintf("sqlite3 '%s' 'DROP TABLE sync_refused'",
-		    f.path);
+		/* A store from before the table (schema 1): opening it
+		 * migrates it. */
+		char *cmd = xasprintf("sqlite3 '%s' 'DROP TABLE sync_refused; "
+		    "DROP TABLE summary; PRAGMA user_version = 1'", f.path);
 
 		store_close(&f.st);
 		ck_assert_int_eq(system(cmd), 0);

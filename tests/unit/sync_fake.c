@@ -1,18 +1,19 @@
 /*
- * fake: a scripted in-memory upstream for the engine's unit tests.
+ * sync_fake: a scripted in-memory upstream for the engine's unit tests
+ * (its API and how tests use it: tests/unit/sync_fake.h).
  *
  * It behaves like a small, well-behaved IMAP server (UIDs ascending and
  * never reused, MODSEQs per folder, VANISHED under QRESYNC, COPYUID and
  * APPENDUID under UIDPLUS) and, for a POP3 driver, shows its INBOX as a
  * maildrop. Tests change it between runs as another client would, and
- * make it fail at step N (see driver.h) to simulate a connection cut or a
- * crash at that exact point, before or after the step took effect: the
- * engine must then resume to the same final state as an uninterrupted
- * run, which is how isync's run-tests.pl checks mbsync.
+ * make it fail at step N (see sync_fake.h) to simulate a connection cut
+ * or a crash at that exact point, before or after the step took effect:
+ * the engine must then resume to the same final state as an
+ * uninterrupted run, which is how isync's run-tests.pl checks mbsync.
  *
  * Simplicity over speed: folders and messages are plain arrays.
  */
-#include "sync/driver.h"
+#include "tests/unit/sync_fake.h"
 
 #include <stdio.h>
 #include <stdlib.h>
