@@ -255,7 +255,7 @@ daemon_open_detached(const struct daemon_opts *o, const char *pass,
 	d->pop3_delete = o->pop3_delete;
 	d->no_sync = o->no_sync;
 	d->detached = since > 0;
-	d->since = since > 0 ? since : (int64_t)time(NULL);
+	d->since = since;
 	d->poll_s = POLL_DEFAULT_S;
 	memset(&cfg, 0, sizeof(cfg));
 	if (prepare(d, o, pass, len, &cfg, err, errlen) < 0)
@@ -269,8 +269,11 @@ daemon_open_detached(const struct daemon_opts *o, const char *pass,
 	/* The control socket comes last: its hooks may run at once, and
 	 * find everything in place. */
 	if (start_server(d, &cfg, err, errlen) < 0 ||
-	    (d->st != NULL && start_unlocked(d, err, errlen) < 0) ||
-	    start_ctl(d, err, errlen) < 0)
+	    (d->st != NULL && start_unlocked(d, err, errlen) < 0))
+		goto fail;
+	if (!d->detached)
+		d->since = (int64_t)time(NULL);		/* serving from now */
+	if (start_ctl(d, err, errlen) < 0)
 		goto fail;
 	*d_r = d;
 	return 0;
