@@ -85,8 +85,8 @@ cli_serve_options(const struct cli_opts *o, const char *cmd, int argc,
 			if (strcmp(v, "hide") == 0 || strcmp(v, "expunge") == 0)
 				d->pop3_delete = strcmp(v, "expunge") == 0;
 			else
-				return cli_usage(cmd, "--pop3-delete takes hide "
-				    "or expunge, not '%s'", v), -1;
+				return cli_usage(cmd, "--pop3-delete takes "
+				    "hide or expunge, not '%s'", v), -1;
 		} else if (strcmp(argv[i], "--no-sync") == 0) {
 			d->no_sync = 1;
 		} else if (strcmp(argv[i], "--locked") == 0) {

@@ -22,8 +22,6 @@
 #include "lib/net.h"
 #include "lib/util.h"
 
-#define REPLY_MAX	(4u << 20)	/* the longest answer we take */
-
 /* A socket connected to the daemon: its descriptor, CLI_CTL_DOWN, or -1. */
 static int
 ctl_connect(void)
@@ -124,7 +122,7 @@ cli_ctl_request_data(const char *cmd, const char *data, size_t len,
 		close(fd);
 		return -1;
 	}
-	buf_init(&in, REPLY_MAX);
+	buf_init(&in, DAEMON_CTL_REPLY_MAX);
 	rc = read_reply(fd, stream, &in);
 	close(fd);
 	if (rc < 0) {
@@ -144,7 +142,8 @@ cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r)
 int
 cli_ctl_print_reply(const char *reply)
 {
-	const size_t mark = strlen(DAEMON_CTL_DATA), err = strlen(DAEMON_CTL_ERR);
+	const size_t mark = strlen(DAEMON_CTL_DATA);
+	const size_t err = strlen(DAEMON_CTL_ERR);
 	const char *line = reply, *nl;
 	int ok = 0;
 

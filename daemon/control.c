@@ -48,7 +48,6 @@
 #include "lib/net.h"
 #include "lib/util.h"
 
-#define CTL_REPLY_MAX	(4u << 20)	/* a reply, as the client takes it */
 #define CTL_IO_MS	5000		/* per read or write on a connection */
 
 struct daemon_ctl {
@@ -207,7 +206,7 @@ do_status(struct daemon_ctl *c, int json, struct buf *out)
 	struct buf text;
 	char err[512];
 
-	buf_init(&text, CTL_REPLY_MAX / 2);
+	buf_init(&text, DAEMON_CTL_REPLY_MAX / 2);
 	err[0] = '\0';
 	if (c->hooks.status(c->hooks.arg, json, &text, err, sizeof(err)) < 0)
 		buf_printf(out, DAEMON_CTL_ERR "%s\n", err);
@@ -332,7 +331,7 @@ serve_conn(struct daemon_ctl *c, int fd)
 		send_all(fd, too_long, sizeof(too_long) - 1);
 		return;
 	}
-	buf_init(&out, CTL_REPLY_MAX);
+	buf_init(&out, DAEMON_CTL_REPLY_MAX);
 	dispatch(c, line, &cc, &out);
 	if (out.len > 0 && !cc.broken)
 		send_all(fd, out.data, out.len);

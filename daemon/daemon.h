@@ -82,10 +82,12 @@ char	*daemon_ctl_path(void);
  * DAEMON_CTL_LINE_MAX bytes with its LF; UNLOCK is followed by a second
  * line, the passphrase, at most DAEMON_PASS_MAX bytes), the daemon
  * answers with data lines that start with DAEMON_CTL_DATA, then one line
- * that starts with DAEMON_CTL_OK or DAEMON_CTL_ERR, and closes.
+ * that starts with DAEMON_CTL_OK or DAEMON_CTL_ERR (at most
+ * DAEMON_CTL_REPLY_MAX bytes in all), and closes.
  */
 #define DAEMON_CTL_LINE_MAX	256
 #define DAEMON_PASS_MAX		4096
+#define DAEMON_CTL_REPLY_MAX	(4u << 20)	/* a whole answer */
 #define DAEMON_CTL_STATUS	"STATUS"	/* the status as text */
 #define DAEMON_CTL_STATUS_JSON	"STATUS JSON"	/* ... as one JSON line */
 #define DAEMON_CTL_STATE	"STATE"		/* OK locked | OK unlocked */
@@ -119,7 +121,7 @@ struct daemon_opts {
 	int		 imaps_port;	/* -1: the setting; 0: off */
 	int		 pop3_port;	/* -1: the setting; 0: off */
 	int		 pop3s_port;	/* -1: the setting; 0: off */
-	int		 pop3_delete;	/* -1: the setting; 0: hide; 1: expunge */
+	int		 pop3_delete;	/* -1: the setting; 0 hide; 1 expunge */
 	const char	*listen;	/* NULL: the listen setting */
 	int		 no_sync;	/* serve only */
 	int		 log_stderr;	/* daemon_start(): log to its stderr */

@@ -2,15 +2,16 @@
  * daemon_int: what the files of daemon/ offer each other, and nothing
  * outside. They stand in layers, and each calls only those below it:
  *
- *	detach.c	`daemon start|stop`, the lock and pid files, readiness
- *	service.c	the service: open, run, close, and its operations
- *	control.c	the control socket's server	} the service's parts;
- *	scheduler.c	the background sync		} neither calls the other
- *	status.c	the status in words or JSON	}
- *	settings.c	`config` keys, the ports file	} leaves
- *	log.c		the log file, its thread, level	}
+ *	detach.c	`daemon start|stop`, lock and pid files, readiness
+ *	service.c	the service: open, run, close, its operations
+ *	control.c	the control socket's server
+ *	scheduler.c	the background sync
+ *	status.c	the status in words or JSON
+ *	settings.c	`config` keys, the ports file
+ *	log.c		the log file, its thread, the level
  *
- * Where a lower file must reach up (the control socket asking the service
+ * control.c and scheduler.c never call each other; status.c, settings.c
+ * and log.c call nothing in daemon/. Where a lower file must reach up (the control socket asking the service
  * to unlock), it goes through function pointers it was given
  * (struct daemon_ctl_hooks), never a call by name.
  */

@@ -400,8 +400,8 @@ take_lock(const char *path, char **store_r, char *err, size_t errlen)
 			    "runs on the store %s (pid %ld); 'mailvault daemon "
 			    "stop' ends it", store, other);
 		else
-			seterr(err, errlen, -1, "a mailvault daemon is starting "
-			    "on the store %s", store);
+			seterr(err, errlen, -1, "a mailvault daemon is "
+			    "starting on the store %s", store);
 		close(fd);
 		fd = -1;
 	}
@@ -531,8 +531,8 @@ daemon_stop(const char *path, long *pid_r, char *err, size_t errlen)
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (now_ms() > end) {
 			close(fd);
-			return seterr(err, errlen, -1, "the daemon (pid %ld) did "
-			    "not stop within %d s; see its log", pid,
+			return seterr(err, errlen, -1, "the daemon (pid %ld) "
+			    "did not stop within %d s; see its log", pid,
 			    STOP_WAIT_MS / 1000);
 		}
 		usleep(50 * 1000);

@@ -46,7 +46,7 @@
 #define BACKOFF_MAX_S	1800
 #define LINE_EVERY_MS	1000	/* progress lines to a waiting client */
 
-struct syncd_worker {
+struct sched_worker {
 	pthread_t	 thread;
 	struct daemon_sched *d;
 	struct store	*st;		/* the thread's own handle */
@@ -73,7 +73,7 @@ struct syncd_worker {
 };
 
 struct daemon_sched {
-	struct syncd_worker *w;
+	struct sched_worker *w;
 	size_t		 n;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* a worker's state changed */
@@ -100,7 +100,7 @@ log_failure(const char *fmt, ...)
 
 /* Cut the worker's wait (or its run) so it syncs at once (under d->mu). */
 static void
-wake(struct syncd_worker *w)
+wake(struct sched_worker *w)
 {
 	ssize_t r;
 
@@ -127,7 +127,7 @@ own_poll(struct store *st, int64_t acct)
 
 /* Plan the next sync after a run ended (under d->mu). */
 static void
-plan_next(struct syncd_worker *w)
+plan_next(struct sched_worker *w)
 {
 	struct daemon_sched *d = w->d;
 	int64_t now = (int64_t)time(NULL), secs;
@@ -151,7 +151,7 @@ plan_next(struct syncd_worker *w)
 
 /* A run ended: record it (on the worker's thread, under no lock). */
 static void
-run_ended(struct syncd_worker *w, const char *failed, uint64_t pulled)
+run_ended(struct sched_worker *w, const char *failed, uint64_t pulled)
 {
 	char *err = NULL;
 	int own;
@@ -189,7 +189,7 @@ run_ended(struct syncd_worker *w, const char *failed, uint64_t pulled)
 static void
 worker_progress(void *arg, const struct sync_progress *p)
 {
-	struct syncd_worker *w = arg;
+	struct sched_worker *w = arg;
 
 	if (p->folder == NULL) {	/* the last call of every run */
 		run_ended(w, NULL, p->msgs_done);
@@ -211,7 +211,7 @@ worker_progress(void *arg, const struct sync_progress *p)
 static void
 worker_log(void *arg, int level, const char *msg)
 {
-	struct syncd_worker *w = arg;
+	struct sched_worker *w = arg;
 	int running, due;
 
 	pthread_mutex_lock(&w->d->mu);
@@ -243,7 +243,7 @@ drain(int fd)
 static int
 worker_poll_default(void *arg)
 {
-	struct syncd_worker *w = arg;
+	struct sched_worker *w = arg;
 	int secs;
 
 	pthread_mutex_lock(&w->d->mu);
@@ -257,7 +257,7 @@ worker_poll_default(void *arg)
 static void *
 worker_run(void *arg)
 {
-	struct syncd_worker *w = arg;
+	struct sched_worker *w = arg;
 	struct sync_opts o = { worker_progress, worker_log, w, w->wake[0], 0,
 	    worker_poll_default };
 	int stopping;
@@ -294,7 +294,7 @@ sched_run(void *arg)
 		now = (int64_t)time(NULL);
 		soonest = 0;
 		for (i = 0; i < d->n; i++) {
-			struct syncd_worker *w = &d->w[i];
+			struct sched_worker *w = &d->w[i];
 
 			if (!w->next_by_us || w->running || w->next <= 0)
 				continue;
@@ -316,7 +316,7 @@ static int
 worker_start(struct daemon_sched *d, struct store *st,
     const struct store_account *a)
 {
-	struct syncd_worker *w = &d->w[d->n];
+	struct sched_worker *w = &d->w[d->n];
 
 	w->d = d;
 	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -454,7 +454,7 @@ daemon_sched_plans(struct daemon_sched *d, struct daemon_plan **plans_r,
 
 /* A progress line for w (under d->mu). */
 static void
-progress_line(struct syncd_worker *w, char *out, size_t len)
+progress_line(struct sched_worker *w, char *out, size_t len)
 {
 	if (w->msgs_total > 0)
 		snprintf(out, len, "%s: %s: %llu/%llu messages, %llu/%llu "
@@ -503,7 +503,7 @@ daemon_sched_sync_now(struct daemon_sched *d, const char *name, int cancel_fd,
 	while (left > 0 && !d->stopping && !cancelled(cancel_fd)) {
 		left = 0;
 		for (i = 0; i < d->n; i++) {
-			struct syncd_worker *w = &d->w[i];
+			struct sched_worker *w = &d->w[i];
 
 			if (want[i] == 0)
 				continue;

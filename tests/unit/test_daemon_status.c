@@ -68,7 +68,8 @@ START_TEST(test_daemon_status_shows_accounts_and_plans)
 	t = render(f.st, &s, 0);
 	ck_assert_ptr_nonnull(strstr(t, "daemon: running, pid 42, since "
 	    "1970-01-01T00:00:01Z\nstate: unlocked\nstore: /s\n"));
-	ck_assert_ptr_nonnull(strstr(t, "  next sync: by 2030-01-01T00:00:00Z"));
+	ck_assert_ptr_nonnull(strstr(t,
+	    "  next sync: by 2030-01-01T00:00:00Z"));
 	free(t);
 	plan.running = 1;
 	t = render(f.st, &s, 1);
