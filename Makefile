@@ -35,9 +35,10 @@ LIB_SRC    = $(wildcard lib/*.c)
 STORE_SRC  = $(wildcard store/*.c)
 SERVER_SRC = $(wildcard server/*.c server/*/*.c)
 SYNC_SRC   = $(wildcard sync/*.c)
+DAEMON_SRC = $(wildcard daemon/*.c)
 CLI_SRC    = $(wildcard cli/*.c)
 CORE_SRC   = $(LIB_SRC) $(STORE_SRC) $(SERVER_SRC) $(SYNC_SRC) \
-	     $(filter-out cli/main.c,$(CLI_SRC))
+	     $(DAEMON_SRC) $(filter-out cli/main.c,$(CLI_SRC))
 GEN_SRC    = $(B)/gen/schema.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
@@ -74,6 +75,7 @@ LIB_OBJ  = $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRC))
 STORE_OBJ = $(patsubst %.c,$(OBJ)/%.o,$(STORE_SRC)) $(OBJ)/gen/schema.o
 SERVER_OBJ = $(patsubst %.c,$(OBJ)/%.o,$(SERVER_SRC))
 SYNC_OBJ = $(patsubst %.c,$(OBJ)/%.o,$(SYNC_SRC))
+DAEMON_OBJ = $(patsubst %.c,$(OBJ)/%.o,$(DAEMON_SRC))
 
 $(B)/gen/schema.c: schema.sql scripts/schema2c.sh
 	@mkdir -p $(@D)
@@ -92,9 +94,10 @@ $(BIN): $(CORE_OBJ) $(OBJ)/cli/main.o
 
 # A unit test links only its module and what that module depends on, so
 # the link line enforces the dependency map: test_store* gets store/ and
-# lib/, test_server* and test_sync* add their module, the rest get lib/.
-# The sync engine's scripted fake upstream is test code: it is linked into
-# the test_sync* binaries only, never into mailvault.
+# lib/, test_server* and test_sync* add their module, test_daemon* gets
+# daemon/ with all it stands on, the rest get lib/. The sync engine's
+# scripted fake upstream is test code: it is linked into the test_sync*
+# binaries only, never into mailvault.
 UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 TLINK = $(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 SYNC_FAKE = tests/unit/sync_fake.o
@@ -110,6 +113,10 @@ $(B)/tests/test_server%: $(OBJ)/tests/unit/test_server%.o $(SERVER_OBJ) $(STORE_
 	$(TLINK)
 $(B)/tests/test_sync%: $(OBJ)/tests/unit/test_sync%.o $(OBJ)/$(SYNC_FAKE) \
 		$(SYNC_OBJ) $(STORE_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(TLINK)
+$(B)/tests/test_daemon%: $(OBJ)/tests/unit/test_daemon%.o $(DAEMON_OBJ) \
+	    $(SERVER_OBJ) $(SYNC_OBJ) $(STORE_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(TLINK)
 $(B)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(LIB_OBJ)
@@ -230,7 +237,7 @@ depcheck:
 cppcheck:
 	@scripts/deps.sh cppcheck
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	    --std=c11 -I. -D_GNU_SOURCE lib store server sync cli \
+	    --std=c11 -I. -D_GNU_SOURCE lib store server sync daemon cli \
 	    $(SYNC_FAKE:.o=.c)
 
 # ---- installation -----------------------------------------------------------
@@ -247,9 +254,9 @@ install: $(BIN)
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PLISTDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/mailvault
 	install -m 644 cli/mailvault.1 $(DESTDIR)$(MANDIR)/man1/mailvault.1
-	sed 's|@BINDIR@|$(BINDIR)|g' cli/mailvault.service.in > \
+	sed 's|@BINDIR@|$(BINDIR)|g' daemon/mailvault.service.in > \
 	    $(DESTDIR)$(UNITDIR)/mailvault.service
-	sed 's|@BINDIR@|$(BINDIR)|g' cli/org.mailvault.mailvault.plist.in > \
+	sed 's|@BINDIR@|$(BINDIR)|g' daemon/org.mailvault.mailvault.plist.in > \
 	    $(DESTDIR)$(PLISTDIR)/org.mailvault.mailvault.plist
 	chmod 644 $(DESTDIR)$(UNITDIR)/mailvault.service \
 	    $(DESTDIR)$(PLISTDIR)/org.mailvault.mailvault.plist

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "daemon/daemon.h"
 #include "lib/util.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -25,7 +26,7 @@ config_port(struct store *st, const char *name, int def)
 	char *v;
 	int port = def;
 
-	if (cli_config_value(st, name, &v) < 0)
+	if (daemon_setting_get(st, name, &v) < 0)
 		return def;
 	if (parse_u64(v, 65535, &n) == 0)
 		port = (int)n;
@@ -39,7 +40,7 @@ config_host(struct store *st)
 {
 	char *v;
 
-	if (cli_config_value(st, "listen", &v) == 0)
+	if (daemon_setting_get(st, "listen", &v) == 0)
 		return v;
 	return xstrdup("127.0.0.1");
 }
@@ -98,7 +99,7 @@ int
 cli_cmd_credentials(const struct cli_opts *o, int argc, char **argv)
 {
 	struct store_account *accts;
-	char fp[FINGERPRINT_MAX], *cert = NULL, *host;
+	char fp[FINGERPRINT_MAX], err[512], *cert = NULL, *host;
 	struct store *st;
 	struct ports p;
 	int want_cert = 0, i, rc = CLI_OK;
@@ -114,9 +115,10 @@ cli_cmd_credentials(const struct cli_opts *o, int argc, char **argv)
 	}
 	if (cli_open_store(o, &st) < 0)
 		return CLI_FAIL;
-	if (cli_cert_ensure(st, &cert, fp, sizeof(fp)) < 0) {
+	if (server_cert_ensure(st, &cert, fp, sizeof(fp), err,
+	    sizeof(err)) < 0) {
 		store_close(&st);
-		return CLI_FAIL;
+		return cli_error("%s", err);
 	}
 	if (want_cert) {
 		fputs(cert, stdout);

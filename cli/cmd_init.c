@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "lib/util.h"
+#include "server/server.h"
 #include "store/store.h"
 
 static int
@@ -60,10 +61,9 @@ cli_cmd_init(const struct cli_opts *o, int argc, char **argv)
 	 * pinned in a mail client before the server first runs. */
 	if (rc == 0 && (rc = store_open(path, pass, plen, &st, err,
 	    sizeof(err))) == 0) {
-		rc = cli_cert_ensure(st, NULL, fp, sizeof(fp));
+		rc = server_cert_ensure(st, NULL, fp, sizeof(fp), err,
+		    sizeof(err));
 		store_close(&st);
-		if (rc < 0)
-			err[0] = '\0';
 	}
 	cli_passphrase_free(&pass, plen);
 	if (rc < 0) {

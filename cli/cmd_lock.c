@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "daemon/daemon.h"
 #include "lib/util.h"
 
 #define UNLOCK_WAIT_S	300	/* the KDF of a MODERATE store, and more */
@@ -45,12 +46,12 @@ static int
 answer(char *reply)
 {
 	reply[strcspn(reply, "\n")] = '\0';
-	if (strncmp(reply, "OK", 2) == 0) {
+	if (strncmp(reply, DAEMON_CTL_OK, 2) == 0) {
 		printf("mailvault: %s\n", reply[2] == ' ' ? reply + 3 : "done");
 		return CLI_OK;
 	}
-	return cli_error("%s", strncmp(reply, "ERR ", 4) == 0 ? reply + 4 :
-	    reply);
+	return cli_error("%s", strncmp(reply, DAEMON_CTL_ERR, 4) == 0 ?
+	    reply + 4 : reply);
 }
 
 int
@@ -64,8 +65,9 @@ cli_cmd_unlock(const struct cli_opts *o, int argc, char **argv)
 		return cli_usage("unlock", "unexpected '%s'", argv[1]);
 	if ((rc = need_daemon(o, "unlock")) != 0)
 		return rc;
-	if (cli_ctl_request("STATE", 10, &reply) == 0 &&
-	    strncmp(reply, "OK unlocked", 11) == 0) {
+	if (cli_ctl_request(DAEMON_CTL_STATE, 10, &reply) == 0 &&
+	    strncmp(reply, DAEMON_CTL_UNLOCKED,
+	    strlen(DAEMON_CTL_UNLOCKED)) == 0) {
 		free(reply);
 		printf("mailvault: already unlocked\n");
 		return CLI_OK;
@@ -78,8 +80,8 @@ cli_cmd_unlock(const struct cli_opts *o, int argc, char **argv)
 		cli_passphrase_free(&pass, len);
 		return cli_error("a passphrase cannot hold a line break");
 	}
-	rc = cli_ctl_request_data("UNLOCK", pass, len, UNLOCK_WAIT_S, 0,
-	    &reply);
+	rc = cli_ctl_request_data(DAEMON_CTL_UNLOCK, pass, len,
+	    UNLOCK_WAIT_S, 0, &reply);
 	cli_passphrase_free(&pass, len);
 	if (rc != 0)
 		return cli_error("the daemon did not answer the unlock "
@@ -99,7 +101,7 @@ cli_cmd_lock(const struct cli_opts *o, int argc, char **argv)
 		return cli_usage("lock", "unexpected '%s'", argv[1]);
 	if ((rc = need_daemon(o, "lock")) != 0)
 		return rc;
-	if (cli_ctl_request("LOCK", 60, &reply) != 0)
+	if (cli_ctl_request(DAEMON_CTL_LOCK, 60, &reply) != 0)
 		return cli_error("the daemon did not answer the lock request; "
 		    "see its log");
 	rc = answer(reply);

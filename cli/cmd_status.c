@@ -1,251 +1,22 @@
 /*
  * cmd_status: `mailvault status [--json]`, what a running daemon does and
  * what the store holds: the daemon's state, pid, start time and listening
- * ports; per account the upstream, the last sync (and its error in
- * words, as the sync engine saved it in the account's last-sync /
- * last-error settings), the messages and unread messages per folder and
- * the bytes stored.
+ * ports; per account the upstream, the last sync and its error, when it
+ * syncs next, the messages and unread messages per folder and the bytes
+ * stored (daemon/status.c words it).
  *
- * The daemon says whether it is locked (then the store's part is
- * missing: it cannot be read), and per account with a sync thread when
- * it syncs next ("by" that time: IDLE news may come sooner) or that a
- * run is going on.
- *
- * The text is made by cli_status_render(), which the control socket's
- * thread also calls inside the daemon (on its own store handle): the CLI
- * asks over the socket and prints the answer. When no daemon runs, it
- * says so; with a passphrase at hand (a file or a descriptor) it opens
- * the store and shows the store's part too. Not running is not an error.
+ * The CLI asks the daemon over its control socket and prints the answer.
+ * When no daemon runs, it says so; with a passphrase at hand (a file or a
+ * descriptor) it opens the store and shows the store's part too. Not
+ * running is not an error.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
+#include "daemon/daemon.h"
 #include "lib/buf.h"
-#include "lib/util.h"
 #include "store/store.h"
-#include "sync/sync.h"
-
-static void
-json_str(struct buf *b, const char *s)
-{
-	buf_addc(b, '"');
-	for (; s != NULL && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (c < 0x20)
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_addc(b, (char)c);
-	}
-	buf_addc(b, '"');
-}
-
-static void
-iso_time(int64_t t, char *out, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&tt, &tm) == NULL) {
-		snprintf(out, len, "never");
-		return;
-	}
-	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* An account setting as a string ("" when unset); the caller frees. */
-static char *
-acct_value(struct store *st, int64_t acct, const char *key)
-{
-	char *v = NULL;
-
-	if (store_account_get(st, acct, key, &v, NULL) != 0)
-		return xstrdup("");
-	return v;
-}
-
-static void
-render_daemon(const struct cli_status_daemon *d, int json, struct buf *out)
-{
-	static const char *names[4] = { "imap", "imaps", "pop3", "pop3s" };
-	char since[32];
-	int i;
-
-	if (d == NULL) {
-		buf_adds(out, json ? "{\"state\":\"not running\"" :
-		    "daemon: not running\n");
-		return;
-	}
-	iso_time(d->since, since, sizeof(since));
-	if (!json) {
-		buf_printf(out, "daemon: %s, pid %ld, since %s\n", d->state,
-		    d->pid, since);
-		buf_adds(out, d->locked ? "state: locked (run 'mailvault "
-		    "unlock')\n" : "state: unlocked\n");
-		if (d->store != NULL)
-			buf_printf(out, "store: %s\n", d->store);
-		if (d->listening != NULL && d->listening[0] != '\0')
-			buf_printf(out, "listening: %s\n", d->listening);
-		return;
-	}
-	buf_adds(out, "{\"state\":");
-	json_str(out, d->state);
-	buf_printf(out, ",\"locked\":%s,\"pid\":%ld,\"since\":\"%s\","
-	    "\"store\":", d->locked ? "true" : "false", d->pid, since);
-	if (d->store != NULL)
-		json_str(out, d->store);
-	else
-		buf_adds(out, "null");
-	buf_adds(out, ",\"ports\":{");
-	for (i = 0; i < 4; i++)
-		buf_printf(out, "%s\"%s\":%d", i ? "," : "", names[i],
-		    d->ports[i]);
-	buf_adds(out, "}");
-}
-
-/* The account's next sync, from the daemon's sync thread. */
-static void
-render_next(const struct cli_status_daemon *d, int64_t acct, int json,
-    struct buf *out)
-{
-	int64_t next = 0;
-	int running = 0;
-	char when[32];
-
-	if (d == NULL || cli_syncd_state(d->syncd, acct, &next, &running) < 0) {
-		if (json)
-			buf_adds(out, ",\"syncing\":false,\"next_sync\":null");
-		return;
-	}
-	iso_time(next, when, sizeof(when));
-	if (json) {
-		buf_printf(out, ",\"syncing\":%s,\"next_sync\":",
-		    running ? "true" : "false");
-		if (next > 0)
-			json_str(out, when);
-		else
-			buf_adds(out, "null");
-	} else if (running)
-		buf_adds(out, "  next sync: syncing now\n");
-	else if (next > 0)
-		buf_printf(out, "  next sync: by %s\n", when);
-}
-
-static void
-render_upstream(struct store *st, int64_t acct, int json, struct buf *out)
-{
-	char *proto = acct_value(st, acct, SYNC_KEY_PROTO);
-	char *host = acct_value(st, acct, SYNC_KEY_HOST);
-	char *port = acct_value(st, acct, SYNC_KEY_PORT);
-	char *last = acct_value(st, acct, SYNC_KEY_LAST_SYNC);
-	char *err = acct_value(st, acct, SYNC_KEY_LAST_ERROR);
-	char when[32], up[320];
-	uint64_t t = 0;
-
-	if (parse_u64(last, UINT64_MAX, &t) < 0)
-		t = 0;
-	iso_time((int64_t)t, when, sizeof(when));
-	snprintf(up, sizeof(up), "%s%s%s%s%s", proto, proto[0] ? "://" : "",
-	    host, port[0] ? ":" : "", port);
-	if (json) {
-		buf_adds(out, ",\"upstream\":");
-		if (proto[0] != '\0')
-			json_str(out, up);
-		else
-			buf_adds(out, "null");
-		buf_adds(out, ",\"last_sync\":");
-		if (t > 0)
-			json_str(out, when);
-		else
-			buf_adds(out, "null");
-		buf_adds(out, ",\"last_error\":");
-		json_str(out, err);
-	} else if (proto[0] == '\0') {
-		buf_adds(out, "  upstream: none (a local account)\n");
-	} else {
-		buf_printf(out, "  upstream: %s\n  last sync: %s%s%s\n", up,
-		    when, t == 0 ? "" : err[0] ? ", failed: " : ", ok",
-		    t == 0 ? "" : err);
-	}
-	free(proto);
-	free(host);
-	free(port);
-	free(last);
-	free(err);
-}
-
-/* One account's part; 0 or -1 on a store error. */
-static int
-render_account(struct store *st, const struct cli_status_daemon *d,
-    const struct store_account *a, int json, int first, struct buf *out)
-{
-	struct store_mailbox *mbs = NULL;
-	uint64_t bytes = 0;
-	size_t n = 0, i;
-
-	if (store_mailbox_list(st, a->id, 1, &mbs, &n) != 0)
-		return -1;
-	if (json) {
-		buf_adds(out, first ? "{\"name\":" : ",{\"name\":");
-		json_str(out, a->name);
-	} else
-		buf_printf(out, "account %s\n", a->name);
-	render_upstream(st, a->id, json, out);
-	render_next(d, a->id, json, out);
-	if (json)
-		buf_adds(out, ",\"folders\":[");
-	for (i = 0; i < n; i++) {
-		bytes += mbs[i].bytes;
-		if (json) {
-			buf_adds(out, i ? ",{\"name\":" : "{\"name\":");
-			json_str(out, mbs[i].name);
-			buf_printf(out, ",\"messages\":%lu,\"unread\":%lu,"
-			    "\"bytes\":%llu}", (unsigned long)mbs[i].messages,
-			    (unsigned long)mbs[i].unseen,
-			    (unsigned long long)mbs[i].bytes);
-		} else
-			buf_printf(out, "  %s: %lu messages, %lu unread\n",
-			    mbs[i].name, (unsigned long)mbs[i].messages,
-			    (unsigned long)mbs[i].unseen);
-	}
-	if (json)
-		buf_printf(out, "],\"bytes\":%llu}", (unsigned long long)bytes);
-	else
-		buf_printf(out, "  stored: %llu bytes\n",
-		    (unsigned long long)bytes);
-	store_mailbox_list_free(&mbs, n);
-	return 0;
-}
-
-int
-cli_status_render(struct store *st, const struct cli_status_daemon *d,
-    int json, struct buf *out)
-{
-	struct store_account *list = NULL;
-	size_t n = 0, i;
-	int rc = 0;
-
-	render_daemon(d, json, out);
-	if (st == NULL) {
-		buf_adds(out, json ? "}\n" : "");
-		return 0;
-	}
-	if (store_account_list(st, &list, &n) != 0)
-		return -1;
-	if (json)
-		buf_adds(out, ",\"accounts\":[");
-	for (i = 0; i < n && rc == 0; i++)
-		rc = render_account(st, d, &list[i], json, i == 0, out);
-	if (json)
-		buf_adds(out, "]}\n");
-	store_account_list_free(&list, n);
-	return rc;
-}
 
 /* No daemon: say so, and show the store when a passphrase is at hand. */
 static int
@@ -255,19 +26,13 @@ status_offline(const struct cli_opts *o)
 	struct buf out;
 	int rc = CLI_OK;
 
-	if ((o->pass_file == NULL || o->pass_file[0] == '\0') &&
-	    o->pass_fd < 0) {
-		buf_init(&out, 1024);
-		render_daemon(NULL, o->json, &out);
-		fputs(out.data, stdout);
-		fputs(o->json ? "}\n" : "", stdout);
-		buf_free(&out);
-		return CLI_OK;
+	if ((o->pass_file != NULL && o->pass_file[0] != '\0') ||
+	    o->pass_fd >= 0) {
+		if (cli_open_store(o, &st) < 0)
+			return CLI_FAIL;
 	}
-	if (cli_open_store(o, &st) < 0)
-		return CLI_FAIL;
 	buf_init(&out, 64u << 20);
-	if (cli_status_render(st, NULL, o->json, &out) < 0)
+	if (daemon_status_offline(st, o->json, &out) < 0)
 		rc = cli_error("%s", store_errmsg(st));
 	else
 		fputs(out.data != NULL ? out.data : "", stdout);
@@ -284,7 +49,8 @@ cli_cmd_status(const struct cli_opts *o, int argc, char **argv)
 
 	if (argc > 1)
 		return cli_usage("status", "unexpected '%s'", argv[1]);
-	rc = cli_ctl_request(o->json ? "STATUS JSON" : "STATUS", 30, &reply);
+	rc = cli_ctl_request(o->json ? DAEMON_CTL_STATUS_JSON :
+	    DAEMON_CTL_STATUS, 30, &reply);
 	if (rc == CLI_CTL_DOWN)
 		return status_offline(o);
 	if (rc < 0)

@@ -8,12 +8,17 @@
  * the others; the exit status is non-zero if any failed, and the reason
  * is printed in words (host not found, certificate mismatch with its
  * fingerprint, authentication refused, timeout), as the engine words it.
+ *
+ * When a daemon serves the store, it syncs instead (its own sync threads,
+ * woken over the control socket) and its progress lines are shown as
+ * they come.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "daemon/daemon.h"
 #include "lib/util.h"
 #include "store/store.h"
 #include "sync/sync.h"
@@ -147,6 +152,41 @@ sync_one(const struct cli_opts *o, struct store *st, int64_t acct,
 	return out == SYNC_OK ? 0 : -1;
 }
 
+/*
+ * Sync through a running daemon (argv[0] is "sync"): the exit status, or
+ * -1 when no daemon runs on the store o names (then sync here).
+ */
+static int
+sync_by_daemon(const struct cli_opts *o, int argc, char **argv)
+{
+	char cmd[DAEMON_CTL_LINE_MAX], *reply = NULL;
+	int i, n = argc > 1 ? argc - 1 : 1, failed = 0, rc;
+
+	if (cli_ctl_same_store(o) != 1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (argc <= 1)
+			snprintf(cmd, sizeof(cmd), DAEMON_CTL_SYNC);
+		else if (strpbrk(argv[i + 1], "\r\n") != NULL ||
+		    (size_t)snprintf(cmd, sizeof(cmd), DAEMON_CTL_SYNC " %s",
+		    argv[i + 1]) >= sizeof(cmd)) {
+			cli_error("there is no account named %s", argv[i + 1]);
+			failed = 1;
+			continue;
+		}
+		/* No read timeout: a first sync may take hours. The
+		 * daemon's progress lines are shown as they come. */
+		rc = cli_ctl_request_data(cmd, NULL, 0, 0, 1, &reply);
+		if (rc < 0)
+			return cli_error("the daemon did not answer the sync "
+			    "request; see its log");
+		failed |= cli_ctl_print_reply(reply) < 0;
+		free(reply);
+		reply = NULL;
+	}
+	return failed ? CLI_FAIL : CLI_OK;
+}
+
 int
 cli_cmd_sync(const struct cli_opts *o, int argc, char **argv)
 {
@@ -160,7 +200,7 @@ cli_cmd_sync(const struct cli_opts *o, int argc, char **argv)
 		if (argv[j][0] == '-')
 			return cli_usage("sync", "unknown option '%s'", argv[j]);
 	/* A daemon serves this store: it syncs, we show what it did. */
-	if ((j = cli_ctl_sync(o, argc, argv)) >= 0)
+	if ((j = sync_by_daemon(o, argc, argv)) >= 0)
 		return j;
 	if (cli_open_store(o, &st) != 0)
 		return CLI_FAIL;

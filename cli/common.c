@@ -1,17 +1,14 @@
 /*
  * common: what every subcommand shares: error and usage messages, option
- * values, finding the store, and opening it with the passphrase.
+ * values, finding the store, JSON strings.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "lib/util.h"
-#include "store/store.h"
 
 int
 cli_error(const char *fmt, ...)
@@ -88,34 +85,6 @@ cli_store_path(const struct cli_opts *o)
 	if (home == NULL || home[0] == '\0')
 		home = ".";
 	return xasprintf("%s/.local/share/mailvault/store.db", home);
-}
-
-int
-cli_open_store(const struct cli_opts *o, struct store **st_r)
-{
-	char err[STORE_ERRMSG_MAX], *path, *pass;
-	size_t plen;
-	int rc;
-
-	path = cli_store_path(o);
-	if (access(path, F_OK) != 0) {
-		cli_error("there is no store at %s: create one with "
-		    "'mailvault init', or name another with --store", path);
-		free(path);
-		return -1;
-	}
-	if (cli_read_passphrase(o, "Passphrase: ", 0, &pass, &plen) < 0) {
-		free(path);
-		return -1;
-	}
-	rc = store_open(path, pass, plen, st_r, err, sizeof(err));
-	cli_passphrase_free(&pass, plen);
-	free(path);
-	if (rc < 0) {
-		cli_error("%s", err);
-		return -1;
-	}
-	return 0;
 }
 
 void

@@ -5,7 +5,8 @@
  * prompt on the controlling terminal with echo turned off.
  *
  * The passphrase is held in memory only as long as it takes to unlock the
- * store, and wiped before it is freed.
+ * store, and wiped before it is freed. cli_open_store() is that whole
+ * path for the commands that work on the store themselves.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "lib/util.h"
+#include "store/store.h"
 
 #define PASS_MAX	4096
 
@@ -240,4 +242,32 @@ cli_passphrase_available(const struct cli_opts *o)
 		return 0;
 	close(fd);
 	return 1;
+}
+
+int
+cli_open_store(const struct cli_opts *o, struct store **st_r)
+{
+	char err[STORE_ERRMSG_MAX], *path, *pass;
+	size_t plen;
+	int rc;
+
+	path = cli_store_path(o);
+	if (access(path, F_OK) != 0) {
+		cli_error("there is no store at %s: create one with "
+		    "'mailvault init', or name another with --store", path);
+		free(path);
+		return -1;
+	}
+	if (cli_read_passphrase(o, "Passphrase: ", 0, &pass, &plen) < 0) {
+		free(path);
+		return -1;
+	}
+	rc = store_open(path, pass, plen, st_r, err, sizeof(err));
+	cli_passphrase_free(&pass, plen);
+	free(path);
+	if (rc < 0) {
+		cli_error("%s", err);
+		return -1;
+	}
+	return 0;
 }

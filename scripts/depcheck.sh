@@ -1,9 +1,9 @@
 #!/bin/sh
-# Check that includes point one way: cli -> server, sync -> store -> lib, that
-# server/ and sync/ never include each other, and that third-party headers
-# stay in their one place (sodium in store/crypt.c, sqlite3 and zstd in
-# store/, openssl in lib/tls*.c), and that a module's private header
-# (*_int.h) is included by that module's files alone.
+# Check that includes point one way: cli -> daemon -> server, sync -> store
+# -> lib, that server/ and sync/ never include each other, that third-party
+# headers stay in their one place (sodium in store/crypt.c, sqlite3 and
+# zstd in store/, openssl in lib/tls*.c), and that a module's private
+# header (*_int.h) is included by that module's files alone.
 set -u
 cd "$(dirname "$0")/.."
 bad=0
@@ -20,13 +20,16 @@ check_dir lib store server sync cli
 check_dir store server sync cli
 check_dir server sync cli
 check_dir sync server cli
-hits=$(grep -rln '#include <sodium' lib store server sync cli | grep -v '^store/crypt.c$')
+# daemon/ stands below cli/ and above everything else.
+check_dir daemon cli
+for d in lib store server sync; do check_dir "$d" daemon; done
+hits=$(grep -rln '#include <sodium' lib store server sync daemon cli | grep -v '^store/crypt.c$')
 [ -n "$hits" ] && fail "<sodium.h> outside store/crypt.c: $hits"
-hits=$(grep -rln '#include <sqlite3' lib server sync cli)
+hits=$(grep -rln '#include <sqlite3' lib server sync daemon cli)
 [ -n "$hits" ] && fail "<sqlite3.h> outside store/: $hits"
-hits=$(grep -rln '#include <openssl' lib store server sync cli | grep -v '^lib/tls')
+hits=$(grep -rln '#include <openssl' lib store server sync daemon cli | grep -v '^lib/tls')
 [ -n "$hits" ] && fail "<openssl/*> outside lib/tls*.c: $hits"
-hits=$(grep -rnwE 'strcpy|strcat|sprintf|gets|atoi|strtok' --include='*.c' lib store server sync cli | grep -v '^\S*:[0-9]*:\s*/\?\*')
+hits=$(grep -rnwE 'strcpy|strcat|sprintf|gets|atoi|strtok' --include='*.c' lib store server sync daemon cli | grep -v '^\S*:[0-9]*:\s*/\?\*')
 [ -n "$hits" ] && fail "banned functions:
 $hits"
 

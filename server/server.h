@@ -5,7 +5,7 @@
  * STARTTLS, IMAPS) and serves each connection on its own thread with its
  * own store handle (store_open_shared() of the handle given here). The
  * TLS certificate and key are read from the store's settings "tls-cert"
- * and "tls-key" (PEM; the caller makes them first, see cli/cert.c); when
+ * and "tls-key" (PEM; server_cert_ensure() makes them first); when
  * they are absent the server still runs, without STARTTLS and IMAPS.
  *
  * The server logs to stderr, one line per connection, login and error,
@@ -100,5 +100,14 @@ void	server_describe(const struct server *srv, char *out, size_t outlen);
 
 /* Stop: BYE to every session, wait for them, free; NULL is fine. */
 void	server_stop(struct server **srv);
+
+/*
+ * cert.c: make the server's self-signed certificate if the store has
+ * none (key and certificate sealed in the store). cert_r, if not NULL,
+ * gets the PEM (the caller frees it); fp, if not NULL, the SHA-256
+ * fingerprint "AB:CD:..." (fplen >= 96). 0, or -1 and a sentence in err.
+ */
+int	server_cert_ensure(struct store *st, char **cert_r, char *fp,
+	    size_t fplen, char *err, size_t errlen);
 
 #endif

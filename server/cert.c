@@ -3,29 +3,31 @@
  * store: the key sealed under "tls-key", the certificate under
  * "tls-cert", both PEM. Made once, the first time something needs it
  * (init, serve, credentials), and never again, so a mail client that
- * trusted or pinned it keeps trusting it.
+ * trusted or pinned it keeps trusting it. server_start() and
+ * server_unlock() read the pair from there.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
 #include "lib/tls.h"
+#include "lib/util.h"
+#include "server/server.h"
 #include "store/store.h"
 
 #define CERT_CN		"mailvault on localhost"
 
-/* Make the pair and store both in one transaction. 0 or -1 (printed). */
+/* Make the pair and store both in one transaction. 0, or -1 and a
+ * sentence in err. */
 static int
-cert_make(struct store *st)
+cert_make(struct store *st, char *err, size_t errlen)
 {
-	char *cert = NULL, *key = NULL, err[256];
+	char *cert = NULL, *key = NULL, why[256];
 	int rc;
 
-	if (tls_cert_generate(CERT_CN, &cert, &key, err, sizeof(err)) < 0) {
-		cli_error("cannot make the TLS certificate: %s", err);
-		return -1;
-	}
+	if (tls_cert_generate(CERT_CN, &cert, &key, why, sizeof(why)) < 0)
+		return seterr(err, errlen, -1, "cannot make the TLS "
+		    "certificate: %s", why);
 	rc = store_txn_begin(st);
 	if (rc == 0)
 		rc = store_config_set(st, "tls-key", key, strlen(key));
@@ -37,16 +39,15 @@ cert_make(struct store *st)
 		store_txn_rollback(st);
 	tls_secret_free(&key);
 	free(cert);
-	if (rc != 0) {
-		cli_error("cannot save the TLS certificate: %s",
-		    store_errmsg(st));
-		return -1;
-	}
+	if (rc != 0)
+		return seterr(err, errlen, -1, "cannot save the TLS "
+		    "certificate: %s", store_errmsg(st));
 	return 0;
 }
 
 int
-cli_cert_ensure(struct store *st, char **cert_r, char *fp, size_t fplen)
+server_cert_ensure(struct store *st, char **cert_r, char *fp, size_t fplen,
+    char *err, size_t errlen)
 {
 	char fpbuf[TLS_FINGERPRINT_LEN];
 	char *cert = NULL;
@@ -54,21 +55,19 @@ cli_cert_ensure(struct store *st, char **cert_r, char *fp, size_t fplen)
 
 	rc = store_config_get(st, "tls-cert", &cert, NULL);
 	if (rc == STORE_ENOENT) {
-		if (cert_make(st) < 0)
+		if (cert_make(st, err, errlen) < 0)
 			return -1;
 		rc = store_config_get(st, "tls-cert", &cert, NULL);
 	}
-	if (rc != 0) {
-		cli_error("cannot read the TLS certificate: %s",
-		    store_errmsg(st));
-		return -1;
-	}
+	if (rc != 0)
+		return seterr(err, errlen, -1, "cannot read the TLS "
+		    "certificate: %s", store_errmsg(st));
 	if (fp != NULL) {
 		if (tls_cert_fingerprint(cert, fpbuf) < 0) {
 			free(cert);
-			cli_error("the stored TLS certificate does not parse; "
-			    "the store may be damaged ('mailvault check')");
-			return -1;
+			return seterr(err, errlen, -1, "the stored TLS "
+			    "certificate does not parse; the store may be "
+			    "damaged ('mailvault check')");
 		}
 		snprintf(fp, fplen, "%s", fpbuf);
 	}

@@ -1,5 +1,5 @@
 /*
- * syncd: the background sync of `mailvault serve`. One thread per account
+ * scheduler: the daemon's background sync. One thread per account
  * that has an upstream, each with its own store handle, runs the sync
  * engine's watch loop: sync at start, then again when IDLE reports new
  * mail or the poll interval passes, with backoff after failures.
@@ -21,18 +21,22 @@
  * `mailvault status`. The engine asks the daemon's poll-interval
  * (`mailvault config`, live) before each wait; a scheduler thread wakes a
  * worker when a shorter interval set during a wait comes due first.
+ *
+ * A `serve --no-sync` has no workers; its SYNC is daemon_sync_here(),
+ * one run on the caller's thread and handle.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "daemon/daemon_int.h"
 #include "lib/util.h"
 #include "store/store.h"
 #include "sync/sync.h"
@@ -42,9 +46,9 @@
 #define BACKOFF_MAX_S	1800
 #define LINE_EVERY_MS	1000	/* progress lines to a waiting client */
 
-struct syncd_worker {
+struct sched_worker {
 	pthread_t	 thread;
-	struct cli_syncd *d;
+	struct daemon_sched *d;
 	struct store	*st;		/* the thread's own handle */
 	int64_t		 acct;
 	char		*name;
@@ -68,8 +72,8 @@ struct syncd_worker {
 	char		 last_err[SYNC_ERRMSG_LEN];	/* "" after a good run */
 };
 
-struct cli_syncd {
-	struct syncd_worker *w;
+struct daemon_sched {
+	struct sched_worker *w;
 	size_t		 n;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* a worker's state changed */
@@ -80,9 +84,23 @@ struct cli_syncd {
 	int		 poll_s;	/* the daemon's poll-interval */
 };
 
+/* A line for the log about a worker that did not start; returns -1. */
+static int __attribute__((format(printf, 1, 2)))
+log_failure(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mailvault: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
 /* Cut the worker's wait (or its run) so it syncs at once (under d->mu). */
 static void
-wake(struct syncd_worker *w)
+wake(struct sched_worker *w)
 {
 	ssize_t r;
 
@@ -109,9 +127,9 @@ own_poll(struct store *st, int64_t acct)
 
 /* Plan the next sync after a run ended (under d->mu). */
 static void
-plan_next(struct syncd_worker *w)
+plan_next(struct sched_worker *w)
 {
-	struct cli_syncd *d = w->d;
+	struct daemon_sched *d = w->d;
 	int64_t now = (int64_t)time(NULL), secs;
 	unsigned shift;
 
@@ -133,7 +151,7 @@ plan_next(struct syncd_worker *w)
 
 /* A run ended: record it (on the worker's thread, under no lock). */
 static void
-run_ended(struct syncd_worker *w, const char *failed, uint64_t pulled)
+run_ended(struct sched_worker *w, const char *failed, uint64_t pulled)
 {
 	char *err = NULL;
 	int own;
@@ -171,7 +189,7 @@ run_ended(struct syncd_worker *w, const char *failed, uint64_t pulled)
 static void
 worker_progress(void *arg, const struct sync_progress *p)
 {
-	struct syncd_worker *w = arg;
+	struct sched_worker *w = arg;
 
 	if (p->folder == NULL) {	/* the last call of every run */
 		run_ended(w, NULL, p->msgs_done);
@@ -193,7 +211,7 @@ worker_progress(void *arg, const struct sync_progress *p)
 static void
 worker_log(void *arg, int level, const char *msg)
 {
-	struct syncd_worker *w = arg;
+	struct sched_worker *w = arg;
 	int running, due;
 
 	pthread_mutex_lock(&w->d->mu);
@@ -202,9 +220,9 @@ worker_log(void *arg, int level, const char *msg)
 	if (!running && level >= SYNC_LOG_LVL_WARN)
 		w->warn_due = 0;
 	pthread_mutex_unlock(&w->d->mu);
-	if (cli_log_wanted(level == SYNC_LOG_LVL_DEBUG ? CLI_LOG_DEBUG :
-	    level == SYNC_LOG_LVL_INFO ? CLI_LOG_INFO :
-	    level == SYNC_LOG_LVL_WARN ? CLI_LOG_WARN : CLI_LOG_ERROR))
+	if (daemon_log_wanted(level == SYNC_LOG_LVL_DEBUG ? DAEMON_LOG_DEBUG :
+	    level == SYNC_LOG_LVL_INFO ? DAEMON_LOG_INFO :
+	    level == SYNC_LOG_LVL_WARN ? DAEMON_LOG_WARN : DAEMON_LOG_ERROR))
 		fprintf(stderr, "mailvault: sync %s: %s\n", w->name, msg);
 	/* The watch loop's warning about a run that never started (its
 	 * settings do not load): no progress call says it ended. */
@@ -225,7 +243,7 @@ drain(int fd)
 static int
 worker_poll_default(void *arg)
 {
-	struct syncd_worker *w = arg;
+	struct sched_worker *w = arg;
 	int secs;
 
 	pthread_mutex_lock(&w->d->mu);
@@ -239,7 +257,7 @@ worker_poll_default(void *arg)
 static void *
 worker_run(void *arg)
 {
-	struct syncd_worker *w = arg;
+	struct sched_worker *w = arg;
 	struct sync_opts o = { worker_progress, worker_log, w, w->wake[0], 0,
 	    worker_poll_default };
 	int stopping;
@@ -266,7 +284,7 @@ worker_run(void *arg)
 static void *
 sched_run(void *arg)
 {
-	struct cli_syncd *d = arg;
+	struct daemon_sched *d = arg;
 	struct timespec ts;
 	int64_t now, soonest;
 	size_t i;
@@ -276,7 +294,7 @@ sched_run(void *arg)
 		now = (int64_t)time(NULL);
 		soonest = 0;
 		for (i = 0; i < d->n; i++) {
-			struct syncd_worker *w = &d->w[i];
+			struct sched_worker *w = &d->w[i];
 
 			if (!w->next_by_us || w->running || w->next <= 0)
 				continue;
@@ -295,25 +313,25 @@ sched_run(void *arg)
 }
 
 static int
-worker_start(struct cli_syncd *d, struct store *st,
+worker_start(struct daemon_sched *d, struct store *st,
     const struct store_account *a)
 {
-	struct syncd_worker *w = &d->w[d->n];
+	struct sched_worker *w = &d->w[d->n];
 
 	w->d = d;
 	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) < 0)
-		return cli_error("cannot start the sync of %s: %s", a->name,
-		    strerror(errno)), -1;
+		return log_failure("cannot start the sync of %s: %s", a->name,
+		    strerror(errno));
 	if (store_open_shared(st, &w->st) < 0) {
 		close(w->wake[0]);
 		close(w->wake[1]);
-		return cli_error("%s", store_errmsg(st)), -1;
+		return log_failure("%s", store_errmsg(st));
 	}
 	w->acct = a->id;
 	w->name = xstrdup(a->name);
 	w->own_poll = own_poll(st, a->id);
 	if (pthread_create(&w->thread, NULL, worker_run, w) != 0) {
-		cli_error("cannot start the sync of %s", w->name);
+		log_failure("cannot start the sync of %s", w->name);
 		store_close(&w->st);
 		free(w->name);
 		close(w->wake[0]);
@@ -327,9 +345,10 @@ worker_start(struct cli_syncd *d, struct store *st,
 }
 
 int
-cli_syncd_start(struct store *st, int poll_s, struct cli_syncd **d_r)
+daemon_sched_start(struct store *st, int poll_s, struct daemon_sched **d_r,
+    char *err, size_t errlen)
 {
-	struct cli_syncd *d = xcalloc(1, sizeof(*d));
+	struct daemon_sched *d = xcalloc(1, sizeof(*d));
 	struct store_account *accts;
 	size_t n, i;
 
@@ -338,8 +357,8 @@ cli_syncd_start(struct store *st, int poll_s, struct cli_syncd **d_r)
 	pthread_cond_init(&d->sched_cv, NULL);
 	d->poll_s = poll_s;
 	if (store_account_list(st, &accts, &n) < 0) {
-		cli_error("%s", store_errmsg(st));
-		cli_syncd_stop(&d);
+		seterr(err, errlen, -1, "%s", store_errmsg(st));
+		daemon_sched_stop(&d);
 		return -1;
 	}
 	d->w = xcalloc(n + 1, sizeof(*d->w));
@@ -361,9 +380,9 @@ cli_syncd_start(struct store *st, int poll_s, struct cli_syncd **d_r)
 }
 
 void
-cli_syncd_stop(struct cli_syncd **dp)
+daemon_sched_stop(struct daemon_sched **dp)
 {
-	struct cli_syncd *d = *dp;
+	struct daemon_sched *d = *dp;
 	size_t i;
 
 	if (d == NULL)
@@ -393,7 +412,7 @@ cli_syncd_stop(struct cli_syncd **dp)
 }
 
 void
-cli_syncd_set_poll(struct cli_syncd *d, int poll_s)
+daemon_sched_set_poll(struct daemon_sched *d, int poll_s)
 {
 	size_t i;
 
@@ -409,29 +428,33 @@ cli_syncd_set_poll(struct cli_syncd *d, int poll_s)
 	pthread_mutex_unlock(&d->mu);
 }
 
-int
-cli_syncd_state(struct cli_syncd *d, int64_t acct, int64_t *next_r,
-    int *running_r)
+void
+daemon_sched_plans(struct daemon_sched *d, struct daemon_plan **plans_r,
+    size_t *n_r)
 {
+	struct daemon_plan *p = NULL;
 	size_t i;
 
+	*plans_r = NULL;
+	*n_r = 0;
 	if (d == NULL)
-		return -1;
+		return;
 	pthread_mutex_lock(&d->mu);
-	for (i = 0; i < d->n; i++)
-		if (d->w[i].acct == acct)
-			break;
-	if (i < d->n) {
-		*next_r = d->w[i].next;
-		*running_r = d->w[i].running;
+	if (d->n > 0)
+		p = xcalloc(d->n, sizeof(*p));
+	for (i = 0; i < d->n; i++) {
+		p[i].acct = d->w[i].acct;
+		p[i].next = d->w[i].next;
+		p[i].running = d->w[i].running;
 	}
+	*n_r = d->n;
 	pthread_mutex_unlock(&d->mu);
-	return i < d->n ? 0 : -1;
+	*plans_r = p;
 }
 
 /* A progress line for w (under d->mu). */
 static void
-progress_line(struct syncd_worker *w, char *out, size_t len)
+progress_line(struct sched_worker *w, char *out, size_t len)
 {
 	if (w->msgs_total > 0)
 		snprintf(out, len, "%s: %s: %llu/%llu messages, %llu/%llu "
@@ -454,7 +477,7 @@ cancelled(int fd)
 }
 
 int
-cli_syncd_sync_now(struct cli_syncd *d, const char *name, int cancel_fd,
+daemon_sched_sync_now(struct daemon_sched *d, const char *name, int cancel_fd,
     void (*line)(void *arg, const char *text), void *arg)
 {
 	unsigned *want, *seen;
@@ -480,7 +503,7 @@ cli_syncd_sync_now(struct cli_syncd *d, const char *name, int cancel_fd,
 	while (left > 0 && !d->stopping && !cancelled(cancel_fd)) {
 		left = 0;
 		for (i = 0; i < d->n; i++) {
-			struct syncd_worker *w = &d->w[i];
+			struct sched_worker *w = &d->w[i];
 
 			if (want[i] == 0)
 				continue;
@@ -516,6 +539,39 @@ cli_syncd_sync_now(struct cli_syncd *d, const char *name, int cancel_fd,
 	free(want);
 	free(seen);
 	if (!any)
-		return CLI_SYNCD_NOACCT;
+		return DAEMON_SCHED_NOACCT;
 	return failed || left > 0 ? -1 : 0;
+}
+
+static void
+here_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	if (level >= SYNC_LOG_LVL_INFO)
+		fprintf(stderr, "mailvault: sync (asked): %s\n", msg);
+}
+
+int
+daemon_sync_here(struct store *st, int64_t acct, const char *name,
+    int cancel_fd, void (*line)(void *arg, const char *text), void *arg)
+{
+	struct sync_opts so = { NULL, here_log, NULL, cancel_fd, 0, NULL };
+	struct sync_stats stats;
+	char err[SYNC_ERRMSG_LEN], text[700];
+
+	memset(&stats, 0, sizeof(stats));
+	err[0] = '\0';
+	if (sync_account(st, acct, &so, &stats, err, sizeof(err)) !=
+	    SYNC_OK) {
+		snprintf(text, sizeof(text), "%s: FAILED: %s", name,
+		    err[0] ? err : "the sync failed");
+		line(arg, text);
+		return -1;
+	}
+	snprintf(text, sizeof(text), "%s: done: %llu new, %llu flag changes "
+	    "in, %llu out", name, (unsigned long long)stats.pulled,
+	    (unsigned long long)stats.flags_in,
+	    (unsigned long long)stats.flags_out);
+	line(arg, text);
+	return 0;
 }
