@@ -33,7 +33,7 @@ login_done(struct imapd_session *s, const char *user, int64_t acct,
 
 /* Log the failure and wait the growing delay (the shutdown cuts it). */
 static void
-login_failed(struct imapd_session *s, const char *user, int result)
+failure_wait(struct imapd_session *s, const char *user, int result)
 {
 	int delay;
 
@@ -60,7 +60,7 @@ imapd_auth_check(struct imapd_session *s, const char *authz,
 		login_done(s, user, acct, "password");
 		return 0;
 	}
-	login_failed(s, user, rc);
+	failure_wait(s, user, rc);
 	return -1;
 }
 
@@ -76,7 +76,7 @@ imapd_auth_cram(struct imapd_session *s, const char *challenge,
 	if (rc == SERVER_LOGIN_OK)
 		login_done(s, user, acct, "CRAM-MD5");
 	else
-		login_failed(s, user != NULL ? user : "?", rc);
+		failure_wait(s, user != NULL ? user : "?", rc);
 	free(user);
 	return rc == SERVER_LOGIN_OK ? 0 : -1;
 }
