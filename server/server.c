@@ -186,14 +186,16 @@ reap(struct server *srv)
 static void
 epoch_end(struct srv_epoch *ep, int locking)
 {
-	if (ep->pipe[1] >= 0) {
-		close(ep->pipe[1]);
-		ep->pipe[1] = -1;
-	}
 	pthread_mutex_lock(&ep->sh.lock);
 	ep->sh.locking = locking;
 	store_close(&ep->sh.st);
 	pthread_mutex_unlock(&ep->sh.lock);
+	/* Only now: a session woken by the pipe reads locking for its BYE,
+	 * and must find it set. */
+	if (ep->pipe[1] >= 0) {
+		close(ep->pipe[1]);
+		ep->pipe[1] = -1;
+	}
 }
 
 /* ---- sessions ---------------------------------------------------------- */
