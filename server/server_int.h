@@ -68,9 +68,10 @@ unsigned server_shared_session_id(struct server_shared *sh);
 int	server_shared_locking(struct server_shared *sh);
 /*
  * A session's own store handle, opened from the parent under the lock
- * (store_open_shared()): 0 and *st_r; 1 while mailvault is locked (no
- * parent, *st_r untouched); -1 and a sentence in err when it does not
- * open (the parent's error text, read under the same lock).
+ * (store_open_shared()) unless *st_r is open already: 0 and *st_r; 1
+ * while mailvault is locked (no parent, *st_r untouched, err says so);
+ * -1 and a sentence in err when it does not open (the parent's error
+ * text, read under the same lock).
  */
 int	server_shared_open_store(struct server_shared *sh, struct store **st_r,
 	    char *err, size_t errlen);

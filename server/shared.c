@@ -72,9 +72,11 @@ server_shared_open_store(struct server_shared *sh, struct store **st_r,
 {
 	int rc = 0;
 
+	if (*st_r != NULL)
+		return 0;
 	pthread_mutex_lock(&sh->lock);
 	if (sh->st == NULL)
-		rc = 1;
+		rc = seterr(err, errlen, 1, "mailvault is locked");
 	else if (store_open_shared(sh->st, st_r) != 0)
 		rc = seterr(err, errlen, -1, "cannot open the store: %s",
 		    store_errmsg(sh->st));

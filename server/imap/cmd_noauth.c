@@ -36,22 +36,15 @@ static int
 need_store(struct imapd_session *s, struct imapd_cmdctx *c)
 {
 	char err[STORE_ERRMSG_MAX];
-	int rc;
+	int rc = server_shared_open_store(s->cfg->sh, &s->st, err,
+	    sizeof(err));
 
-	if (s->st != NULL)
+	if (rc == 0)
 		return 0;
-	rc = server_shared_open_store(s->cfg->sh, &s->st, err, sizeof(err));
-	if (rc > 0) {
-		imapd_log(s, "login refused: mailvault is locked");
-		return imapd_no(c, "UNAVAILABLE", "mailvault is locked: run "
-		    "\"mailvault unlock\"");
-	}
-	if (rc < 0) {
-		imapd_log(s, "%s", err);
-		return imapd_no(c, "UNAVAILABLE", "The mail store cannot be "
-		    "opened; try again later.");
-	}
-	return 0;
+	imapd_log(s, "login refused: %s", err);
+	return imapd_no(c, "UNAVAILABLE", "%s", rc > 0 ? "mailvault is "
+	    "locked: run \"mailvault unlock\"" : "The mail store cannot be "
+	    "opened; try again later.");
 }
 
 /* The tagged OK after a login, with the new capabilities. */

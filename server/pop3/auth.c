@@ -153,20 +153,15 @@ static int
 need_store(struct pop3d_session *s)
 {
 	char err[STORE_ERRMSG_MAX];
-	int rc;
+	int rc = server_shared_open_store(s->cfg->sh, &s->st, err,
+	    sizeof(err));
 
-	if (s->st != NULL)
+	if (rc == 0)
 		return 0;
-	rc = server_shared_open_store(s->cfg->sh, &s->st, err, sizeof(err));
-	if (rc > 0) {
-		pop3d_log(s, "login refused: mailvault is locked");
-		pop3d_reply(s, LOCKED_REPLY);
-	} else if (rc < 0) {
-		pop3d_log(s, "%s", err);
-		pop3d_reply(s, "-ERR [SYS/TEMP] The mail store cannot be "
-		    "opened; try again later");
-	}
-	return rc != 0 ? -1 : 0;
+	pop3d_log(s, "login refused: %s", err);
+	pop3d_reply(s, "%s", rc > 0 ? LOCKED_REPLY : "-ERR [SYS/TEMP] The "
+	    "mail store cannot be opened; try again later");
+	return -1;
 }
 
 /* Logged in: claim the maildrop, take the snapshot, answer. */

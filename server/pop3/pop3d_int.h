@@ -5,9 +5,9 @@
  * and its states, replies, logging. auth.c reads the login commands
  * (USER/PASS, APOP, AUTH PLAIN), has server/login.c check them and slow
  * down failures (together with IMAP's), and keeps the process-wide
- * registry of maildrops in use. maildrop.c takes the INBOX snapshot, answers the
- * TRANSACTION commands, streams messages with byte-stuffing and carries
- * out the deletions at QUIT.
+ * registry of maildrops in use. maildrop.c takes the INBOX snapshot,
+ * answers the TRANSACTION commands, streams messages with byte-stuffing
+ * and carries out the deletions at QUIT.
  */
 #ifndef MAILVAULT_SERVER_POP3_POP3D_INT_H
 #define MAILVAULT_SERVER_POP3_POP3D_INT_H

@@ -69,7 +69,7 @@ struct resp {
 	size_t		 n;
 };
 
-/* ---- fixture ------------------------------------------------------------ */
+/* ---- fixture ------------------------------------------------------------- */
 
 static void
 setup(void)
@@ -109,7 +109,7 @@ teardown(void)
 	fx_teardown(&fx.st);
 }
 
-/* ---- the client side ---------------------------------------------------- */
+/* ---- the client side ----------------------------------------------------- */
 
 static void *
 server_thread(void *arg)
@@ -530,7 +530,7 @@ logout(struct conn **cp)
 #define LOGGED_IN	"OK [CAPABILITY " CAPS_AUTH "] Logged in"
 #define AUTH_FAILED	"NO [AUTHENTICATIONFAILED] Authentication failed."
 
-/* ---- greeting, CAPABILITY, the dispatcher --------------------------------- */
+/* ---- greeting, CAPABILITY, the dispatcher -------------------------------- */
 
 START_TEST(test_imap_greeting_lists_capabilities_before_login)
 {
@@ -667,7 +667,7 @@ START_TEST(test_imap_lock_says_bye_with_how_to_unlock)
 }
 END_TEST
 
-/* ---- LOGIN ------------------------------------------------------------------ */
+/* ---- LOGIN --------------------------------------------------------------- */
 
 START_TEST(test_imap_login_with_the_local_password)
 {
@@ -784,7 +784,7 @@ START_TEST(test_imap_login_refused_while_locked_until_unlocked)
 }
 END_TEST
 
-/* ---- AUTHENTICATE ------------------------------------------------------------- */
+/* ---- AUTHENTICATE -------------------------------------------------------- */
 
 START_TEST(test_imap_authenticate_plain_with_an_initial_response)
 {
@@ -892,7 +892,7 @@ START_TEST(test_imap_authenticate_cram_md5_has_no_initial_response)
 }
 END_TEST
 
-/* ---- the login throttle, shared with POP3 --------------------------------- */
+/* ---- the login throttle, shared with POP3 -------------------------------- */
 
 START_TEST(test_login_failures_in_pop3_slow_down_imap)
 {
@@ -950,7 +950,7 @@ START_TEST(test_login_success_in_imap_resets_pop3s_delay)
 }
 END_TEST
 
-/* ---- mailboxes ----------------------------------------------------------------- */
+/* ---- mailboxes ----------------------------------------------------------- */
 
 START_TEST(test_imap_list_shows_the_hierarchy)
 {
@@ -1058,7 +1058,7 @@ START_TEST(test_imap_subscribe_shows_in_lsub)
 }
 END_TEST
 
-/* ---- SELECT and EXAMINE ---------------------------------------------------------- */
+/* ---- SELECT and EXAMINE -------------------------------------------------- */
 
 START_TEST(test_imap_select_reports_the_mailbox)
 {
@@ -1135,7 +1135,7 @@ START_TEST(test_imap_select_of_an_unknown_mailbox_leaves_none_selected)
 }
 END_TEST
 
-/* ---- APPEND ----------------------------------------------------------------------- */
+/* ---- APPEND -------------------------------------------------------------- */
 
 START_TEST(test_imap_append_with_a_synchronizing_literal)
 {
@@ -1196,7 +1196,7 @@ START_TEST(test_imap_append_to_an_unknown_mailbox_says_trycreate)
 }
 END_TEST
 
-/* ---- FETCH and STORE of flags --------------------------------------------------- */
+/* ---- FETCH and STORE of flags -------------------------------------------- */
 
 START_TEST(test_imap_fetch_flags_by_sequence_number)
 {
@@ -1280,7 +1280,7 @@ START_TEST(test_imap_store_of_a_new_keyword_announces_it)
 }
 END_TEST
 
-/* ---- COPY, MOVE, EXPUNGE ------------------------------------------------------------ */
+/* ---- COPY, MOVE, EXPUNGE ------------------------------------------------- */
 
 START_TEST(test_imap_copy_answers_copyuid)
 {
@@ -1376,7 +1376,7 @@ START_TEST(test_imap_uid_expunge_removes_only_the_given_uids)
 }
 END_TEST
 
-/* ---- SEARCH ---------------------------------------------------------------------- */
+/* ---- SEARCH -------------------------------------------------------------- */
 
 START_TEST(test_imap_search_by_flags_and_uids)
 {
@@ -1414,7 +1414,7 @@ START_TEST(test_imap_esearch_returns_min_max_count_and_all)
 }
 END_TEST
 
-/* ---- what one session sees of another's changes ---------------------------------- */
+/* ---- what one session sees of another's changes -------------------------- */
 
 START_TEST(test_imap_idle_is_woken_by_another_sessions_append)
 {
@@ -1504,7 +1504,7 @@ START_TEST(test_imap_fetch_holds_back_another_sessions_expunge)
 }
 END_TEST
 
-/* ---- ENABLE, UNSELECT, CLOSE ------------------------------------------------------- */
+/* ---- ENABLE, UNSELECT, CLOSE --------------------------------------------- */
 
 START_TEST(test_imap_enable_condstore_and_qresync)
 {
@@ -1596,7 +1596,8 @@ imap_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_imap_greeting_lists_capabilities_before_login);
-	tcase_add_test(tc, test_imap_greeting_offers_starttls_with_a_certificate);
+	tcase_add_test(tc,
+	    test_imap_greeting_offers_starttls_with_a_certificate);
 	tcase_add_test(tc, test_imap_capability_grows_after_login);
 	tcase_add_test(tc,
 	    test_imap_unknown_command_is_bad_and_the_connection_stays);
@@ -1639,7 +1640,8 @@ imap_suite(void)
 	tcase_add_test(tc, test_imap_append_with_a_synchronizing_literal);
 	tcase_add_test(tc,
 	    test_imap_append_with_literal_plus_to_the_selected_mailbox);
-	tcase_add_test(tc, test_imap_append_to_an_unknown_mailbox_says_trycreate);
+	tcase_add_test(tc,
+	    test_imap_append_to_an_unknown_mailbox_says_trycreate);
 	tcase_add_test(tc, test_imap_fetch_flags_by_sequence_number);
 	tcase_add_test(tc, test_imap_uid_fetch_names_the_uid);
 	tcase_add_test(tc, test_imap_store_adds_and_removes_flags);
