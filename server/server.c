@@ -5,17 +5,21 @@
  * connection to its protocol's session on the connection's own thread.
  *
  * Epochs. A session belongs to the epoch that was current when it was
- * accepted: a struct imapd_shared and a struct pop3d_config (with the
- * epoch's own parent store handle, NULL while locked, and its TLS
- * context, fixed for the epoch's life so sessions may read it without a
- * lock) and a cancel pipe, whose read end the session gets as its
- * shutdown descriptor. Closing the pipe's write end ends every session of
- * the epoch with a BYE. Unlocking makes a new epoch (with TLS) current
- * and gives the old locked one a handle, so a client that connected while
- * locked can log in now; locking and stopping end every epoch. An epoch
- * is freed once it is no longer current and its last session returned:
- * refs and the epoch list are guarded by srv->mu, an epoch's parent
- * handle by its sh.lock (the lock the sessions take to use it).
+ * accepted. An epoch holds one struct server_shared (server_int.h),
+ * filled here once: the epoch's own parent store handle (NULL while
+ * locked), its TLS context (fixed for the epoch's life, so sessions read
+ * it without a lock), session numbers and the failed-login throttle that
+ * IMAP and POP3 share; beside it each protocol's settings (struct
+ * imapd_config with IMAP's list cache, struct pop3d_config), both
+ * pointing to it; and a cancel pipe, whose read end the session gets as
+ * its shutdown descriptor. Closing the pipe's write end ends every
+ * session of the epoch with a BYE. Unlocking makes a new epoch (with TLS)
+ * current and gives the old locked one a handle, so a client that
+ * connected while locked can log in now; locking and stopping end every
+ * epoch. An epoch is freed once it is no longer current and its last
+ * session returned: refs and the epoch list are guarded by srv->mu, an
+ * epoch's parent handle by its sh.lock (the lock the sessions take to
+ * use it).
  */
 #include "server/server.h"
 
@@ -33,13 +37,15 @@
 #include "server/imap/imapd.h"
 #include "server/listen.h"
 #include "server/pop3/pop3d.h"
+#include "server/server_int.h"
 #include "store/store.h"
 
 enum { TAG_IMAP = 1, TAG_IMAPS = 2, TAG_POP3 = 3, TAG_POP3S = 4 };
 
 struct srv_epoch {
-	struct imapd_shared	 sh;	/* sh.st: NULL while locked */
-	struct pop3d_config	 pop3;
+	struct server_shared	 sh;	/* sh.st: NULL while locked */
+	struct imapd_config	 imap;	/* points to sh */
+	struct pop3d_config	 pop3;	/* points to sh */
 	int			 pipe[2];	/* [1] closed: sessions end */
 	unsigned		 refs;		/* sessions running, under mu */
 	struct srv_epoch	*next;
@@ -54,18 +60,6 @@ struct server {
 	int			 pop3_delete;
 	char			 desc[600];
 };
-
-/* An integer from the environment, or def. */
-static int
-env_int(const char *name, int def, int max)
-{
-	const char *v = getenv(name);
-	uint64_t n;
-
-	if (v == NULL || parse_u64(v, (uint64_t)max, &n) < 0)
-		return def;
-	return (int)n;
-}
 
 /* The TLS context from the store's certificate; NULL ctx if there is
  * none. 0, or -1 and err when one is there but does not load. */
@@ -106,9 +100,9 @@ epoch_free(struct srv_epoch *ep)
 		close(ep->pipe[1]);
 	close(ep->pipe[0]);
 	store_close(&ep->sh.st);
-	imapd_listcache_free(&ep->sh.cache);
+	imapd_config_clear(&ep->imap);
 	tls_ctx_free(&ep->sh.tls);
-	pthread_mutex_destroy(&ep->sh.lock);
+	server_shared_destroy(&ep->sh);
 	free(ep);
 }
 
@@ -128,16 +122,9 @@ epoch_new(struct server *srv, struct store *st, unsigned first_id, char *err,
 		    strerror(errno));
 		return NULL;
 	}
-	pthread_mutex_init(&ep->sh.lock, NULL);
-	ep->sh.timeout_ms = env_int("MAILVAULT_IMAP_TIMEOUT",
-	    IMAPD_TIMEOUT_MS / 1000, 86400) * 1000;
-	ep->sh.auth_delay_ms = env_int("MAILVAULT_AUTH_DELAY_MS",
-	    IMAPD_AUTH_DELAY_MS, 60000);
-	ep->sh.debug = env_int("MAILVAULT_IMAP_DEBUG", 0, 1);
-	ep->sh.next_id = first_id;
-	pop3d_config_init(&ep->pop3);
-	ep->pop3.st_lock = &ep->sh.lock;
-	ep->pop3.locking = &ep->sh.locking;
+	server_shared_init(&ep->sh, first_id);
+	imapd_config_init(&ep->imap, &ep->sh);
+	pop3d_config_init(&ep->pop3, &ep->sh);
 	ep->pop3.delete_mode = srv->pop3_delete;
 	if (st != NULL) {
 		if (store_open_shared(st, &ep->sh.st) != 0) {
@@ -151,8 +138,6 @@ epoch_new(struct server *srv, struct store *st, unsigned first_id, char *err,
 			return NULL;
 		}
 	}
-	ep->pop3.st = ep->sh.st;
-	ep->pop3.tls = ep->sh.tls;
 	return ep;
 }
 
@@ -201,15 +186,16 @@ reap(struct server *srv)
 static void
 epoch_end(struct srv_epoch *ep, int locking)
 {
+	pthread_mutex_lock(&ep->sh.lock);
+	ep->sh.locking = locking;
+	store_close(&ep->sh.st);
+	pthread_mutex_unlock(&ep->sh.lock);
+	/* Only now: a session woken by the pipe reads locking for its BYE,
+	 * and must find it set. */
 	if (ep->pipe[1] >= 0) {
 		close(ep->pipe[1]);
 		ep->pipe[1] = -1;
 	}
-	pthread_mutex_lock(&ep->sh.lock);
-	ep->sh.locking = locking;
-	store_close(&ep->sh.st);
-	ep->pop3.st = NULL;
-	pthread_mutex_unlock(&ep->sh.lock);
 }
 
 /* ---- sessions ---------------------------------------------------------- */
@@ -234,7 +220,7 @@ handler(void *arg, int fd, int tag, const struct sockaddr *peer)
 	} else if (tag == TAG_POP3 || tag == TAG_POP3S)
 		pop3d_session_run(&ep->pop3, fd, tls_port, ep->pipe[0], peer);
 	else
-		imapd_session_run(&ep->sh, fd, tls_port, ep->pipe[0], peer);
+		imapd_session_run(&ep->imap, fd, tls_port, ep->pipe[0], peer);
 	pthread_mutex_lock(&srv->mu);
 	ep->refs--;
 	reap(srv);
@@ -339,9 +325,8 @@ server_unlock(struct server *srv, struct store *st, char *err, size_t errlen)
 		if (old->pipe[1] < 0)
 			continue;
 		pthread_mutex_lock(&old->sh.lock);
-		if (old->sh.st == NULL && store_open_shared(st,
-		    &old->sh.st) == 0)
-			old->pop3.st = old->sh.st;
+		if (old->sh.st == NULL)
+			(void)store_open_shared(st, &old->sh.st);
 		pthread_mutex_unlock(&old->sh.lock);
 	}
 	ep->next = srv->all;

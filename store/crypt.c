@@ -400,6 +400,12 @@ store_wipe(void *p, size_t n)
 	sodium_memzero(p, n);
 }
 
+int
+store_mem_equal(const void *a, const void *b, size_t n)
+{
+	return sodium_memcmp(a, b, n) == 0;
+}
+
 void
 store_free_wiped(void *p)
 {

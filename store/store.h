@@ -168,6 +168,14 @@ int	store_config_keys(struct store *st, char ***keys_r, size_t *n_r);
  * store_secret_free(). */
 int	store_local_password(struct store *st, char **pw_r);
 void	store_secret_free(char **s);
+/*
+ * For secrets outside the store (the server's logins): wipe n bytes so
+ * the compiler cannot drop it (sodium_memzero); and 1 if a and b hold
+ * the same n bytes, 0 if not, in time that depends on n only
+ * (sodium_memcmp), so a guesser learns nothing from how long it took.
+ */
+void	store_wipe(void *p, size_t n);
+int	store_mem_equal(const void *a, const void *b, size_t n);
 void	store_strv_free(char ***v, size_t n);
 
 /* ---- Accounts ------------------------------------------------------ */

@@ -162,7 +162,6 @@ void	store_hasher_free(struct store_hasher **h);
 
 void	store_random(void *buf, size_t n);
 uint32_t store_random_uniform(uint32_t upper);
-void	store_wipe(void *p, size_t n);
 /* free() after wiping the whole allocation; accepts NULL. */
 void	store_free_wiped(void *p);
 

@@ -28,7 +28,7 @@
 
 #include "lib/base64.h"
 #include "lib/buf.h"
-#include "lib/md5.h"
+#include "lib/digest.h"
 #include "lib/pop3_resp.h"
 #include "lib/tls.h"
 #include "lib/util.h"
@@ -308,16 +308,19 @@ stls(struct up_pop3 *d, struct sync_error *err)
 static int
 try_apop(struct up_pop3 *d, char *msg, size_t msglen, struct sync_error *err)
 {
-	unsigned char dig[MD5_DIGEST_LEN];
-	char hex[MD5_HEX_LEN];
-	struct md5_ctx m;
+	unsigned char dig[DIGEST_MD5_LEN];
+	char hex[DIGEST_MD5_HEX_LEN];
+	struct digest_md5 *m = digest_md5_new();
 	int rc;
 
-	md5_init(&m);
-	md5_update(&m, d->apop, strlen(d->apop));
-	md5_update(&m, d->cfg->password, strlen(d->cfg->password));
-	md5_final(&m, dig);
-	md5_hex(dig, hex);
+	digest_md5_update(m, d->apop, strlen(d->apop));
+	digest_md5_update(m, d->cfg->password, strlen(d->cfg->password));
+	if (digest_md5_final(&m, dig) < 0) {
+		/* As if refused: the other logins do not need MD5. */
+		snprintf(msg, msglen, "this OpenSSL does not offer MD5");
+		return 1;
+	}
+	digest_hex(dig, sizeof(dig), hex);
 	explicit_bzero(dig, sizeof(dig));
 	rc = p3_send(d, POP3_EXPECT_SINGLE, err, "APOP %s %s", d->cfg->user, hex);
 	explicit_bzero(hex, sizeof(hex));

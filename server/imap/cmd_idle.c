@@ -62,7 +62,7 @@ idle_token(struct imapd_session *s, struct imap_tok *tok, int64_t deadline)
 int
 imapd_cmd_idle(struct imapd_session *s, struct imapd_cmdctx *c)
 {
-	int64_t deadline = now_ms() + s->sh->timeout_ms;
+	int64_t deadline = now_ms() + s->cfg->timeout_ms;
 	struct imap_tok tok;
 	int rc;
 

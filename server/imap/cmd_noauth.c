@@ -14,7 +14,6 @@
  */
 #include "server/imap/imapd_int.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,6 @@
 #include "lib/util.h"
 
 #define TLS_HANDSHAKE_MS	30000
-#define MAX_AUTH_FAILURES	3
 #define SASL_MAX		4096
 
 /*
@@ -37,28 +35,16 @@
 static int
 need_store(struct imapd_session *s, struct imapd_cmdctx *c)
 {
-	int rc = 0;
+	char err[STORE_ERRMSG_MAX];
+	int rc = server_shared_open_store(s->cfg->sh, &s->st, err,
+	    sizeof(err));
 
-	if (s->st != NULL)
+	if (rc == 0)
 		return 0;
-	pthread_mutex_lock(&s->sh->lock);
-	if (s->sh->st == NULL)
-		rc = 1;
-	else if (store_open_shared(s->sh->st, &s->st) != 0) {
-		imapd_log(s, "cannot open the store: %s",
-		    store_errmsg(s->sh->st));
-		rc = -1;
-	}
-	pthread_mutex_unlock(&s->sh->lock);
-	if (rc > 0) {
-		imapd_log(s, "login refused: mailvault is locked");
-		return imapd_no(c, "UNAVAILABLE", "mailvault is locked: run "
-		    "\"mailvault unlock\"");
-	}
-	if (rc < 0)
-		return imapd_no(c, "UNAVAILABLE", "The mail store cannot be "
-		    "opened; try again later.");
-	return 0;
+	imapd_log(s, "login refused: %s", err);
+	return imapd_no(c, "UNAVAILABLE", "%s", rc > 0 ? "mailvault is "
+	    "locked: run \"mailvault unlock\"" : "The mail store cannot be "
+	    "opened; try again later.");
 }
 
 /* The tagged OK after a login, with the new capabilities. */
@@ -79,7 +65,7 @@ logged_in(struct imapd_session *s, struct imapd_cmdctx *c)
 static int
 login_failed(struct imapd_session *s, struct imapd_cmdctx *c)
 {
-	if (s->auth_failures < MAX_AUTH_FAILURES)
+	if (s->auth_failures < SERVER_LOGIN_MAX_FAILURES)
 		return imapd_no(c, "AUTHENTICATIONFAILED",
 		    "Authentication failed.");
 	imapd_printf(s, "%s NO [AUTHENTICATIONFAILED] Authentication "
@@ -95,7 +81,7 @@ imapd_cmd_starttls(struct imapd_session *s, struct imapd_cmdctx *c)
 
 	if ((rc = imapd_arg_end(s, c)) != 0)
 		return rc;
-	if (s->sh->tls == NULL)
+	if (s->cfg->sh->tls == NULL)
 		return imapd_no(c, "UNAVAILABLE", "TLS is not available: the "
 		    "server has no certificate.");
 	if (tls_stream_is_tls(s->io))
@@ -106,7 +92,7 @@ imapd_cmd_starttls(struct imapd_session *s, struct imapd_cmdctx *c)
 		return imapd_bad(c, "STARTTLS must not be followed by more "
 		    "input before the TLS handshake.");
 	imapd_printf(s, "%s OK Begin TLS negotiation now.\r\n", c->tag);
-	if (tls_stream_starttls_server(s->io, s->sh->tls,
+	if (tls_stream_starttls_server(s->io, s->cfg->sh->tls,
 	    TLS_HANDSHAKE_MS) != 0) {
 		imapd_log(s, "STARTTLS handshake failed: %s",
 		    tls_stream_errmsg(s->io));
@@ -131,11 +117,11 @@ imapd_cmd_login(struct imapd_session *s, struct imapd_cmdctx *c)
 	if (rc == 0)
 		rc = need_store(s, c);
 	if (rc == 0)
-		rc = imapd_auth_check(s, user, pass, passlen) == 0 ?
+		rc = imapd_auth_check(s, NULL, user, pass, passlen) == 0 ?
 		    logged_in(s, c) : login_failed(s, c);
 	free(user);
 	if (pass != NULL) {
-		memset(pass, 0, passlen);
+		store_wipe(pass, passlen);
 		free(pass);
 	}
 	return rc;
@@ -163,7 +149,7 @@ sasl_read(struct imapd_session *s, struct imapd_cmdctx *c, struct buf *out)
 		rc = imapd_bad(c, "Authentication canceled.");
 	else if (sasl_decode(line, out) < 0)
 		rc = imapd_bad(c, "Invalid base64 data in the SASL response.");
-	memset(line, 0, strlen(line));
+	store_wipe(line, strlen(line));
 	free(line);
 	return rc;
 }
@@ -198,15 +184,13 @@ auth_plain(struct imapd_session *s, struct imapd_cmdctx *c, const char *ir)
 	}
 	user++;
 	pass++;
-	/* Acting for another user (authzid) is not a thing here. */
-	if ((authz[0] != '\0' && strcmp(authz, user) != 0) ||
-	    imapd_auth_check(s, user, pass, (size_t)(end - pass)) != 0)
+	if (imapd_auth_check(s, authz, user, pass, (size_t)(end - pass)) != 0)
 		rc = login_failed(s, c);
 	else
 		rc = logged_in(s, c);
 out:
 	if (msg.data != NULL)
-		memset(msg.data, 0, msg.len);
+		store_wipe(msg.data, msg.len);
 	buf_free(&msg);
 	return rc;
 }
@@ -272,7 +256,7 @@ imapd_cmd_authenticate(struct imapd_session *s, struct imapd_cmdctx *c)
 		rc = imapd_no(c, "CANNOT", "Unsupported authentication "
 		    "mechanism.");
 	if (ir != NULL) {
-		memset(ir, 0, strlen(ir));
+		store_wipe(ir, strlen(ir));
 		free(ir);
 	}
 	return rc;

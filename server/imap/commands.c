@@ -224,7 +224,7 @@ imapd_dispatch(struct imapd_session *s)
 	memcpy(c.tag, tok.s, tok.len + 1);
 	rc = read_command(s, &c);
 	if (rc == 0) {
-		if (s->sh->debug)
+		if (s->cfg->debug)
 			imapd_log(s, "%s %s%s%s", c.tag, c.uid ? "UID " : "",
 			    c.cmd->name, (c.cmd->flags & IMAPD_CMD_SECRET) ?
 			    " ********" : "");

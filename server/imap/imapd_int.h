@@ -31,6 +31,7 @@
 #include "lib/net.h"
 #include "server/imap/imapd.h"
 #include "server/imap/imapd_io.h"
+#include "server/server_int.h"
 #include "store/store.h"
 
 struct tls_stream;
@@ -90,7 +91,7 @@ struct imapd_cmdctx {
 };
 
 struct imapd_session {
-	struct imapd_shared *sh;
+	struct imapd_config *cfg;	/* the epoch's (server.c) */
 	struct store	*st;		/* this session's own handle */
 	struct tls_stream *io;
 	struct imap_lex	*lx;
@@ -334,12 +335,13 @@ int	imapd_cmd_idle(struct imapd_session *, struct imapd_cmdctx *);
 
 /* auth.c */
 /*
- * Check user and password (constant time, whatever exists) and on
- * success log the session in. On failure wait the growing delay first.
- * 0 logged in, -1 refused.
+ * Check a password login (server_login_password(); authz: PLAIN's
+ * authorization identity, or NULL) and on success log the session in.
+ * On failure log it and wait the growing delay first; s->auth_failures
+ * counts it. 0 logged in, -1 refused.
  */
-int	imapd_auth_check(struct imapd_session *s, const char *user,
-	    const char *pass, size_t passlen);
+int	imapd_auth_check(struct imapd_session *s, const char *authz,
+	    const char *user, const char *pass, size_t passlen);
 /* CRAM-MD5: check "user digest" against challenge. Same results. */
 int	imapd_auth_cram(struct imapd_session *s, const char *challenge,
 	    const char *resp, size_t resplen);

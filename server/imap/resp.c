@@ -18,7 +18,7 @@ imapd_capabilities(struct imapd_session *s, struct buf *out)
 {
 	buf_adds(out, "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE");
 	if (s->state == IMAPD_S_NOAUTH) {
-		if (s->sh->tls != NULL && !tls_stream_is_tls(s->io))
+		if (s->cfg->sh->tls != NULL && !tls_stream_is_tls(s->io))
 			buf_adds(out, " STARTTLS");
 		buf_adds(out, " AUTH=PLAIN AUTH=CRAM-MD5");
 		return;

@@ -167,7 +167,7 @@ int
 imapd_wait_input(struct imapd_session *s, int timeout_ms, int wake_fd)
 {
 	long r;
-	int fed, locking;
+	int fed;
 
 	if (s->dead)
 		return -1;
@@ -185,11 +185,9 @@ imapd_wait_input(struct imapd_session *s, int timeout_ms, int wake_fd)
 	case TLS_EWAKE:
 		return NET_EWAKE;
 	case TLS_ECANCEL:
-		pthread_mutex_lock(&s->sh->lock);
-		locking = s->sh->locking;
-		pthread_mutex_unlock(&s->sh->lock);
-		imapd_bye(s, locking ? "mailvault was locked: run \"mailvault "
-		    "unlock\" to read mail again." : "Server shutting down.");
+		imapd_bye(s, server_shared_locking(s->cfg->sh) ? "mailvault "
+		    "was locked: run \"mailvault unlock\" to read mail again." :
+		    "Server shutting down.");
 		break;
 	case 0:
 		break;
@@ -206,13 +204,13 @@ imapd_wait_input(struct imapd_session *s, int timeout_ms, int wake_fd)
 static int
 read_more(struct imapd_session *s)
 {
-	int r = imapd_wait_input(s, s->sh->timeout_ms, -1);
+	int r = imapd_wait_input(s, s->cfg->timeout_ms, -1);
 
 	if (r > 0)
 		return 0;
 	if (r == 0) {
 		imapd_log(s, "disconnected after %d s without a command",
-		    s->sh->timeout_ms / 1000);
+		    s->cfg->timeout_ms / 1000);
 		imapd_bye(s, "Disconnected for inactivity.");
 		s->dead = 1;
 	}
@@ -474,19 +472,17 @@ imapd_arg_end(struct imapd_session *s, struct imapd_cmdctx *c)
 
 /* ---- the session ------------------------------------------------------------ */
 
+/* The session's own store handle; none while mailvault is locked. */
 static int
 open_store(struct imapd_session *s)
 {
-	int rc;
+	char err[STORE_ERRMSG_MAX];
 
-	pthread_mutex_lock(&s->sh->lock);
-	/* Locked (server.c): no handle until a login after the unlock. */
-	rc = s->sh->st == NULL ? 0 : store_open_shared(s->sh->st, &s->st);
-	if (rc != 0)
-		imapd_log(s, "cannot open the store: %s",
-		    store_errmsg(s->sh->st));
-	pthread_mutex_unlock(&s->sh->lock);
-	return rc;
+	if (server_shared_open_store(s->cfg->sh, &s->st, err,
+	    sizeof(err)) >= 0)
+		return 0;
+	imapd_log(s, "%s", err);
+	return -1;
 }
 
 static int
@@ -519,22 +515,31 @@ session_end(struct imapd_session *s)
 }
 
 void
-imapd_session_run(struct imapd_shared *sh, int fd, int implicit_tls,
+imapd_config_init(struct imapd_config *cfg, struct server_shared *sh)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->sh = sh;
+	cfg->timeout_ms = server_env_int("MAILVAULT_IMAP_TIMEOUT",
+	    IMAPD_TIMEOUT_MS / 1000, 86400) * 1000;
+	cfg->debug = server_env_int("MAILVAULT_IMAP_DEBUG", 0, 1);
+}
+
+void
+imapd_session_run(struct imapd_config *cfg, int fd, int implicit_tls,
     int shutdown_fd, const struct sockaddr *peer)
 {
 	struct imap_lex_limits lim = { IMAP_LEX_LINE_NOAUTH,
 	    IMAP_LEX_LINE_NOAUTH, IMAP_LEX_DEPTH_MAX };
+	struct server_shared *sh = cfg->sh;
 	struct imapd_session s;
 
 	memset(&s, 0, sizeof(s));
-	s.sh = sh;
+	s.cfg = cfg;
 	s.state = IMAPD_S_NOAUTH;
 	s.implicit_tls = implicit_tls;
 	s.shutdown_fd = shutdown_fd;
 	s.acct = -1;
-	pthread_mutex_lock(&sh->lock);
-	s.id = ++sh->next_id;
-	pthread_mutex_unlock(&sh->lock);
+	s.id = server_shared_session_id(sh);
 	net_format_addr(peer, s.peer, sizeof(s.peer));
 	s.io = tls_stream_new(fd);
 	tls_stream_set_cancel_fd(s.io, shutdown_fd);

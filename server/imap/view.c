@@ -177,43 +177,44 @@ msglist_unref(struct imapd_msglist **lp)
 }
 
 void
-imapd_listcache_free(struct imapd_listcache **c)
+imapd_config_clear(struct imapd_config *cfg)
 {
+	struct imapd_listcache *c = cfg->cache;
 	size_t i;
 
-	if (*c == NULL)
+	if (c == NULL)
 		return;
 	for (i = 0; i < CACHE_SLOTS; i++)
-		msglist_unref(&(*c)->slot[i].list);
-	free(*c);
-	*c = NULL;
+		msglist_unref(&c->slot[i].list);
+	free(c);
+	cfg->cache = NULL;
 }
 
 /* A reference to the cached list for mb, or NULL. */
 static struct imapd_msglist *
-cache_get(struct imapd_shared *sh, const struct store_mailbox *mb)
+cache_get(struct imapd_config *cfg, const struct store_mailbox *mb)
 {
 	struct imapd_msglist *out = NULL;
 	struct cache_slot *sl;
 	size_t i;
 
-	pthread_mutex_lock(&sh->lock);
-	for (i = 0; sh->cache != NULL && i < CACHE_SLOTS; i++) {
-		sl = &sh->cache->slot[i];
+	pthread_mutex_lock(&cfg->sh->lock);
+	for (i = 0; cfg->cache != NULL && i < CACHE_SLOTS; i++) {
+		sl = &cfg->cache->slot[i];
 		if (sl->list == NULL || sl->mbox != mb->id ||
 		    sl->uidvalidity != mb->uidvalidity ||
 		    sl->modseq != mb->highestmodseq)
 			continue;
-		sl->used = ++sh->cache->clock;
+		sl->used = ++cfg->cache->clock;
 		out = msglist_ref(sl->list);
 		break;
 	}
-	pthread_mutex_unlock(&sh->lock);
+	pthread_mutex_unlock(&cfg->sh->lock);
 	return out;
 }
 
 static void
-cache_put(struct imapd_shared *sh, const struct store_mailbox *mb,
+cache_put(struct imapd_config *cfg, const struct store_mailbox *mb,
     struct imapd_msglist *list)
 {
 	struct cache_slot *sl, *old;
@@ -222,13 +223,13 @@ cache_put(struct imapd_shared *sh, const struct store_mailbox *mb,
 
 	if (list->n < CACHE_MIN_MSGS)
 		return;
-	pthread_mutex_lock(&sh->lock);
-	if (sh->cache == NULL)
-		sh->cache = xcalloc(1, sizeof(*sh->cache));
+	pthread_mutex_lock(&cfg->sh->lock);
+	if (cfg->cache == NULL)
+		cfg->cache = xcalloc(1, sizeof(*cfg->cache));
 	/* The same mailbox's slot, else the least recently used. */
-	old = &sh->cache->slot[0];
+	old = &cfg->cache->slot[0];
 	for (i = 0; i < CACHE_SLOTS; i++) {
-		sl = &sh->cache->slot[i];
+		sl = &cfg->cache->slot[i];
 		if (sl->list != NULL && sl->mbox == mb->id) {
 			old = sl;
 			break;
@@ -241,8 +242,8 @@ cache_put(struct imapd_shared *sh, const struct store_mailbox *mb,
 	old->uidvalidity = mb->uidvalidity;
 	old->modseq = mb->highestmodseq;
 	old->list = msglist_ref(list);
-	old->used = ++sh->cache->clock;
-	pthread_mutex_unlock(&sh->lock);
+	old->used = ++cfg->cache->clock;
+	pthread_mutex_unlock(&cfg->sh->lock);
 	msglist_unref(&drop);
 }
 
@@ -255,12 +256,12 @@ list_messages(struct imapd_session *s, const struct store_mailbox *mb,
 	size_t n;
 	int rc;
 
-	if ((*list_r = cache_get(s->sh, mb)) != NULL)
+	if ((*list_r = cache_get(s->cfg, mb)) != NULL)
 		return 0;
 	if ((rc = store_msg_list(s->st, mb->id, 0, &msgs, &n)) != 0)
 		return rc;
 	*list_r = msglist_new(msgs, n);
-	cache_put(s->sh, mb, *list_r);
+	cache_put(s->cfg, mb, *list_r);
 	return 0;
 }
 

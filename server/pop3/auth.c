@@ -2,18 +2,13 @@
  * auth: POP3 logins. The user name is an account's name and the password
  * the store's local password (DESIGN.md 3), for USER/PASS, APOP (RFC 1939
  * section 7) and AUTH PLAIN (RFC 5034, with or without an initial
- * response).
- *
- * Comparisons take the same time whether the account exists and however
- * much of the secret matched. A failure waits before -ERR [AUTH] is sent,
- * and the wait doubles with each failure across the whole process (a
- * guesser reconnects; the count resets after a quiet minute or a
- * success), from auth_delay_ms up to 16 times that; the server's shutdown
- * cuts the wait short. Passwords are never logged.
- *
- * A connection gets MAX_FAILURES tries: the last failure's -ERR [AUTH]
- * says so and the connection is closed (a guesser must reconnect, and
- * pays the growing delay again).
+ * response). This file reads the commands and answers them; the checks,
+ * their constant-time comparisons, the growing delay after a failure
+ * (counted together with IMAP's) and the cap of SERVER_LOGIN_MAX_FAILURES
+ * tries per connection are server/login.c's. The last failure's
+ * -ERR [AUTH] says it was the last and the connection is closed (a
+ * guesser must reconnect, and pays the growing delay again). Passwords
+ * are never logged, and wiped from the command line once checked.
  *
  * Locked (server.c): a session made while mailvault was locked has no
  * store handle; at its first login it takes one if mailvault has been
@@ -28,7 +23,6 @@
  */
 #include "server/pop3/pop3d_int.h"
 
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +30,11 @@
 
 #include "lib/base64.h"
 #include "lib/buf.h"
-#include "lib/md5.h"
 #include "lib/tls.h"
 #include "lib/util.h"
 #include "store/store.h"
 
-#define FAILURE_MEMORY_MS	60000
-#define MAX_DOUBLINGS		4
 #define SASL_MAX		1024	/* decoded AUTH PLAIN message */
-#define MAX_FAILURES		3	/* failed logins per connection */
 #define LOCKED_REPLY	"-ERR [SYS/TEMP] mailvault is locked: run " \
 			"\"mailvault unlock\""
 
@@ -56,9 +46,7 @@ struct claim {
 static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct claim *claims;		/* under auth_lock */
 static size_t nclaims;
-static unsigned failures;		/* under auth_lock */
-static int64_t last_failure_ms;
-static unsigned stamp_counter;
+static unsigned stamp_counter;		/* under auth_lock */
 
 /* ---- the maildrop registry --------------------------------------------- */
 
@@ -132,51 +120,21 @@ pop3d_auth_timestamp(struct pop3d_session *s)
 
 /* ---- checking ---------------------------------------------------------- */
 
-/*
- * 1 if a (alen bytes) equals b (blen bytes), in time that depends only
- * on blen: the secret's length is not hidden, its content is.
- */
-static int
-ct_equal(const unsigned char *a, size_t alen, const unsigned char *b,
-    size_t blen)
-{
-	volatile unsigned char diff = alen != blen;
-	size_t i;
-
-	for (i = 0; i < blen; i++)
-		diff |= (unsigned char)((alen > 0 ? a[i % alen] : 0) ^ b[i]);
-	return diff == 0;
-}
-
-/* Wait the growing delay, then answer -ERR [AUTH]. */
+/* Log the failure, wait the growing delay, then answer -ERR [AUTH]. */
 static void
-fail(struct pop3d_session *s, const char *user, const char *why)
+fail(struct pop3d_session *s, const char *user, int result)
 {
-	struct pollfd pfd;
-	unsigned n, shift;
-	int64_t now = now_ms();
-	int delay;
+	int delay, last;
 
-	pthread_mutex_lock(&auth_lock);
-	if (now - last_failure_ms > FAILURE_MEMORY_MS)
-		failures = 0;
-	n = ++failures;
-	last_failure_ms = now;
-	pthread_mutex_unlock(&auth_lock);
-	if (++s->auth_failures > n)
-		n = s->auth_failures;
-	shift = n - 1 > MAX_DOUBLINGS ? MAX_DOUBLINGS : n - 1;
-	delay = s->cfg->auth_delay_ms << shift;
+	if (result == SERVER_LOGIN_EUNAVAIL)
+		pop3d_log(s, "cannot read the local password: %s",
+		    store_errmsg(s->st));
+	last = server_login_failed(s->cfg->sh, &s->auth_failures, &delay);
 	pop3d_log(s, "login failed for user '%.64s' (%s), waiting %d ms",
-	    user, why, delay);
+	    user, server_login_why(result), delay);
 	pop3d_flush(s);
-	if (delay > 0) {
-		pfd.fd = s->shutdown_fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		(void)poll(&pfd, s->shutdown_fd >= 0 ? 1 : 0, delay);
-	}
-	if (s->auth_failures >= MAX_FAILURES) {
+	server_login_wait(delay, s->shutdown_fd);
+	if (last) {
 		pop3d_log(s, "%u failed logins: closing the connection",
 		    s->auth_failures);
 		pop3d_reply(s, "-ERR [AUTH] Authentication failed; too many "
@@ -194,26 +152,16 @@ fail(struct pop3d_session *s, const char *user, const char *why)
 static int
 need_store(struct pop3d_session *s)
 {
-	int rc = 0;
+	char err[STORE_ERRMSG_MAX];
+	int rc = server_shared_open_store(s->cfg->sh, &s->st, err,
+	    sizeof(err));
 
-	if (s->st != NULL)
+	if (rc == 0)
 		return 0;
-	pthread_mutex_lock(s->cfg->st_lock);
-	if (s->cfg->st == NULL)
-		rc = 1;
-	else if (store_open_shared(s->cfg->st, &s->st) != 0) {
-		pop3d_log(s, "cannot open the store: %s",
-		    store_errmsg(s->cfg->st));
-		rc = -1;
-	}
-	pthread_mutex_unlock(s->cfg->st_lock);
-	if (rc > 0) {
-		pop3d_log(s, "login refused: mailvault is locked");
-		pop3d_reply(s, LOCKED_REPLY);
-	} else if (rc < 0)
-		pop3d_reply(s, "-ERR [SYS/TEMP] The mail store cannot be "
-		    "opened; try again later");
-	return rc != 0 ? -1 : 0;
+	pop3d_log(s, "login refused: %s", err);
+	pop3d_reply(s, "%s", rc > 0 ? LOCKED_REPLY : "-ERR [SYS/TEMP] The "
+	    "mail store cannot be opened; try again later");
+	return -1;
 }
 
 /* Logged in: claim the maildrop, take the snapshot, answer. */
@@ -221,9 +169,7 @@ static void
 login(struct pop3d_session *s, const char *user, int64_t acct,
     const char *how)
 {
-	pthread_mutex_lock(&auth_lock);
-	failures = 0;
-	pthread_mutex_unlock(&auth_lock);
+	server_login_succeeded(s->cfg->sh);
 	free(s->user);
 	s->user = NULL;
 	if (claim(s, acct) < 0) {
@@ -252,28 +198,15 @@ login(struct pop3d_session *s, const char *user, int64_t acct,
  * answered after its delay).
  */
 static int
-check_password(struct pop3d_session *s, const char *user, const char *pass,
-    size_t passlen, int64_t *acct_r)
+check_password(struct pop3d_session *s, const char *authz, size_t authzlen,
+    const char *user, const char *pass, size_t passlen, int64_t *acct_r)
 {
-	int64_t acct = -1;
-	char *pw = NULL;
-	int ok, known;
+	int rc = server_login_password(s->st, authz, authzlen, user, pass,
+	    passlen, acct_r);
 
-	known = store_account_find(s->st, user, &acct) == 0;
-	if (store_local_password(s->st, &pw) != 0) {
-		pop3d_log(s, "cannot read the local password: %s",
-		    store_errmsg(s->st));
-		fail(s, user, "password unavailable");
-		return 0;
-	}
-	ok = ct_equal((const unsigned char *)pass, passlen,
-	    (const unsigned char *)pw, strlen(pw));
-	store_secret_free(&pw);
-	if (ok && known) {
-		*acct_r = acct;
+	if (rc == SERVER_LOGIN_OK)
 		return 1;
-	}
-	fail(s, user, known ? "wrong password" : "no such account");
+	fail(s, user, rc);
 	return 0;
 }
 
@@ -297,7 +230,7 @@ pop3d_cmd_pass(struct pop3d_session *s, struct pop3_cmd *cmd)
 	char *user;
 
 	if (need_store(s) < 0) {
-		memset(cmd->arg[0], 0, cmd->arglen[0]);
+		store_wipe(cmd->arg[0], cmd->arglen[0]);
 		return 0;
 	}
 	if (s->user == NULL) {
@@ -307,9 +240,10 @@ pop3d_cmd_pass(struct pop3d_session *s, struct pop3_cmd *cmd)
 	/* RFC 1939: after a failed PASS the client starts over with USER. */
 	user = s->user;
 	s->user = NULL;
-	if (check_password(s, user, cmd->arg[0], cmd->arglen[0], &acct))
+	if (check_password(s, NULL, 0, user, cmd->arg[0], cmd->arglen[0],
+	    &acct))
 		login(s, user, acct, "USER/PASS");
-	memset(cmd->arg[0], 0, cmd->arglen[0]);
+	store_wipe(cmd->arg[0], cmd->arglen[0]);
 	free(user);
 	return 0;
 }
@@ -319,43 +253,17 @@ pop3d_cmd_pass(struct pop3d_session *s, struct pop3_cmd *cmd)
 int
 pop3d_cmd_apop(struct pop3d_session *s, struct pop3_cmd *cmd)
 {
-	unsigned char md[MD5_DIGEST_LEN];
-	char want[MD5_HEX_LEN], got[MD5_HEX_LEN], *pw = NULL;
-	struct md5_ctx m;
-	const char *user = cmd->arg[0];
-	int64_t acct = -1;
-	int ok, known;
-	size_t i;
+	int64_t acct;
+	int rc;
 
 	if (need_store(s) < 0)
 		return 0;
-	for (i = 0; i < 32; i++) {
-		got[i] = cmd->arg[1][i];
-		if (got[i] >= 'A' && got[i] <= 'F')
-			got[i] = (char)(got[i] - 'A' + 'a');
-	}
-	got[32] = '\0';
-	known = store_account_find(s->st, user, &acct) == 0;
-	if (store_local_password(s->st, &pw) != 0) {
-		pop3d_log(s, "cannot read the local password: %s",
-		    store_errmsg(s->st));
-		fail(s, user, "password unavailable");
-		return 0;
-	}
-	md5_init(&m);
-	md5_update(&m, s->timestamp, strlen(s->timestamp));
-	md5_update(&m, pw, strlen(pw));
-	md5_final(&m, md);
-	store_secret_free(&pw);
-	md5_hex(md, want);
-	ok = ct_equal((const unsigned char *)got, 32,
-	    (const unsigned char *)want, 32);
-	memset(want, 0, sizeof(want));
-	memset(md, 0, sizeof(md));
-	if (ok && known)
-		login(s, user, acct, "APOP");
+	rc = server_login_apop(s->st, s->timestamp, cmd->arg[0], cmd->arg[1],
+	    &acct);
+	if (rc == SERVER_LOGIN_OK)
+		login(s, cmd->arg[0], acct, "APOP");
 	else
-		fail(s, user, known ? "wrong APOP digest" : "no such account");
+		fail(s, cmd->arg[0], rc);
 	return 0;
 }
 
@@ -375,27 +283,24 @@ auth_plain(struct pop3d_session *s, const char *b64, size_t len)
 		len = 0;	/* an empty initial response */
 	if (base64_decode(b64, len, &msg) < 0) {
 		if (msg.data != NULL)
-			memset(msg.data, 0, msg.len);
+			store_wipe(msg.data, msg.len);
 		buf_free(&msg);
 		pop3d_reply(s, "-ERR The response is not valid base64");
 		return;
 	}
 	if (msg.len == 0 || pop3_cmd_sasl_plain(msg.data, msg.len, &pl) < 0) {
 		if (msg.data != NULL)
-			memset(msg.data, 0, msg.len);
+			store_wipe(msg.data, msg.len);
 		buf_free(&msg);
-		fail(s, "?", "malformed AUTH PLAIN message");
+		fail(s, "?", SERVER_LOGIN_MALFORMED);
 		return;
 	}
 	user = xstrndup(pl.authcid, pl.authcid_len);
-	/* Acting as somebody else (authzid) is not offered. */
-	if (pl.authzid_len > 0 && (pl.authzid_len != pl.authcid_len ||
-	    memcmp(pl.authzid, pl.authcid, pl.authcid_len) != 0))
-		fail(s, user, "authorization identity differs");
-	else if (check_password(s, user, pl.passwd, pl.passwd_len, &acct))
+	if (check_password(s, pl.authzid, pl.authzid_len, user, pl.passwd,
+	    pl.passwd_len, &acct))
 		login(s, user, acct, "AUTH PLAIN");
 	if (msg.data != NULL)
-		memset(msg.data, 0, msg.len);
+		store_wipe(msg.data, msg.len);
 	buf_free(&msg);
 	free(user);
 }
@@ -414,7 +319,7 @@ pop3d_cmd_auth(struct pop3d_session *s, struct pop3_cmd *cmd)
 	}
 	if (need_store(s) < 0) {
 		if (cmd->nargs == 2)
-			memset(cmd->arg[1], 0, cmd->arglen[1]);
+			store_wipe(cmd->arg[1], cmd->arglen[1]);
 		return 0;
 	}
 	if (ascii_strcasecmp(cmd->arg[0], "PLAIN") != 0) {
@@ -424,7 +329,7 @@ pop3d_cmd_auth(struct pop3d_session *s, struct pop3_cmd *cmd)
 	}
 	if (cmd->nargs == 2) {
 		auth_plain(s, cmd->arg[1], cmd->arglen[1]);
-		memset(cmd->arg[1], 0, cmd->arglen[1]);
+		store_wipe(cmd->arg[1], cmd->arglen[1]);
 		return 0;
 	}
 	pop3d_reply(s, "+ ");
@@ -445,6 +350,6 @@ pop3d_cmd_auth(struct pop3d_session *s, struct pop3_cmd *cmd)
 		return 0;
 	}
 	auth_plain(s, s->line, s->linelen);
-	memset(s->line, 0, s->linelen);
+	store_wipe(s->line, s->linelen);
 	return 0;
 }

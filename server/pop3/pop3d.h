@@ -2,14 +2,16 @@
  * pop3d: what server/server.c needs from the POP3 sessions (private to
  * server/).
  *
- * server.c fills one struct pop3d_config for the whole server (with
- * pop3d_config_init() and then its own fields) and, for each connection
- * accepted on a POP3 or POP3S listener, calls pop3d_session_run() on the
- * connection's thread. The session runs top to bottom (RFC 1939's
- * AUTHORIZATION, TRANSACTION and UPDATE states) until the client quits,
- * the connection drops, it is idle for too long or the server stops; it
- * opens its own store handle and closes it and the socket before it
- * returns.
+ * server.c fills one struct pop3d_config per epoch (pop3d_config_init(),
+ * then its own delete mode): POP3's own settings beside a pointer to the
+ * epoch's struct server_shared (the parent store handle and its lock,
+ * the TLS context, session numbers and the login throttle it shares with
+ * IMAP, server_int.h). For each connection accepted on a POP3 or POP3S
+ * listener it calls pop3d_session_run() on the connection's thread. The
+ * session runs top to bottom (RFC 1939's AUTHORIZATION, TRANSACTION and
+ * UPDATE states) until the client quits, the connection drops, it is
+ * idle for too long or the server stops; it opens its own store handle
+ * and closes it and the socket before it returns.
  *
  * A session's maildrop is the INBOX of the account named at login, as a
  * snapshot taken then. Only one session per maildrop runs at a time in
@@ -17,23 +19,19 @@
  *
  * Environment (read by pop3d_config_init(), for tests):
  * MAILVAULT_POP3_TIMEOUT (seconds without a command before a session is
- * dropped, default 600, RFC 1939's ten minutes), MAILVAULT_AUTH_DELAY_MS
- * (the first failed login's delay, default 500), MAILVAULT_POP3_DEBUG=1
+ * dropped, default 600, RFC 1939's ten minutes), MAILVAULT_POP3_DEBUG=1
  * (log every command name, never its arguments).
  */
 #ifndef MAILVAULT_SERVER_POP3_POP3D_H
 #define MAILVAULT_SERVER_POP3_POP3D_H
 
-#include <pthread.h>
 #include <sys/socket.h>
 
-struct store;
-struct tls_ctx;
+struct server_shared;
 
 #define POP3D_PORT		1110	/* plain text, STLS offered */
 #define POP3D_PORT_TLS		1995	/* implicit TLS */
 #define POP3D_TIMEOUT_MS	(10 * 60 * 1000) /* RFC 1939: >= 10 min */
-#define POP3D_AUTH_DELAY_MS	500	/* the first failed login's delay */
 
 /* The keyword that hides a message from later POP3 maildrops, as
  * Dovecot's pop3_deleted_flag does. */
@@ -51,26 +49,17 @@ enum pop3d_delete {
 };
 
 struct pop3d_config {
-	/* The server's parent handle, used only under *st_lock and only to
-	 * open each session's own handle (store_open_shared()). Give the
-	 * same lock the IMAP sessions use for it. */
-	struct store	*st;
-	pthread_mutex_t	*st_lock;
-	const int	*locking;	/* under *st_lock: ended by a lock
-					 * (not a stop); may be NULL */
-	struct tls_ctx	*tls;		/* NULL: no STLS (and no POP3S) */
+	struct server_shared *sh;	/* the epoch's, shared with IMAP */
 	int		 delete_mode;	/* enum pop3d_delete */
 	int		 timeout_ms;	/* idle timeout */
-	int		 auth_delay_ms;	/* first failure's delay */
 	int		 debug;		/* log command names */
 };
 
 /*
- * Defaults (and the environment variables above) into *cfg: no store,
- * no TLS, delete_mode POP3D_DELETE_SETTING. The caller sets st, st_lock
- * and tls afterwards.
+ * Defaults (and the environment variables above) into *cfg, serving the
+ * epoch's sh: delete_mode POP3D_DELETE_SETTING.
  */
-void	pop3d_config_init(struct pop3d_config *cfg);
+void	pop3d_config_init(struct pop3d_config *cfg, struct server_shared *sh);
 
 /*
  * Serve one connection: fd is a connected socket, owned by the session

@@ -2,11 +2,12 @@
  * pop3d_int: what the files of server/pop3/ share (private to it).
  *
  * session.c runs the connection: reading bounded lines, the command table
- * and its states, replies, logging. auth.c checks logins (USER/PASS, APOP,
- * AUTH PLAIN), slows down failures and keeps the process-wide registry of
- * maildrops in use. maildrop.c takes the INBOX snapshot, answers the
- * TRANSACTION commands, streams messages with byte-stuffing and carries
- * out the deletions at QUIT.
+ * and its states, replies, logging. auth.c reads the login commands
+ * (USER/PASS, APOP, AUTH PLAIN), has server/login.c check them and slow
+ * down failures (together with IMAP's), and keeps the process-wide
+ * registry of maildrops in use. maildrop.c takes the INBOX snapshot,
+ * answers the TRANSACTION commands, streams messages with byte-stuffing
+ * and carries out the deletions at QUIT.
  */
 #ifndef MAILVAULT_SERVER_POP3_POP3D_INT_H
 #define MAILVAULT_SERVER_POP3_POP3D_INT_H
@@ -16,6 +17,7 @@
 #include "lib/net.h"
 #include "lib/pop3_cmd.h"
 #include "server/pop3/pop3d.h"
+#include "server/server_int.h"
 
 #define POP3D_TLS_HANDSHAKE_MS	30000
 #define POP3D_TIMESTAMP_MAX	160	/* the APOP greeting timestamp */

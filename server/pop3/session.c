@@ -60,32 +60,17 @@ static const struct pop3d_cmd commands[] = {
 	{ POP3_CMD_USER, pop3d_cmd_user, POP3D_S_AUTHZ },
 };
 
-static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned next_id;
-
 /* ---- configuration ----------------------------------------------------- */
 
-static int
-env_int(const char *name, int def, int max)
-{
-	const char *v = getenv(name);
-	uint64_t n;
-
-	if (v == NULL || parse_u64(v, (uint64_t)max, &n) < 0)
-		return def;
-	return (int)n;
-}
-
 void
-pop3d_config_init(struct pop3d_config *cfg)
+pop3d_config_init(struct pop3d_config *cfg, struct server_shared *sh)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->sh = sh;
 	cfg->delete_mode = POP3D_DELETE_SETTING;
-	cfg->timeout_ms = env_int("MAILVAULT_POP3_TIMEOUT",
+	cfg->timeout_ms = server_env_int("MAILVAULT_POP3_TIMEOUT",
 	    POP3D_TIMEOUT_MS / 1000, 86400) * 1000;
-	cfg->auth_delay_ms = env_int("MAILVAULT_AUTH_DELAY_MS",
-	    POP3D_AUTH_DELAY_MS, 60000);
-	cfg->debug = env_int("MAILVAULT_POP3_DEBUG", 0, 1);
+	cfg->debug = server_env_int("MAILVAULT_POP3_DEBUG", 0, 1);
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -152,20 +137,6 @@ pop3d_log(struct pop3d_session *s, const char *fmt, ...)
 /* ---- input ------------------------------------------------------------- */
 
 /* Say why the session ends, unless the connection is gone. */
-/* Was the session ended by a lock rather than a stop (server.c)? */
-static int
-was_locked(struct pop3d_session *s)
-{
-	int locked;
-
-	if (s->cfg->locking == NULL)
-		return 0;
-	pthread_mutex_lock(s->cfg->st_lock);
-	locked = *s->cfg->locking;
-	pthread_mutex_unlock(s->cfg->st_lock);
-	return locked;
-}
-
 static int
 end_wait(struct pop3d_session *s, long rc)
 {
@@ -179,7 +150,7 @@ end_wait(struct pop3d_session *s, long rc)
 		    s->cfg->timeout_ms);
 		break;
 	case TLS_ECANCEL:
-		if (was_locked(s)) {
+		if (server_shared_locking(s->cfg->sh)) {
 			pop3d_reply(s, "-ERR [SYS/TEMP] mailvault was locked: "
 			    "run \"mailvault unlock\" to read mail again");
 			pop3d_log(s, "ended by a lock");
@@ -250,7 +221,7 @@ cmd_capa(struct pop3d_session *s, struct pop3_cmd *cmd)
 	if (s->state == POP3D_S_AUTHZ) {
 		pop3d_reply(s, "USER");
 		pop3d_reply(s, "SASL PLAIN");
-		if (s->cfg->tls != NULL && !tls_stream_is_tls(s->io))
+		if (s->cfg->sh->tls != NULL && !tls_stream_is_tls(s->io))
 			pop3d_reply(s, "STLS");
 	}
 	pop3d_reply(s, "IMPLEMENTATION " IMPLEMENTATION);
@@ -292,7 +263,7 @@ cmd_stls(struct pop3d_session *s, struct pop3_cmd *cmd)
 		pop3d_reply(s, "-ERR TLS is already active");
 		return 0;
 	}
-	if (s->cfg->tls == NULL) {
+	if (s->cfg->sh->tls == NULL) {
 		pop3d_reply(s, "-ERR [SYS/PERM] TLS is not available: the "
 		    "server has no certificate");
 		return 0;
@@ -300,7 +271,7 @@ cmd_stls(struct pop3d_session *s, struct pop3_cmd *cmd)
 	pop3d_reply(s, "+OK Begin TLS negotiation now");
 	/* starttls_server flushes the reply and drops any input that was
 	 * pipelined in the clear behind STLS (CVE-2011-0411). */
-	if (tls_stream_starttls_server(s->io, s->cfg->tls,
+	if (tls_stream_starttls_server(s->io, s->cfg->sh->tls,
 	    POP3D_TLS_HANDSHAKE_MS) != 0) {
 		pop3d_log(s, "TLS handshake failed: %s",
 		    tls_stream_errmsg(s->io));
@@ -365,21 +336,17 @@ dispatch(struct pop3d_session *s)
 
 /* ---- the session ------------------------------------------------------- */
 
+/* The session's own store handle; none while mailvault is locked. */
 static int
 open_store(struct pop3d_session *s)
 {
-	int rc;
+	char err[STORE_ERRMSG_MAX];
 
-	pthread_mutex_lock(s->cfg->st_lock);
-	/* Locked (server.c): no handle until a login after the unlock. */
-	rc = s->cfg->st == NULL ? 0 : store_open_shared(s->cfg->st, &s->st);
-	pthread_mutex_unlock(s->cfg->st_lock);
-	if (rc != 0) {
-		pop3d_log(s, "cannot open the store: %s",
-		    store_errmsg(s->cfg->st));
-		return -1;
-	}
-	return 0;
+	if (server_shared_open_store(s->cfg->sh, &s->st, err,
+	    sizeof(err)) >= 0)
+		return 0;
+	pop3d_log(s, "%s", err);
+	return -1;
 }
 
 static void
@@ -425,9 +392,7 @@ pop3d_session_run(const struct pop3d_config *cfg, int fd, int implicit_tls,
 	s->cfg = cfg;
 	s->shutdown_fd = shutdown_fd;
 	s->state = POP3D_S_AUTHZ;
-	pthread_mutex_lock(&id_lock);
-	s->id = ++next_id;
-	pthread_mutex_unlock(&id_lock);
+	s->id = server_shared_session_id(cfg->sh);
 	if (peer != NULL)
 		net_format_addr(peer, s->peer, sizeof(s->peer));
 	else
@@ -435,10 +400,10 @@ pop3d_session_run(const struct pop3d_config *cfg, int fd, int implicit_tls,
 	s->io = tls_stream_new(fd);
 	tls_stream_set_cancel_fd(s->io, shutdown_fd);
 	pop3d_log(s, "connected%s", implicit_tls ? " (POP3S)" : "");
-	if (implicit_tls && (cfg->tls == NULL ||
-	    tls_stream_starttls_server(s->io, cfg->tls,
+	if (implicit_tls && (cfg->sh->tls == NULL ||
+	    tls_stream_starttls_server(s->io, cfg->sh->tls,
 	    POP3D_TLS_HANDSHAKE_MS) != 0)) {
-		pop3d_log(s, "TLS handshake failed: %s", cfg->tls == NULL ?
+		pop3d_log(s, "TLS handshake failed: %s", cfg->sh->tls == NULL ?
 		    "no certificate" : tls_stream_errmsg(s->io));
 		goto out;
 	}

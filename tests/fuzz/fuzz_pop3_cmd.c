@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/md5.h"
+#include "lib/digest.h"
 #include "lib/pop3_cmd.h"
 #include "lib/util.h"
 
@@ -89,16 +89,17 @@ check_sasl(const uint8_t *data, size_t size)
 static void
 check_md5(const uint8_t *data, size_t size)
 {
-	unsigned char a[MD5_DIGEST_LEN], b[MD5_DIGEST_LEN];
-	struct md5_ctx m;
+	unsigned char a[DIGEST_MD5_LEN], b[DIGEST_MD5_LEN];
+	struct digest_md5 *m;
 	size_t i, step;
 
-	md5_digest(data, size, a);
-	md5_init(&m);
+	assert(digest_md5(data, size, a) == 0);
+	m = digest_md5_new();
 	step = size > 0 ? 1 + data[0] % 97 : 1;
 	for (i = 0; i < size; i += step)
-		md5_update(&m, data + i, size - i < step ? size - i : step);
-	md5_final(&m, b);
+		digest_md5_update(m, data + i, size - i < step ? size - i :
+		    step);
+	assert(digest_md5_final(&m, b) == 0);
 	assert(memcmp(a, b, sizeof(a)) == 0);
 }
 

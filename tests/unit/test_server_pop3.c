@@ -1,6 +1,6 @@
 /*
- * Unit tests for the POP3 server (server/pop3/), its command parser
- * (lib/pop3_cmd.c) and MD5 (lib/md5.c).
+ * Unit tests for the POP3 server (server/pop3/) and the login checks it
+ * shares with IMAP (server/login.c).
  *
  * Each session test makes a store in a fresh temporary folder with a few
  * hand-made messages in the INBOX of account "demo", runs
@@ -20,11 +20,12 @@
 
 #include "lib/base64.h"
 #include "lib/buf.h"
-#include "lib/md5.h"
+#include "lib/digest.h"
 #include "lib/pop3_cmd.h"
 #include "lib/tls.h"
 #include "lib/util.h"
 #include "server/pop3/pop3d.h"
+#include "server/server_int.h"
 #include "store/store.h"
 
 #define PASS		"pop3 test"
@@ -59,7 +60,7 @@ struct fx {
 	char		 dir[64];
 	char		*path;
 	struct store	*st;
-	pthread_mutex_t	 lock;
+	struct server_shared sh;	/* what server.c gives an epoch */
 	struct pop3d_config cfg;
 	int64_t		 acct;
 	int64_t		 inbox;
@@ -159,12 +160,11 @@ setup(void)
 	tls_secret_free(&key);
 
 	ck_assert_int_eq(pipe(fx.shut), 0);
-	pthread_mutex_init(&fx.lock, NULL);
-	pop3d_config_init(&fx.cfg);
-	fx.cfg.st = fx.st;
-	fx.cfg.st_lock = &fx.lock;
-	fx.cfg.tls = fx.srv_tls;
-	fx.cfg.auth_delay_ms = 20;
+	server_shared_init(&fx.sh, 0);
+	fx.sh.st = fx.st;
+	fx.sh.tls = fx.srv_tls;
+	fx.sh.auth_delay_ms = 20;
+	pop3d_config_init(&fx.cfg, &fx.sh);
 	fx.cfg.delete_mode = POP3D_DELETE_SETTING;
 }
 
@@ -174,6 +174,7 @@ teardown(void)
 	char *cmd;
 
 	store_secret_free(&fx.password);
+	server_shared_destroy(&fx.sh);
 	store_close(&fx.st);
 	tls_ctx_free(&fx.srv_tls);
 	tls_ctx_free(&fx.cli_tls);
@@ -456,7 +457,7 @@ START_TEST(test_pop3_capa_without_certificate_has_no_stls)
 	char *body;
 	size_t n;
 
-	fx.cfg.tls = NULL;
+	fx.sh.tls = NULL;
 	c = connect_plain();
 	free(greeting(c));
 	send_line(c, "CAPA");
@@ -527,13 +528,13 @@ END_TEST
 START_TEST(test_pop3_apop_digest_logs_in)
 {
 	struct conn *c = connect_plain();
-	unsigned char md[MD5_DIGEST_LEN];
-	char hex[MD5_HEX_LEN], *ts, *in, *l;
+	unsigned char md[DIGEST_MD5_LEN];
+	char hex[DIGEST_MD5_HEX_LEN], *ts, *in, *l;
 
 	ts = greeting(c);
 	in = xasprintf("%s%s", ts, fx.password);
-	md5_digest(in, strlen(in), md);
-	md5_hex(md, hex);
+	ck_assert_int_eq(digest_md5(in, strlen(in), md), 0);
+	digest_hex(md, sizeof(md), hex);
 	send_line(c, "APOP demo 0123456789abcdef0123456789abcdef");
 	expect_free(c, "-ERR [AUTH]");
 	l = xasprintf("APOP demo %s", hex);
@@ -682,11 +683,11 @@ START_TEST(test_pop3_locked_refuses_logins_until_unlocked)
 {
 	struct conn *c;
 	char *b = plain_b64("", "demo", fx.password), *l;
-	struct store *st = fx.cfg.st;
+	struct store *st = fx.sh.st;
 
-	pthread_mutex_lock(&fx.lock);
-	fx.cfg.st = NULL;		/* what server.c does while locked */
-	pthread_mutex_unlock(&fx.lock);
+	pthread_mutex_lock(&fx.sh.lock);
+	fx.sh.st = NULL;		/* what server.c does while locked */
+	pthread_mutex_unlock(&fx.sh.lock);
 	c = connect_plain();
 	free(greeting(c));
 	send_line(c, "USER demo");
@@ -706,9 +707,9 @@ START_TEST(test_pop3_locked_refuses_logins_until_unlocked)
 	send_line(c, "STAT");
 	expect_free(c, "-ERR STAT is not valid before login");
 	/* Unlocked while connected: the same connection logs in. */
-	pthread_mutex_lock(&fx.lock);
-	fx.cfg.st = st;
-	pthread_mutex_unlock(&fx.lock);
+	pthread_mutex_lock(&fx.sh.lock);
+	fx.sh.st = st;
+	pthread_mutex_unlock(&fx.sh.lock);
 	send_line(c, "USER demo");
 	expect_free(c, "+OK");
 	l = xasprintf("PASS %s", fx.password);
@@ -1285,197 +1286,11 @@ START_TEST(test_pop3_implicit_tls_retr)
 }
 END_TEST
 
-/* ---- the parser -------------------------------------------------------- */
-
-struct parse_case {
-	const char	*line;
-	int		 rc;
-	enum pop3_cmd_id id;
-	size_t		 nargs;
-	const char	*arg0, *arg1;
-	uint32_t	 num0, num1;
-};
-
-static const struct parse_case parse_cases[] = {
-	{ "STAT\r\n", POP3_CMD_OK, POP3_CMD_STAT, 0, NULL, NULL, 0, 0 },
-	{ "stat", POP3_CMD_OK, POP3_CMD_STAT, 0, NULL, NULL, 0, 0 },
-	{ "LIST\n", POP3_CMD_OK, POP3_CMD_LIST, 0, NULL, NULL, 0, 0 },
-	{ "LIST 12", POP3_CMD_OK, POP3_CMD_LIST, 1, "12", NULL, 12, 0 },
-	{ "LIST 12 ", POP3_CMD_OK, POP3_CMD_LIST, 1, "12", NULL, 12, 0 },
-	{ "LIST 1 2", POP3_CMD_ESYNTAX, POP3_CMD_LIST, 2, "1", "2", 0, 0 },
-	{ "LIST -1", POP3_CMD_ESYNTAX, POP3_CMD_LIST, 1, "-1", NULL, 0, 0 },
-	{ "LIST 4294967295", POP3_CMD_OK, POP3_CMD_LIST, 1, "4294967295",
-	  NULL, 4294967295u, 0 },
-	{ "LIST 4294967296", POP3_CMD_ESYNTAX, POP3_CMD_LIST, 1, "4294967296",
-	  NULL, 0, 0 },
-	{ "TOP 3 0", POP3_CMD_OK, POP3_CMD_TOP, 2, "3", "0", 3, 0 },
-	{ "top  3  10", POP3_CMD_OK, POP3_CMD_TOP, 2, "3", "10", 3, 10 },
-	{ "TOP 3", POP3_CMD_ESYNTAX, POP3_CMD_TOP, 1, "3", NULL, 3, 0 },
-	{ "RETR", POP3_CMD_ESYNTAX, POP3_CMD_RETR, 0, NULL, NULL, 0, 0 },
-	{ "DELE 7", POP3_CMD_OK, POP3_CMD_DELE, 1, "7", NULL, 7, 0 },
-	{ "UIDL", POP3_CMD_OK, POP3_CMD_UIDL, 0, NULL, NULL, 0, 0 },
-	{ "USER john smith", POP3_CMD_OK, POP3_CMD_USER, 1, "john smith",
-	  NULL, 0, 0 },
-	{ "PASS  secret with spaces ", POP3_CMD_OK, POP3_CMD_PASS, 1,
-	  " secret with spaces ", NULL, 0, 0 },
-	{ "PASS", POP3_CMD_ESYNTAX, POP3_CMD_PASS, 0, NULL, NULL, 0, 0 },
-	{ "PASS ", POP3_CMD_ESYNTAX, POP3_CMD_PASS, 1, "", NULL, 0, 0 },
-	{ "APOP mrose c4c9334bac560ecc979e58001b3e22fb", POP3_CMD_OK,
-	  POP3_CMD_APOP, 2, "mrose", "c4c9334bac560ecc979e58001b3e22fb", 0,
-	  0 },
-	{ "APOP mrose c4c9334bac560ecc979e58001b3e22f", POP3_CMD_ESYNTAX,
-	  POP3_CMD_APOP, 2, "mrose", "c4c9334bac560ecc979e58001b3e22f", 0, 0 },
-	{ "APOP mrose c4c9334bac560ecc979e58001b3e22fx", POP3_CMD_ESYNTAX,
-	  POP3_CMD_APOP, 2, "mrose", "c4c9334bac560ecc979e58001b3e22fx", 0,
-	  0 },
-	{ "AUTH", POP3_CMD_OK, POP3_CMD_AUTH, 0, NULL, NULL, 0, 0 },
-	{ "AUTH PLAIN dGVzdA==", POP3_CMD_OK, POP3_CMD_AUTH, 2, "PLAIN",
-	  "dGVzdA==", 0, 0 },
-	{ "CAPA x", POP3_CMD_ESYNTAX, POP3_CMD_CAPA, 1, "x", NULL, 0, 0 },
-	{ "QUIT", POP3_CMD_OK, POP3_CMD_QUIT, 0, NULL, NULL, 0, 0 },
-	{ "STLS", POP3_CMD_OK, POP3_CMD_STLS, 0, NULL, NULL, 0, 0 },
-	{ "XTND XMIT", POP3_CMD_EUNKNOWN, POP3_CMD_UNKNOWN, 0, NULL, NULL, 0,
-	  0 },
-	{ "", POP3_CMD_EUNKNOWN, POP3_CMD_UNKNOWN, 0, NULL, NULL, 0, 0 },
-	{ " STAT", POP3_CMD_EUNKNOWN, POP3_CMD_UNKNOWN, 0, NULL, NULL, 0, 0 },
-};
-
-START_TEST(test_pop3_cmd_parse_vectors)
-{
-	const struct parse_case *pc = &parse_cases[_i];
-	struct pop3_cmd cmd;
-	const char *why;
-	char line[POP3_CMD_LINE_MAX + 1];
-	size_t len = strlen(pc->line);
-	int rc;
-
-	memcpy(line, pc->line, len);
-	rc = pop3_cmd_parse(line, len, &cmd, &why);
-	ck_assert_msg(rc == pc->rc, "'%s': rc %d", pc->line, rc);
-	if (rc != POP3_CMD_OK)
-		ck_assert_ptr_nonnull(why);
-	ck_assert_int_eq(cmd.id, pc->id);
-	if (rc == POP3_CMD_EUNKNOWN)
-		return;
-	ck_assert_uint_eq(cmd.nargs, pc->nargs);
-	if (pc->nargs > 0 && rc == POP3_CMD_OK)
-		ck_assert_str_eq(cmd.arg[0], pc->arg0);
-	if (pc->nargs > 1 && rc == POP3_CMD_OK)
-		ck_assert_str_eq(cmd.arg[1], pc->arg1);
-	if (rc == POP3_CMD_OK) {
-		ck_assert_uint_eq(cmd.num[0], pc->num0);
-		ck_assert_uint_eq(cmd.num[1], pc->num1);
-	}
-}
-END_TEST
-
-START_TEST(test_pop3_cmd_unknown_keyword_is_shown_printable)
-{
-	struct pop3_cmd cmd;
-	const char *why;
-	char line[] = "x\001yzw arg";
-
-	ck_assert_int_eq(pop3_cmd_parse(line, strlen(line), &cmd, &why),
-	    POP3_CMD_EUNKNOWN);
-	ck_assert_str_eq(cmd.keyword, "X?YZ");
-	ck_assert_str_eq(pop3_cmd_name(POP3_CMD_RETR), "RETR");
-}
-END_TEST
-
-START_TEST(test_pop3_cmd_sasl_plain_split)
-{
-	struct pop3_cmd_plain pl;
-
-	ck_assert_int_eq(pop3_cmd_sasl_plain("\0u\0p", 4, &pl), 0);
-	ck_assert_uint_eq(pl.authzid_len, 0);
-	ck_assert_mem_eq(pl.authcid, "u", 1);
-	ck_assert_mem_eq(pl.passwd, "p", 1);
-	ck_assert_int_eq(pop3_cmd_sasl_plain("a\0u\0pw", 6, &pl), 0);
-	ck_assert_uint_eq(pl.passwd_len, 2);
-	ck_assert_int_eq(pop3_cmd_sasl_plain("\0u\0p\0", 5, &pl), -1);
-	ck_assert_int_eq(pop3_cmd_sasl_plain("\0\0p", 3, &pl), -1);
-	ck_assert_int_eq(pop3_cmd_sasl_plain("\0u\0", 3, &pl), -1);
-	ck_assert_int_eq(pop3_cmd_sasl_plain("u\0p", 3, &pl), -1);
-}
-END_TEST
-
-/* ---- MD5 --------------------------------------------------------------- */
-
-static void
-hex_of(const void *p, size_t n, char out[MD5_HEX_LEN])
-{
-	unsigned char md[MD5_DIGEST_LEN];
-
-	md5_digest(p, n, md);
-	md5_hex(md, out);
-}
-
-/* RFC 1321 appendix A.5. */
-START_TEST(test_md5_rfc1321_vectors)
-{
-	static const char *const v[][2] = {
-		{ "", "d41d8cd98f00b204e9800998ecf8427e" },
-		{ "a", "0cc175b9c0f1b6a831c399e269772661" },
-		{ "abc", "900150983cd24fb0d6963f7d28e17f72" },
-		{ "message digest", "f96b697d7cb7938d525a2f31aaf161d0" },
-		{ "abcdefghijklmnopqrstuvwxyz",
-		  "c3fcd3d76192e4007dfb496cca67e13b" },
-		{ "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		  "0123456789", "d174ab98d277d9f5a5611c2c9f419d9f" },
-		{ "1234567890123456789012345678901234567890123456789012345678"
-		  "9012345678901234567890",
-		  "57edf4a22be3c955ac49da2e2107b67a" },
-	};
-	char hex[MD5_HEX_LEN];
-	struct md5_ctx m;
-	unsigned char md[MD5_DIGEST_LEN];
-	size_t i, j, len;
-
-	for (i = 0; i < ARRAY_SIZE(v); i++) {
-		hex_of(v[i][0], strlen(v[i][0]), hex);
-		ck_assert_str_eq(hex, v[i][1]);
-		/* Fed a byte at a time: the same digest. */
-		len = strlen(v[i][0]);
-		md5_init(&m);
-		for (j = 0; j < len; j++)
-			md5_update(&m, v[i][0] + j, 1);
-		md5_final(&m, md);
-		md5_hex(md, hex);
-		ck_assert_str_eq(hex, v[i][1]);
-	}
-}
-END_TEST
-
-/* RFC 1939 section 7's APOP example and RFC 2104's HMAC-MD5 vectors. */
-START_TEST(test_md5_apop_and_hmac_vectors)
-{
-	static const char apop[] = "<1896.697170952@dbc.mtview.ca.us>tanstaaf";
-	unsigned char key[16], data[50], md[MD5_DIGEST_LEN];
-	char hex[MD5_HEX_LEN];
-
-	hex_of(apop, strlen(apop), hex);
-	ck_assert_str_eq(hex, "c4c9334bac560ecc979e58001b3e22fb");
-	memset(key, 0x0b, sizeof(key));
-	md5_hmac(key, 16, "Hi There", 8, md);
-	md5_hex(md, hex);
-	ck_assert_str_eq(hex, "9294727a3638bb1c13f48ef8158bfc9d");
-	md5_hmac("Jefe", 4, "what do ya want for nothing?", 28, md);
-	md5_hex(md, hex);
-	ck_assert_str_eq(hex, "750c783e6ab0b503eaa86e310a5db738");
-	memset(key, 0xaa, sizeof(key));
-	memset(data, 0xdd, sizeof(data));
-	md5_hmac(key, 16, data, sizeof(data), md);
-	md5_hex(md, hex);
-	ck_assert_str_eq(hex, "56be34521d144c88dbb8c733f0e8b3f6");
-}
-END_TEST
-
 static Suite *
 pop3_suite(void)
 {
 	Suite *s = suite_create("server_pop3");
 	TCase *tc = tcase_create("session");
-	TCase *tp = tcase_create("parser");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -1515,14 +1330,6 @@ pop3_suite(void)
 	tcase_add_test(tc, test_pop3_stls_upgrades_and_forgets_user);
 	tcase_add_test(tc, test_pop3_implicit_tls_retr);
 	suite_add_tcase(s, tc);
-
-	tcase_add_loop_test(tp, test_pop3_cmd_parse_vectors, 0,
-	    (int)ARRAY_SIZE(parse_cases));
-	tcase_add_test(tp, test_pop3_cmd_unknown_keyword_is_shown_printable);
-	tcase_add_test(tp, test_pop3_cmd_sasl_plain_split);
-	tcase_add_test(tp, test_md5_rfc1321_vectors);
-	tcase_add_test(tp, test_md5_apop_and_hmac_vectors);
-	suite_add_tcase(s, tp);
 	return s;
 }
 
