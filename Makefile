@@ -250,4 +250,6 @@ uninstall:
 clean:
 	rm -rf $(B) mailvault
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (build/cyrus holds an unpacked Cyrus, whose etc/init.d is no make file)
+-include $(shell find $(B) -path $(B)/cyrus -prune -o -name '*.d' -type f \
+	    -print 2>/dev/null)

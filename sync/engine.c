@@ -16,9 +16,11 @@
  *    (or, if upstream already has the new name, a rename a crash
  *    interrupted before it was recorded);
  *  - a pair whose remote name has disappeared: renamed upstream if a new
- *    remote folder has its UIDVALIDITY (servers keep it across RENAME),
- *    so rename here and keep every message; else deleted upstream,
- *    delete here;
+ *    remote folder has its UIDVALIDITY (servers keep it across RENAME)
+ *    and its messages under their UIDs, and no other vanished folder's
+ *    (renamed_to), so rename here and keep every message; else deleted
+ *    upstream, delete here; but a pair never synced (no UIDVALIDITY yet)
+ *    had nothing from upstream, so it is only forgotten, never deleted;
  *  - a remote folder without a pair: new upstream, make it here (or pair
  *    it with a local mailbox of that name, on a first sync);
  *  - a local mailbox without a pair: new here, create it upstream.
@@ -415,6 +417,25 @@ delete_local(struct sync_run *r, struct store_sync_folder *p,
 	return 0;
 }
 
+/*
+ * Pair p's folder is not upstream, and no sync of it ever saw it there
+ * (no UIDVALIDITY): a CREATE that a server claimed and did not do, or a
+ * new remote folder gone before its first sync. Nothing of the local
+ * mailbox came from upstream, so nothing is deleted: the pair is
+ * forgotten and the mailbox is made upstream again as a new one.
+ */
+static int
+never_synced(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
+    ssize_t li)
+{
+	if (store_sync_folder_delete(r->st, p->id) != 0)
+		return sync_run_store_err(r, "forget a folder");
+	v->lpaired[li] = 0;
+	sync_run_log(r, SYNC_LOG_WARN, "%s: not upstream, and never synced "
+	    "with it; kept here, to be created there again", p->name);
+	return 0;
+}
+
 /* 1 if some pair of the run has this remote name. */
 static int
 pair_named(const struct sync_run *r, const char *name)
@@ -465,12 +486,55 @@ look_at_new(struct sync_run *r, struct fview *v)
 	return 0;
 }
 
+/* 1 if remote folder i could be pair p's folder under a new name: not
+ * claimed, selectable, p's UIDVALIDITY, a UIDNEXT not behind p's. */
+static int
+candidate(struct sync_run *r, const struct fview *v, size_t i,
+    const struct store_sync_folder *p)
+{
+	const struct sync_folder *f = &v->remote[i];
+
+	return f->status_ok && !v->rpaired[i] &&
+	    !(f->attrs & SYNC_FA_NOSELECT) && !skipped(r, f->name) &&
+	    !pair_named(r, f->name) &&
+	    ascii_strcasecmp(f->name, "INBOX") != 0 &&
+	    f->uidvalidity == p->uidvalidity &&
+	    (f->uidnext == 0 || f->uidnext >= p->uidnext);
+}
+
+/* 1 if another pair whose folder is gone too has messages in remote
+ * folder name; 0 if none; -1 account-scope failure. */
+static int
+claimed_by_other(struct sync_run *r, const struct fview *v,
+    const struct store_sync_folder *p, const char *name)
+{
+	size_t i;
+	int same;
+
+	for (i = 0; i < r->npairs; i++) {
+		const struct store_sync_folder *q = &r->pairs[i];
+
+		if (q->id == p->id || q->mailbox == 0 ||
+		    q->uidvalidity != p->uidvalidity ||
+		    remote_index(v, q->name) >= 0)
+			continue;
+		if ((same = sync_folder_same(r, q, name)) == -2)
+			return -1;
+		if (same == 1)
+			return 1;
+	}
+	return 0;
+}
+
 /*
- * The remote folder that pair p's folder was renamed to, or -1: IMAP has
- * no rename notice, but servers keep a folder's UIDVALIDITY across RENAME
- * (Dovecot, Cyrus; RFC 3501 allows it), and UIDNEXT never goes back. A
- * match must be the only one, so two folders that happen to share a
- * UIDVALIDITY are never taken for each other. -2: account-scope failure.
+ * The remote folder that pair p's folder was renamed to, or -1. IMAP has
+ * no rename notice. Servers keep a folder's UIDVALIDITY and UIDs across
+ * RENAME (Dovecot, Cyrus; RFC 3501 allows it) and UIDNEXT never goes
+ * back, but a UIDVALIDITY alone can collide: Cyrus gives folders made in
+ * the same second the same one. So a candidate must also hold p's own
+ * messages under their UIDs (sync_folder_same), be the only one that
+ * does, and hold no messages of another pair that is gone too; otherwise
+ * it is no rename. -2: account-scope failure.
  */
 static ssize_t
 renamed_to(struct sync_run *r, struct fview *v,
@@ -478,26 +542,27 @@ renamed_to(struct sync_run *r, struct fview *v,
 {
 	ssize_t found = -1;
 	size_t i;
+	int same;
 
 	if (p->uidvalidity == 0 || ascii_strcasecmp(p->name, "INBOX") == 0)
 		return -1;
 	if (look_at_new(r, v) != 0)
 		return -2;
 	for (i = 0; i < v->nremote; i++) {
-		const struct sync_folder *f = &v->remote[i];
-
-		if (!f->status_ok || v->rpaired[i] ||
-		    (f->attrs & SYNC_FA_NOSELECT) || skipped(r, f->name) ||
-		    pair_named(r, f->name) ||
-		    ascii_strcasecmp(f->name, "INBOX") == 0 ||
-		    f->uidvalidity != p->uidvalidity ||
-		    (f->uidnext != 0 && f->uidnext < p->uidnext))
+		if (!candidate(r, v, i, p))
+			continue;
+		if ((same = sync_folder_same(r, p, v->remote[i].name)) == -2)
+			return -2;
+		if (same != 1)
 			continue;
 		if (found >= 0)
 			return -1;	/* two candidates: cannot tell */
 		found = (ssize_t)i;
 	}
-	return found;
+	if (found < 0)
+		return -1;
+	same = claimed_by_other(r, v, p, v->remote[found].name);
+	return same < 0 ? -2 : same > 0 ? -1 : found;
 }
 
 /* Rename local view entries from and its children to to. */
@@ -529,6 +594,8 @@ gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 
 	if (ci == -2)
 		return -1;
+	if (ci < 0 && p->uidvalidity == 0)
+		return never_synced(r, v, p, li);
 	if (ci < 0)
 		return delete_local(r, p, v->local[li].name);
 	from = xstrdup(v->local[li].name);
@@ -724,8 +791,13 @@ follow_new(struct sync_run *r, struct fview *v)
 		if (ri < 0) {
 			if (d->ops->create_folder(d, mb->name, &err) != 0 &&
 			    err.kind != SYNC_EK_EXISTS) {
+				/* Never paired: a pair whose folder is not
+				 * upstream would read as deleted there. */
 				if (folder_error(r, &err, mb->name) != 0)
 					return -1;
+				sync_run_log(r, SYNC_LOG_WARN, "%s: the server "
+				    "would not create it; it stays here only, "
+				    "and the next sync tries again", mb->name);
 				continue;
 			}
 			r->stats->folders_out++;

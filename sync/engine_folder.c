@@ -503,6 +503,126 @@ check_uidvalidity(struct fsync *fs)
 	return rematch_by_msgid(fs);
 }
 
+/* ---- rename evidence (for sync/engine.c) ------------------------------------ */
+
+#define EVIDENCE_MAX	16	/* known messages compared per candidate */
+
+struct known {
+	uint32_t	 ruid;
+	uint64_t	 size;
+	int64_t		 date;
+	char		 msgid[256];	/* "" when none was found */
+};
+
+struct evidence {
+	struct known	*k;
+	size_t		 n;
+	unsigned	 same, differ;
+};
+
+static int
+evidence_msg(void *arg, const struct sync_msg_info *mi)
+{
+	struct evidence *e = arg;
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		const struct known *k = &e->k[i];
+
+		if (k->ruid != mi->uid)
+			continue;
+		if (k->size == mi->size && k->date == mi->internaldate &&
+		    (k->msgid[0] == '\0' || mi->message_id == NULL ||
+		    strcmp(k->msgid, mi->message_id) == 0))
+			e->same++;
+		else
+			e->differ++;
+		break;
+	}
+	return 0;
+}
+
+/* Up to EVIDENCE_MAX messages of pair p whose local copies are here,
+ * spread over its UIDs. */
+static int
+known_sample(struct sync_run *r, const struct store_sync_folder *p,
+    struct evidence *e)
+{
+	struct store_sync_msg m;
+	struct store_msg lm;
+	uint32_t *ruids;
+	size_t n, i, step;
+
+	if (store_sync_msg_ruids(r->st, p->id, p->uidvalidity, &ruids,
+	    &n) != 0)
+		return sync_run_store_err(r, "list remote UIDs");
+	e->k = xcalloc(EVIDENCE_MAX, sizeof(*e->k));
+	step = n / EVIDENCE_MAX + 1;
+	for (i = 0; i < n && e->n < EVIDENCE_MAX; i += step) {
+		struct known *k = &e->k[e->n];
+
+		if (store_sync_msg_find_remote(r->st, p->id, p->uidvalidity,
+		    ruids[i], &m) != 0 || m.state != STORE_SYNC_BOUND ||
+		    store_msg_get(r->st, m.mailbox, m.uid, &lm) != 0)
+			continue;
+		k->ruid = ruids[i];
+		k->size = lm.size;
+		k->date = lm.internaldate;
+		if (local_msgid(r->st, lm.content, k->msgid,
+		    sizeof(k->msgid)) != 0)
+			k->msgid[0] = '\0';
+		e->n++;
+	}
+	free(ruids);
+	return 0;
+}
+
+static int
+cmp_known(const void *a, const void *b)
+{
+	const struct known *x = a, *y = b;
+
+	return x->ruid < y->ruid ? -1 : x->ruid > y->ruid;
+}
+
+int
+sync_folder_same(struct sync_run *r, const struct store_sync_folder *p,
+    const char *name)
+{
+	struct evidence e = { NULL, 0, 0, 0 };
+	struct sync_uidrange rg[EVIDENCE_MAX];
+	struct sync_fetch_req req = { rg, 0, SYNC_FETCH_SIZE |
+	    SYNC_FETCH_DATE | SYNC_FETCH_MSGID, 0, 0 };
+	struct sync_fetch_cb cb = { &e, evidence_msg, NULL, NULL, NULL };
+	struct sync_folder_status st;
+	struct sync_error err;
+	size_t i;
+	int rc = 0;
+
+	if (known_sample(r, p, &e) != 0)
+		return -2;
+	if (e.n == 0)
+		goto done;
+	qsort(e.k, e.n, sizeof(*e.k), cmp_known);
+	for (i = 0; i < e.n; i++)
+		rg[i].lo = rg[i].hi = e.k[i].ruid;
+	req.nranges = e.n;
+	if (r->d->ops->select(r->d, name, &st, &err) != 0 ||
+	    r->d->ops->fetch(r->d, &req, &cb, &err) != 0) {
+		if (err.scope == SYNC_SCOPE_ACCOUNT) {
+			r->err = err;
+			rc = -2;
+		}
+		goto done;
+	}
+	if (st.uidvalidity != p->uidvalidity)
+		goto done;
+	rc = e.differ > 0 ? -1 : e.same > 0;
+done:
+	free(e.k);
+	return rc;
+}
+
 /* ---- 2. pull new messages ----------------------------------------------- */
 
 static int

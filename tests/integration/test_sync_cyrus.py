@@ -237,15 +237,17 @@ def round_trip(alt, unix):
         r = c.remote()
         name = cy.name("Groups/dev")
         r.select(quote(name))
-        typ, data = r.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[])")
+        typ, data = r.uid("FETCH", "1:*", "(FLAGS INTERNALDATE "
+                                          "BODY.PEEK[])")
         msgs = [x for x in data if isinstance(x, tuple)]
         r.close()
         r.delete(quote(name))
         r.create(quote(name))
         for meta, body in msgs:
             fl = meta.decode().split("FLAGS (")[1].split(")")[0]
+            date = meta.decode().split('INTERNALDATE "')[1].split('"')[0]
             r.append(quote(name), "(%s)" % fl.replace("\\Recent", ""),
-                     None, body)
+                     '"%s"' % date, body)
         r.logout()
         summary, out = c.sync()
         expect(summary["fetched"] == 0, "a reset fetched again: %s" %
