@@ -307,6 +307,8 @@ struct fview {
 	struct sync_folder *remote;
 	size_t		 nremote;
 	char		*rpaired;	/* per remote folder: has a pair */
+	char		*contested;	/* per remote folder: two vanished
+					 * pairs' messages are in it */
 	struct store_mailbox *local;
 	size_t		 nlocal;
 	char		*lpaired;
@@ -494,7 +496,7 @@ candidate(struct sync_run *r, const struct fview *v, size_t i,
 {
 	const struct sync_folder *f = &v->remote[i];
 
-	return f->status_ok && !v->rpaired[i] &&
+	return f->status_ok && !v->rpaired[i] && !v->contested[i] &&
 	    !(f->attrs & SYNC_FA_NOSELECT) && !skipped(r, f->name) &&
 	    !pair_named(r, f->name) &&
 	    ascii_strcasecmp(f->name, "INBOX") != 0 &&
@@ -533,8 +535,9 @@ claimed_by_other(struct sync_run *r, const struct fview *v,
  * back, but a UIDVALIDITY alone can collide: Cyrus gives folders made in
  * the same second the same one. So a candidate must also hold p's own
  * messages under their UIDs (sync_folder_same), be the only one that
- * does, and hold no messages of another pair that is gone too; otherwise
- * it is no rename. -2: account-scope failure.
+ * does, and hold no messages of another pair that is gone too (then it
+ * stays contested for the rest of the run); otherwise it is no rename.
+ * -2: account-scope failure.
  */
 static ssize_t
 renamed_to(struct sync_run *r, struct fview *v,
@@ -562,7 +565,14 @@ renamed_to(struct sync_run *r, struct fview *v,
 	if (found < 0)
 		return -1;
 	same = claimed_by_other(r, v, p, v->remote[found].name);
-	return same < 0 ? -2 : same > 0 ? -1 : found;
+	if (same < 0)
+		return -2;
+	if (same > 0) {
+		/* Nor may the other pair take it once p is gone. */
+		v->contested[found] = 1;
+		return -1;
+	}
+	return found;
 }
 
 /* Rename local view entries from and its children to to. */
@@ -827,6 +837,7 @@ follow_folders(struct sync_run *r)
 		return sync_run_store_err(r, "list mailboxes");
 	}
 	v.rpaired = xcalloc(v.nremote + 1, 1);
+	v.contested = xcalloc(v.nremote + 1, 1);
 	v.lpaired = xcalloc(v.nlocal + 1, 1);
 	rc = load_pairs(r);
 	for (i = 0; i < r->npairs && rc == 0; i++)
@@ -844,6 +855,7 @@ follow_folders(struct sync_run *r)
 	r->nremote = v.nremote;
 	store_mailbox_list_free(&v.local, v.nlocal);
 	free(v.rpaired);
+	free(v.contested);
 	free(v.lpaired);
 	return rc;
 }
