@@ -1038,7 +1038,10 @@ static int
 on_copy(struct up_imap *d, const struct imap_resp *ev, void *arg,
     struct sync_error *err)
 {
-	if (ev->kind == IMAP_RESP_STATUS && ev->code == IMAP_CODE_COPYUID)
+	/* Only an advertised UIDPLUS is relied on (Dovecot sends COPYUID
+	 * and APPENDUID even when told not to offer it). */
+	if (ev->kind == IMAP_RESP_STATUS && ev->code == IMAP_CODE_COPYUID &&
+	    (d->rcaps & IC_UIDPLUS))
 		return copyuid(d, arg, ev->code_num, ev->code_set,
 		    ev->code_set2, err);
 	return 0;
@@ -1072,7 +1075,7 @@ copy_cmd(struct up_imap *d, struct copy_ctx *cc, const char *dest_arg,
 	}
 	rc = up_imap_wait(d, tag, on_copy, cc, &done, NULL, err);
 	if (rc == 0 && done.status == IMAP_RESP_OK &&
-	    done.code == IMAP_CODE_COPYUID)
+	    done.code == IMAP_CODE_COPYUID && (d->rcaps & IC_UIDPLUS))
 		rc = copyuid(d, cc, done.code_num, done.code_set,
 		    done.code_set2, err);
 	if (rc == 0 && done.status != IMAP_RESP_OK)
@@ -1209,7 +1212,7 @@ up_imap_append(struct sync_driver *drv, const char *folder,
 		rc = up_imap_done_err(d, &done, done.code ==
 		    IMAP_CODE_TRYCREATE ? SYNC_SCOPE_FOLDER :
 		    SYNC_SCOPE_MESSAGE, err);
-	else if (done.code == IMAP_CODE_APPENDUID) {
+	else if (done.code == IMAP_CODE_APPENDUID && (d->rcaps & IC_UIDPLUS)) {
 		uint64_t v;
 
 		*uidvalidity_r = (uint32_t)done.code_num;

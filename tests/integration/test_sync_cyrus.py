@@ -14,10 +14,11 @@ each against a Cyrus of its own user:
    deleted;
  - an upstream flag change on a message moved locally before the sync
    reaches the moved copy here;
- - the whole round (initial sync, flags, expunges, appends, a move,
-   folder create/rename/delete both ways, a UIDVALIDITY reset) under all
-   four combinations of altnamespace and unixhierarchysep, both sides
-   compared message by message after each sync.
+ - the whole round (mvlocal.round_trip: initial sync, flags, expunges,
+   appends, a move, folder create/rename/delete both ways, a flag
+   conflict, UIDVALIDITY resets) under all four combinations of
+   altnamespace and unixhierarchysep, both sides compared message by
+   message after each sync.
 
 The sync speaks plain IMAP to Cyrus on loopback (--tls none).
 """
@@ -27,8 +28,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from cyrus import Cyrus                                    # noqa: E402
-from mvlocal import (Local, compare, expect, flags_of,     # noqa: E402
-                     message, message_uid, msgid, quote)
+from mvlocal import (Case, expect, flags_of, message,      # noqa: E402
+                     message_uid, msgid, quote, round_trip)
 from runner import run_tests                               # noqa: E402
 
 TESTDIR = os.environ.get("TESTDIR") or os.getcwd()
@@ -41,42 +42,10 @@ SERVERS = [CYRUS, ALT]
 counter = [0]
 
 
-class Case:
-    """A Cyrus user of its own and a store with one account for it."""
-
-    def __init__(self, cy=CYRUS):
-        counter[0] += 1
-        self.cy = cy
-        self.user = "u%d" % counter[0]
-        cy.add_user(self.user, "pw")
-        self.local = Local(os.path.join(TESTDIR, "store-%s-%d" % (
-            self.user, id(cy) % 1000)))
-        self.local.add_account("acc", "imap", cy.imap_port, self.user, "pw")
-
-    def remote(self):
-        return self.cy.imap(self.user, "pw")
-
-    def here(self):
-        return self.local.imap("acc")
-
-    def sync(self):
-        summary, out = self.local.sync("acc")
-        return summary, out
-
-    def append(self, folder, i, flags="()"):
-        r = self.remote()
-        typ, d = r.append(quote(self.cy.name(folder)), flags, None,
-                          message(i, folder))
-        r.logout()
-        expect(typ == "OK", "APPEND to %s: %s" % (folder, d))
-
-    def compare(self):
-        r, h = self.remote(), self.here()
-        try:
-            return compare(r, h, self.cy.local_name)
-        finally:
-            r.logout()
-            h.logout()
+def case(cy):
+    counter[0] += 1
+    user = "u%d" % counter[0]
+    return Case(cy, user, os.path.join(TESTDIR, "store-" + user))
 
 
 def uidvalidity(m, name):
@@ -86,15 +55,15 @@ def uidvalidity(m, name):
 
 
 def test_a_deleted_folder_is_not_taken_for_a_renamed_one():
-    c = Case(ALT)
+    c = case(ALT)
     r = c.remote()
     # Cyrus gives folders made in the same second the same UIDVALIDITY;
     # try a few pairs in case a second boundary falls between two.
     for n in range(5):
         a, b = "Aaa%d" % n, "Bbb%d" % n
-        r.create(quote(c.cy.name(a)))
-        r.create(quote(c.cy.name(b)))
-        if uidvalidity(r, c.cy.name(a)) == uidvalidity(r, c.cy.name(b)):
+        r.create(quote(c.up.name(a)))
+        r.create(quote(c.up.name(b)))
+        if uidvalidity(r, c.up.name(a)) == uidvalidity(r, c.up.name(b)):
             break
     else:
         raise AssertionError("no two folders with one UIDVALIDITY")
@@ -105,8 +74,8 @@ def test_a_deleted_folder_is_not_taken_for_a_renamed_one():
     c.sync()
     c.compare()
     r = c.remote()
-    r.delete(quote(c.cy.name(a)))
-    typ, d = r.rename(quote(c.cy.name(b)), quote(c.cy.name("Ccc")))
+    r.delete(quote(c.up.name(a)))
+    typ, d = r.rename(quote(c.up.name(b)), quote(c.up.name("Ccc")))
     expect(typ == "OK", "RENAME refused: %s" % d)
     r.logout()
     summary, out = c.sync()
@@ -124,10 +93,10 @@ def test_a_deleted_folder_is_not_taken_for_a_renamed_one():
     h.logout()
     c.sync()
     r = c.remote()
-    expect("\\Flagged" in flags_of(r, c.cy.name("Ccc"), msgid(11, b)),
+    expect("\\Flagged" in flags_of(r, c.up.name("Ccc"), msgid(11, b)),
            "the flag did not reach its message upstream")
     for i in (10, 12):
-        expect("\\Flagged" not in flags_of(r, c.cy.name("Ccc"),
+        expect("\\Flagged" not in flags_of(r, c.up.name("Ccc"),
                                            msgid(i, b)),
                "a flag went to the wrong message upstream")
     r.logout()
@@ -135,7 +104,7 @@ def test_a_deleted_folder_is_not_taken_for_a_renamed_one():
 
 
 def test_a_top_level_local_folder_goes_into_the_personal_namespace():
-    c = Case()
+    c = case(CYRUS)
     c.append("INBOX", 1)
     c.sync()
     h = c.here()
@@ -152,17 +121,17 @@ def test_a_top_level_local_folder_goes_into_the_personal_namespace():
     expect(n == 1, "the local folder Work lost its only message (%s):\n%s"
            % (typ, out + out2))
     r = c.remote()
-    typ, d = r.select(quote(c.cy.name("Work")))
+    typ, d = r.select(quote(c.up.name("Work")))
     r.logout()
     expect(typ == "OK" and int(d[0]) == 1, "Work is not upstream as %s" %
-           c.cy.name("Work"))
+           c.up.name("Work"))
     c.compare()
 
 
 def test_an_upstream_flag_change_reaches_a_locally_moved_message():
-    c = Case(ALT)
+    c = case(ALT)
     r = c.remote()
-    r.create(quote(c.cy.name("Archive")))
+    r.create(quote(c.up.name("Archive")))
     r.logout()
     for i in range(3):
         c.append("INBOX", i, "(\\Seen)")
@@ -186,86 +155,20 @@ def test_an_upstream_flag_change_reaches_a_locally_moved_message():
     c.compare()
 
 
-def round_trip(alt, unix):
-    cy = Cyrus(os.path.join(TESTDIR, "cyrus-%d%d" % (alt, unix)),
-               user="setup", altnamespace=alt, unixhierarchysep=unix)
-    cy.start()
-    try:
-        c = Case(cy)
-        r = c.remote()
-        for f in ("Archive", "Lists", "Lists/dev", "Doomed"):
-            r.create(quote(cy.name(f)))
-        r.logout()
-        for i in range(6):
-            c.append("INBOX", i, "(\\Seen)" if i % 2 else "()")
-            c.append("Archive", 20 + i, "(\\Flagged $Work)")
-        c.append("Lists/dev", 40)
-        c.append("Doomed", 50)
-        c.sync()
-        expect(c.compare() == 14, "initial sync incomplete")
-        # upstream: flags, an expunge, new mail, folder rename and delete
-        r = c.remote()
-        r.select("INBOX")
-        r.uid("STORE", message_uid(r, "INBOX", msgid(0, "INBOX")),
-              "+FLAGS", "(\\Answered)")
-        r.uid("STORE", message_uid(r, "INBOX", msgid(2, "INBOX")),
-              "+FLAGS", "(\\Deleted)")
-        r.expunge()
-        r.rename(quote(cy.name("Lists")), quote(cy.name("Groups")))
-        r.delete(quote(cy.name("Doomed")))
-        r.logout()
-        c.append("INBOX", 7)
-        c.sync()
-        c.compare()
-        # here: flags, an expunge, an append, a move, create and rename
-        h = c.here()
-        h.select("INBOX")
-        h.uid("STORE", message_uid(h, "INBOX", msgid(3, "INBOX")),
-              "-FLAGS", "(\\Seen)")
-        h.uid("STORE", message_uid(h, "INBOX", msgid(4, "INBOX")),
-              "+FLAGS", "(\\Deleted)")
-        h.expunge()
-        h.uid("MOVE", message_uid(h, "INBOX", msgid(5, "INBOX")),
-              "Archive")
-        h.create("Made/Here")
-        h.append("Made/Here", "(\\Draft)", None, message(60, "Made/Here"))
-        h.rename("Archive", "Old")
-        h.logout()
-        c.sync()
-        c.compare()
-        # a UIDVALIDITY reset: the folder made again with the same mail
-        r = c.remote()
-        name = cy.name("Groups/dev")
-        r.select(quote(name))
-        typ, data = r.uid("FETCH", "1:*", "(FLAGS INTERNALDATE "
-                                          "BODY.PEEK[])")
-        msgs = [x for x in data if isinstance(x, tuple)]
-        r.close()
-        r.delete(quote(name))
-        r.create(quote(name))
-        for meta, body in msgs:
-            fl = meta.decode().split("FLAGS (")[1].split(")")[0]
-            date = meta.decode().split('INTERNALDATE "')[1].split('"')[0]
-            r.append(quote(name), "(%s)" % fl.replace("\\Recent", ""),
-                     '"%s"' % date, body)
-        r.logout()
-        summary, out = c.sync()
-        expect(summary["fetched"] == 0, "a reset fetched again: %s" %
-               summary)
-        expect(c.compare() == 13, "messages lost or doubled")
-        c.local.stop()
-    finally:
-        cy.stop()
-
-
 def test_a_round_trip_under_each_namespace_setting():
     for alt in (False, True):
         for unix in (False, True):
+            cy = Cyrus(os.path.join(TESTDIR, "cyrus-%d%d" % (alt, unix)),
+                       user="setup", altnamespace=alt,
+                       unixhierarchysep=unix)
+            cy.start()
             try:
-                round_trip(alt, unix)
+                round_trip(case(cy))
             except Exception as e:
                 raise AssertionError("altnamespace=%s unixhierarchysep=%s:"
                                      " %s" % (alt, unix, e)) from e
+            finally:
+                cy.stop()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,14 @@ flags, internal date); the caller says how a server name maps to a
 local one (a personal namespace prefix such as Cyrus's "INBOX." is not
 part of the local name).
 
+Case pairs one upstream user with a store of its own; round_trip() is
+the whole sync round both ways that the Cyrus and minimal-server tests
+run against each server shape. An upstream is any object with
+imap_port, add_user(user, password), imap(user, password) (imaplib,
+logged in), name(local) (the server's name of a local folder) and
+local_name(remote) (None outside the personal namespace): tests/lib/
+cyrus.py's Cyrus, or an adapter for a Dovecot.
+
 Used by the Cyrus and minimal-server sync tests, whose servers (Cyrus,
 a Dovecot with INBOX. as its personal prefix) need the name mapping.
 """
@@ -246,3 +254,135 @@ def message(i, folder, size=0):
 def msgid(i, folder):
     return "<%d.%s@mvtest>" % (i, folder.replace("/", "-").replace(" ",
                                                                     "_"))
+
+
+# ---- one upstream user and one store ----
+
+class Case:
+    """A user of its own on upstream, and a store with one account
+    (acc) for it, in folder path."""
+
+    def __init__(self, upstream, user, path, password="pw"):
+        self.up = upstream
+        self.user, self.password = user, password
+        upstream.add_user(user, password)
+        self.local = Local(path)
+        self.local.add_account("acc", "imap", upstream.imap_port, user,
+                               password)
+
+    def remote(self):
+        return self.up.imap(self.user, self.password)
+
+    def here(self):
+        return self.local.imap("acc")
+
+    def sync(self):
+        return self.local.sync("acc")
+
+    def append(self, folder, i, flags="()"):
+        r = self.remote()
+        typ, d = r.append(quote(self.up.name(folder)), flags, None,
+                          message(i, folder))
+        r.logout()
+        expect(typ == "OK", "APPEND to %s: %s" % (folder, d))
+
+    def compare(self):
+        r, h = self.remote(), self.here()
+        try:
+            return compare(r, h, self.up.local_name)
+        finally:
+            r.logout()
+            h.logout()
+
+
+def reset_folder(m, name):
+    """Make folder name again with the same messages (flags, dates):
+    a new UIDVALIDITY, as a server rebuilt from a backup gives."""
+    m.select(quote(name))
+    typ, data = m.uid("FETCH", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
+    msgs = [x for x in data if isinstance(x, tuple)]
+    m.close()
+    m.delete(quote(name))
+    m.create(quote(name))
+    for meta, body in msgs:
+        fl = re.search(rb"FLAGS \(([^)]*)\)", meta).group(1).decode()
+        date = re.search(rb'INTERNALDATE "([^"]+)"', meta).group(1).decode()
+        m.append(quote(name), "(%s)" % " ".join(
+            f for f in fl.split() if f != "\\Recent"), '"%s"' % date, body)
+
+
+def round_trip(c):
+    """Case c through a whole round, both sides compared after each sync:
+    an initial sync; upstream flags, an expunge, new mail, a folder
+    rename and delete; here flags, an expunge, an append, a move, a
+    folder create and rename; a three-way flag conflict; a UIDVALIDITY
+    reset (nothing fetched again, nothing lost)."""
+    up = c.up
+    r = c.remote()
+    for f in ("Archive", "Lists", "Lists/dev", "Doomed"):
+        typ, d = r.create(quote(up.name(f)))
+        expect(typ == "OK", "CREATE %s: %s" % (f, d))
+    r.logout()
+    for i in range(6):
+        c.append("INBOX", i, "(\\Seen)" if i % 2 else "()")
+        c.append("Archive", 20 + i, "(\\Flagged $Work)")
+    c.append("Lists/dev", 40)
+    c.append("Doomed", 50)
+    c.sync()
+    expect(c.compare() == 14, "initial sync incomplete")
+
+    r = c.remote()
+    r.select("INBOX")
+    r.uid("STORE", message_uid(r, "INBOX", msgid(0, "INBOX")), "+FLAGS",
+          "(\\Answered)")
+    r.uid("STORE", message_uid(r, "INBOX", msgid(2, "INBOX")), "+FLAGS",
+          "(\\Deleted)")
+    r.expunge()
+    r.rename(quote(up.name("Lists")), quote(up.name("Groups")))
+    r.delete(quote(up.name("Doomed")))
+    r.logout()
+    c.append("INBOX", 7)
+    c.sync()
+    expect(c.compare() == 13, "upstream changes not followed")
+
+    h = c.here()
+    h.select("INBOX")
+    h.uid("STORE", message_uid(h, "INBOX", msgid(3, "INBOX")), "-FLAGS",
+          "(\\Seen)")
+    h.uid("STORE", message_uid(h, "INBOX", msgid(4, "INBOX")), "+FLAGS",
+          "(\\Deleted)")
+    h.expunge()
+    h.uid("MOVE", message_uid(h, "INBOX", msgid(5, "INBOX")), "Archive")
+    h.create("Made/Here")
+    h.append("Made/Here", "(\\Draft)", None, message(60, "Made/Here"))
+    h.rename("Archive", "Old")
+    h.logout()
+    c.sync()
+    expect(c.compare() == 13, "local changes not pushed")
+
+    # both sides change one message's flags: each side's change stays
+    r = c.remote()
+    r.uid("STORE", message_uid(r, up.name("Old"), msgid(21, "Archive")),
+          "-FLAGS", "(\\Flagged)")
+    r.logout()
+    h = c.here()
+    h.uid("STORE", message_uid(h, "Old", msgid(21, "Archive")), "+FLAGS",
+          "(\\Answered)")
+    h.logout()
+    c.sync()
+    c.compare()
+    h = c.here()
+    fl = flags_of(h, "Old", msgid(21, "Archive"))
+    h.logout()
+    expect("\\Answered" in fl and "\\Flagged" not in fl,
+           "the three-way merge lost a side: %s" % fl)
+
+    r = c.remote()
+    reset_folder(r, up.name("Groups/dev"))
+    reset_folder(r, up.name("Old"))
+    r.logout()
+    summary, out = c.sync()
+    expect(summary["fetched"] == 0, "a UIDVALIDITY reset fetched again: "
+           "%s" % summary)
+    expect(c.compare() == 13, "messages lost or doubled by a reset")
+    c.local.stop()
