@@ -205,10 +205,16 @@ master_pid_file: {root}/run/master.pid
                 break
             try:
                 m = imaplib.IMAP4("127.0.0.1", port)
+                welcome = m.welcome
                 m.logout()
-                return
             except (OSError, imaplib.IMAP4.error):
                 time.sleep(0.05)
+                continue
+            # free_port() can race another program for the port
+            if b"Cyrus" not in welcome:
+                raise RuntimeError("port %d answers, but not as Cyrus: %r"
+                                   % (port, welcome))
+            return
         raise RuntimeError("Cyrus did not start; its output:\n" +
                            self.logtext())
 
