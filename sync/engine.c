@@ -19,8 +19,10 @@
  *    remote folder has its UIDVALIDITY (servers keep it across RENAME)
  *    and its messages under their UIDs, and no other vanished folder's
  *    (renamed_to), so rename here and keep every message; else deleted
- *    upstream, delete here; but a pair never synced (no UIDVALIDITY yet)
- *    had nothing from upstream, so it is only forgotten, never deleted;
+ *    upstream, delete here, except messages made here since the last
+ *    sync, which have no other copy (the folder is made upstream again
+ *    for them); a pair never synced (no UIDVALIDITY yet) had nothing
+ *    from upstream, so it is only forgotten, never deleted;
  *  - a remote folder without a pair: new upstream, make it here (or pair
  *    it with a local mailbox of that name, on a first sync);
  *  - a local mailbox without a pair: new here, create it upstream.
@@ -404,17 +406,71 @@ folder_error(struct sync_run *r, const struct sync_error *err,
 	return 0;
 }
 
+/*
+ * Expunge the messages of pair p's mailbox whose upstream copies went
+ * with its folder (bound in p under its UIDVALIDITY), unless that is all
+ * of them (the caller then deletes the mailbox). *kept_r: how many have
+ * no such copy. 0, or -1 with r->err set.
+ */
 static int
-delete_local(struct sync_run *r, struct store_sync_folder *p,
-    const char *name)
+expunge_synced(struct sync_run *r, const struct store_sync_folder *p,
+    size_t *kept_r)
 {
-	if (strcmp(name, "INBOX") != 0 &&
+	struct store_msg *msgs;
+	struct store_sync_msg m;
+	uint32_t *gone;
+	size_t n, i, ngone = 0;
+	int rc = 0;
+
+	*kept_r = 0;
+	if (store_msg_list(r->st, p->mailbox, 0, &msgs, &n) != 0)
+		return sync_run_store_err(r, "list a mailbox");
+	gone = xcalloc(n + 1, sizeof(*gone));
+	for (i = 0; i < n; i++)
+		if (store_sync_msg_get(r->st, p->mailbox, msgs[i].uid,
+		    &m) == 0 && m.state == STORE_SYNC_BOUND &&
+		    m.folder == p->id && m.ruidvalidity == p->uidvalidity)
+			gone[ngone++] = msgs[i].uid;
+		else
+			(*kept_r)++;
+	free(msgs);
+	if (*kept_r > 0 && ngone > 0 &&
+	    store_msg_expunge(r->st, p->mailbox, gone, ngone) != 0)
+		rc = sync_run_store_err(r, "expunge messages");
+	r->stats->expunged_in += rc == 0 && *kept_r > 0 ? ngone : 0;
+	free(gone);
+	return rc;
+}
+
+/*
+ * Pair p's folder was deleted upstream. The last-copy rule: a message
+ * whose upstream copy went with the folder goes here too, but one made,
+ * copied or moved here since the last sync has no other copy, so it
+ * stays, and with it the mailbox: the pair is forgotten and the mailbox
+ * made upstream again as a new folder by follow_new().
+ */
+static int
+delete_local(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
+    ssize_t li, const char *name)
+{
+	size_t kept = 0;
+
+	if (strcmp(name, "INBOX") != 0 && expunge_synced(r, p, &kept) != 0)
+		return -1;
+	if (strcmp(name, "INBOX") != 0 && kept == 0 &&
 	    store_mailbox_delete(r->st, p->mailbox) != 0)
 		return sync_run_store_err(r, "delete a mailbox");
 	if (store_sync_folder_delete(r->st, p->id) != 0)
 		return sync_run_store_err(r, "forget a folder");
-	sync_run_log(r, SYNC_LOG_INFO, "%s: gone upstream, deleted here",
-	    name);
+	if (kept > 0) {
+		v->lpaired[li] = 0;
+		sync_run_log(r, SYNC_LOG_WARN, "%s: gone upstream; %zu "
+		    "message%s made here since the last sync %s kept, and the "
+		    "folder is made there again", name, kept, kept == 1 ? "" :
+		    "s", kept == 1 ? "is" : "are");
+	} else
+		sync_run_log(r, SYNC_LOG_INFO, "%s: gone upstream, deleted "
+		    "here", name);
 	r->stats->folders_in++;
 	return 0;
 }
@@ -592,7 +648,8 @@ local_view_rename(struct fview *v, const char *from, const char *to)
 /*
  * Pair p's remote folder is gone: follow a rename upstream by renaming the
  * local mailbox (its messages, identities and UIDs stay, nothing is
- * fetched again); else it was deleted upstream, so delete it here.
+ * fetched again); else it was deleted upstream, so delete it here (but
+ * keep what has no other copy: delete_local()).
  */
 static int
 gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
@@ -607,7 +664,7 @@ gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 	if (ci < 0 && p->uidvalidity == 0)
 		return never_synced(r, v, p, li);
 	if (ci < 0)
-		return delete_local(r, p, v->local[li].name);
+		return delete_local(r, v, p, li, v->local[li].name);
 	from = xstrdup(v->local[li].name);
 	to = xstrdup(v->remote[ci].name);
 	/* Both names together (a crash between them would only look like
@@ -627,7 +684,7 @@ gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 		    "but cannot rename it here: %s", from, to,
 		    store_errmsg(r->st));
 		store_txn_rollback(r->st);
-		rc = rc == STORE_EEXIST ? delete_local(r, p, from) :
+		rc = rc == STORE_EEXIST ? delete_local(r, v, p, li, from) :
 		    sync_run_store_err(r, "rename a mailbox");
 		free(from);
 		free(to);

@@ -14,6 +14,8 @@ each against a Cyrus of its own user:
    deleted;
  - an upstream flag change on a message moved locally before the sync
    reaches the moved copy here;
+ - a folder deleted upstream keeps the message made here since the last
+   sync (its only copy), and is made upstream again for it;
  - the whole round (mvlocal.round_trip: initial sync, flags, expunges,
    appends, a move, folder create/rename/delete both ways, a flag
    conflict, UIDVALIDITY resets) under all four combinations of
@@ -152,6 +154,31 @@ def test_an_upstream_flag_change_reaches_a_locally_moved_message():
     h.logout()
     expect({"\\Answered", "$RemoteX", "\\Seen"} <= fl,
            "the moved message here lacks the upstream flags: %s" % fl)
+    c.compare()
+
+
+def test_a_folder_deleted_upstream_keeps_mail_made_here_since():
+    c = case(ALT)
+    r = c.remote()
+    r.create("Proj")
+    r.logout()
+    c.append("Proj", 1)
+    c.append("Proj", 2)
+    c.sync()
+    h = c.here()
+    typ, d = h.append("Proj", "(\\Flagged)", None, message(3, "Proj"))
+    h.logout()
+    expect(typ == "OK", "local APPEND refused: %s" % d)
+    r = c.remote()
+    r.delete("Proj")
+    r.logout()
+    summary, out = c.sync()
+    h = c.here()
+    typ, d = h.select("Proj")
+    n = int(d[0]) if typ == "OK" else 0
+    h.logout()
+    expect(n == 1, "Proj here has %d messages, want the one made here:\n%s"
+           % (n, out))
     c.compare()
 
 

@@ -947,6 +947,38 @@ START_TEST(test_sync_refused_folder_is_never_deleted_here)
 }
 END_TEST
 
+/* The last-copy rule for a folder deleted upstream: what came from it
+ * goes, a message made here since the last sync stays (its only copy),
+ * and the folder is made upstream again for it. */
+START_TEST(test_sync_remote_folder_delete_keeps_local_only_mail)
+{
+	struct logbuf lb;
+	struct fx f;
+	const char *m = "Subject: new here\r\nMessage-ID: <n@x>\r\n\r\nhi\r\n";
+	struct store_append_opts o = { STORE_F_FLAGGED, NULL, 0, 1700000000,
+	    0, 0 };
+	uint32_t uid;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Proj", 0);
+	remote_add(&f, "Proj", 1, 0, NULL);
+	remote_add(&f, "Proj", 2, STORE_F_SEEN, NULL);
+	run_ok(&f);
+	ck_assert_int_eq(store_append_mem(f.st, mbox_id(&f, "Proj"), &o, m,
+	    strlen(m), &uid), 0);
+	ck_assert_int_eq(sync_fake_folder_delete(f.fake, "Proj"), 0);
+	run_logged(&f, &lb);
+	ck_assert_msg(strstr(lb.text, "1 message made here since the last "
+	    "sync is kept") != NULL, "not said: %s", lb.text);
+	ck_assert_uint_eq(local_count(&f, "Proj"), 1);
+	ck_assert(sync_fake_folder_exists(f.fake, "Proj"));
+	run_ok(&f);
+	assert_mirrored(&f);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "Proj"), 1);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* A message the server will not give: skipped, counted, asked for on the
  * next runs; fetched when the server gives it at last; given up after
  * SYNC_REFUSED_TRIES runs, said once; forgotten when it is expunged. */
@@ -1355,6 +1387,8 @@ sync_suite(void)
 	    test_sync_shared_uidvalidity_delete_is_not_a_rename, 0, 2);
 	tcase_add_loop_test(tc, test_sync_refused_folder_is_never_deleted_here,
 	    0, 2);
+	tcase_add_loop_test(tc,
+	    test_sync_remote_folder_delete_keeps_local_only_mail, 0, nv);
 	tcase_add_loop_test(tc, test_sync_unchanged_folders_are_not_selected, 0,
 	    2);
 	tcase_add_loop_test(tc, test_sync_refused_message_retried_then_given_up,
