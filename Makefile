@@ -51,7 +51,8 @@ FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 all: $(BIN)
 
 deps: $(STAMP)
-$(STAMP): scripts/deps.sh
+# (again when the Makefile changes: its package lists may have grown)
+$(STAMP): scripts/deps.sh Makefile
 	@scripts/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
 	@mkdir -p $(B) && touch $@
 

@@ -26,6 +26,7 @@ ones; unixhierarchysep=True makes the separator '/'.
         m = cy.imap()          # imaplib, logged in as cy.user
 """
 import fcntl
+import glob
 import grp
 import imaplib
 import os
@@ -43,7 +44,6 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 CACHE = os.path.join(TOP, "build", "cyrus")
 ROOT = os.path.join(CACHE, "root")
 PACKAGES = ("cyrus-common", "cyrus-imapd", "cyrus-pop3d")
-LIBDIR = os.path.join(ROOT, "usr", "lib", "x86_64-linux-gnu")
 BINDIR = os.path.join(ROOT, "usr", "lib", "cyrus", "bin")
 MASTER = os.path.join(ROOT, "usr", "sbin", "cyrmaster")
 
@@ -187,7 +187,10 @@ master_pid_file: {root}/run/master.pid
                     os.chown(os.path.join(dp, f), uid, gid)
         os.chmod(self.root, 0o755)
         env = dict(os.environ)
-        env["LD_LIBRARY_PATH"] = LIBDIR
+        # usr/lib/<multiarch triplet>, whatever the machine's
+        libs = glob.glob(os.path.join(ROOT, "usr", "lib", "*",
+                                      "libcyrus.so.0"))
+        env["LD_LIBRARY_PATH"] = os.path.dirname(libs[0]) if libs else ""
         self.logfile = open(os.path.join(self.root, "master.log"), "w")
         self.proc = subprocess.Popen(
             [MASTER, "-C", self.conf, "-M",
