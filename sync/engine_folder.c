@@ -27,7 +27,9 @@
  *     over a flag change on the other.
  *  4. Push local changes since the folder's local_modseq: moves and
  *     copies made locally become MOVE/COPY upstream (a new local message
- *     whose content belongs to a remote message elsewhere), then flag
+ *     whose content belongs to a remote message elsewhere; one command per
+ *     source folder, and the copies' flags read back and merged, since
+ *     upstream may have changed them after the last sync), then flag
  *     changes (grouped, so marking 500 messages read is one STORE per
  *     group), expunges, and APPENDs of new local messages. An APPEND is
  *     announced in the store (state APPENDING) before it is sent, so a

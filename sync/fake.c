@@ -726,9 +726,9 @@ stopped(struct sync_error *err)
 	    SYNC_EK_STOPPED, "stopped by the engine");
 }
 
-/* Report one message: msg(), then the body in two pieces and end(). */
 static int message_id(const struct fmsg *m, char *out, size_t outlen);
 
+/* Report one message: msg(), then the body in two pieces and end(). */
 static int
 deliver(struct fake_drv *d, const struct fmsg *m, unsigned what,
     const struct sync_fetch_cb *cb, struct sync_error *err)
