@@ -11,11 +11,14 @@
 # The Debian packages it needs are installed on first use when run as
 # root (scripts/deps.sh); otherwise it says which apt-get line to run.
 
-# Packages needed to build, to test, and to fuzz and benchmark.
+# Packages needed to build, to test, and to fuzz and benchmark. Cyrus IMAP
+# conflicts with dovecot-imapd, so it is not among them: tests/lib/cyrus.py
+# downloads and unpacks it into build/cyrus on first use; the libraries
+# and SASL tools it needs are here.
 BUILD_PKGS = gcc make pkg-config libsqlite3-dev libsodium-dev libssl-dev \
 	     libzstd-dev
 TEST_PKGS  = check python3 openssl procps curl dovecot-imapd dovecot-pop3d \
-	     isync fetchmail
+	     isync fetchmail sasl2-bin libsasl2-modules libical3 libxapian30
 EXTRA_PKGS = clang libclang-rt-14-dev cppcheck
 
 PKGS_LIBS = sqlite3 libsodium openssl libzstd
@@ -49,7 +52,8 @@ FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 all: $(BIN)
 
 deps: $(STAMP)
-$(STAMP): scripts/deps.sh
+# (again when the Makefile changes: its package lists may have grown)
+$(STAMP): scripts/deps.sh Makefile
 	@scripts/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
 	@mkdir -p $(B) && touch $@
 
@@ -271,4 +275,6 @@ uninstall:
 clean:
 	rm -rf $(B) mailvault
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (build/cyrus holds an unpacked Cyrus, whose etc/init.d is no make file)
+-include $(shell find $(B) -path $(B)/cyrus -prune -o -name '*.d' -type f \
+	    -print 2>/dev/null)

@@ -76,6 +76,10 @@ enum p_state {
 	P_FETCH_MODSEQ_NUM,
 	P_FETCH_MODSEQ_CLOSE,
 	P_SKIP_VALUE,		/* one value of any shape, then p->after */
+	P_NS_OPEN,		/* NAMESPACE: "(" of the personal list, or NIL */
+	P_NS_ONE,		/* "(" of its first namespace */
+	P_NS_PREFIX,
+	P_NS_DELIM,
 	P_FAILED,
 };
 
@@ -381,6 +385,8 @@ wants_string(const struct imap_resp_parser *p)
 	case P_LIST_NAME:
 	case P_STATUS_MBOX:
 	case P_ES_TAG_VAL:
+	case P_NS_PREFIX:
+	case P_NS_DELIM:
 		return 1;
 	case P_FETCH_VALUE:
 		return p->attr == A_DATE;
@@ -633,6 +639,7 @@ static const struct {
 	{ "FLAGS",	P_LIST_OPEN,	IMAP_RESP_FLAGS },
 	{ "LIST",	P_LIST_OPEN,	IMAP_RESP_LIST },
 	{ "LSUB",	P_LIST_OPEN,	IMAP_RESP_LIST },
+	{ "NAMESPACE",	P_NS_OPEN,	IMAP_RESP_NAMESPACE },
 	{ "SEARCH",	P_SEARCH,	IMAP_RESP_SEARCH },
 	{ "STATUS",	P_STATUS_MBOX,	IMAP_RESP_STATUS_DATA },
 	{ "VANISHED",	P_VANISHED,	IMAP_RESP_VANISHED },
@@ -732,6 +739,45 @@ h_list(struct imap_resp_parser *p, const struct imap_tok *tok)
 	/* LIST-EXTENDED data may follow the name; it is read over */
 	p->state = P_SKIP_LINE;
 	return save_str(p, S_MAILBOX, tok->s, tok->len);
+}
+
+/*
+ * NAMESPACE (RFC 2342): only the first personal namespace matters to a
+ * client that syncs one person's folders; the rest of the line (other
+ * personal namespaces, other users', shared ones, extensions) is read
+ * over.
+ */
+static int
+h_namespace(struct imap_resp_parser *p, const struct imap_tok *tok)
+{
+	switch (p->state) {
+	case P_NS_OPEN:
+		if (imap_tok_atom_is(tok, "NIL")) {
+			p->state = P_SKIP_LINE;
+			return 0;
+		}
+		/* FALLTHROUGH */
+	case P_NS_ONE:
+		if (tok->kind != IMAP_TOK_LPAREN)
+			return unexpected(p, tok, "in a NAMESPACE response");
+		p->state = p->state == P_NS_OPEN ? P_NS_ONE : P_NS_PREFIX;
+		return 0;
+	case P_NS_PREFIX:
+		if (!is_string(tok))
+			return unexpected(p, tok, "as a namespace prefix");
+		p->state = P_NS_DELIM;
+		return save_str(p, S_MAILBOX, tok->s, tok->len);
+	default:
+		if (imap_tok_atom_is(tok, "NIL"))
+			p->cur.delim = '\0';
+		else if (is_string(tok) && tok->len == 1)
+			p->cur.delim = tok->s[0];
+		else
+			return unexpected(p, tok, "as a hierarchy delimiter");
+		p->cur.num = 1;
+		p->state = P_SKIP_LINE;
+		return 0;
+	}
 }
 
 static const struct {
@@ -1272,6 +1318,11 @@ handle(struct imap_resp_parser *p, const struct imap_tok *tok,
 		return h_vanished(p, tok);
 	case P_SKIP_VALUE:
 		return h_skip_value(p, tok);
+	case P_NS_OPEN:
+	case P_NS_ONE:
+	case P_NS_PREFIX:
+	case P_NS_DELIM:
+		return h_namespace(p, tok);
 	case P_FAILED:
 		return -1;
 	default:

@@ -22,8 +22,9 @@
  * continuation requests, CAPABILITY, ENABLED, LIST/LSUB/XLIST, STATUS,
  * FLAGS, EXISTS, RECENT, EXPUNGE, FETCH (UID FLAGS INTERNALDATE MODSEQ
  * RFC822.SIZE and the body; other items are skipped), SEARCH (with its
- * MODSEQ), ESEARCH, VANISHED (EARLIER). Any other untagged response is
- * read over, literals and all, and given as IMAP_RESP_OTHER.
+ * MODSEQ), ESEARCH, VANISHED (EARLIER), NAMESPACE (its first personal
+ * namespace). Any other untagged response is read over, literals and
+ * all, and given as IMAP_RESP_OTHER.
  *
  * Errors: -1 when the server's bytes are not IMAP or break a limit;
  * imap_resp_error() says where, in a sentence. The parser then stays
@@ -67,6 +68,10 @@ enum imap_resp_kind {
 	IMAP_RESP_FETCH_BODY,	/* fetch: one piece of the body */
 	IMAP_RESP_FETCH,	/* fetch: the whole response, body excepted */
 	IMAP_RESP_OTHER,	/* text: the response's name; read over */
+	IMAP_RESP_NAMESPACE,	/* num 1, mailbox (the prefix) and delim of
+				 * the first personal namespace; num 0
+				 * when there is none (NIL). The others
+				 * are read over. */
 };
 
 enum imap_resp_status {

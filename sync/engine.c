@@ -17,9 +17,13 @@
  *    (or, if upstream already has the new name, a rename a crash
  *    interrupted before it was recorded);
  *  - a pair whose remote name has disappeared: renamed upstream if a new
- *    remote folder has its UIDVALIDITY (servers keep it across RENAME),
- *    so rename here and keep every message; else deleted upstream,
- *    delete here;
+ *    remote folder has its UIDVALIDITY (servers keep it across RENAME)
+ *    and its messages under their UIDs, and no other vanished folder's
+ *    (renamed_to), so rename here and keep every message; else deleted
+ *    upstream, delete here, except messages made here since the last
+ *    sync, which have no other copy (the folder is made upstream again
+ *    for them); a pair never synced (no UIDVALIDITY yet) had nothing
+ *    from upstream, so it is only forgotten, never deleted;
  *  - a remote folder without a pair: new upstream, make it here (or pair
  *    it with a local mailbox of that name, on a first sync);
  *  - a local mailbox without a pair: new here, create it upstream.
@@ -306,6 +310,8 @@ struct fview {
 	struct sync_folder *remote;
 	size_t		 nremote;
 	char		*rpaired;	/* per remote folder: has a pair */
+	char		*contested;	/* per remote folder: two vanished
+					 * pairs' messages are in it */
 	struct store_mailbox *local;
 	size_t		 nlocal;
 	char		*lpaired;
@@ -401,18 +407,91 @@ folder_error(struct sync_run *r, const struct sync_error *err,
 	return 0;
 }
 
+/*
+ * Expunge the messages of pair p's mailbox whose upstream copies went
+ * with its folder (bound in p under its UIDVALIDITY), unless that is all
+ * of them (the caller then deletes the mailbox). *kept_r: how many have
+ * no such copy. 0, or -1 with r->err set.
+ */
 static int
-delete_local(struct sync_run *r, struct store_sync_folder *p,
-    const char *name)
+expunge_synced(struct sync_run *r, const struct store_sync_folder *p,
+    size_t *kept_r)
 {
-	if (strcmp(name, "INBOX") != 0 &&
+	struct store_msg *msgs;
+	struct store_sync_msg m;
+	uint32_t *gone;
+	size_t n, i, ngone = 0;
+	int rc = 0;
+
+	*kept_r = 0;
+	if (store_msg_list(r->st, p->mailbox, 0, &msgs, &n) != 0)
+		return sync_run_store_err(r, "list a mailbox");
+	gone = xcalloc(n + 1, sizeof(*gone));
+	for (i = 0; i < n; i++)
+		if (store_sync_msg_get(r->st, p->mailbox, msgs[i].uid,
+		    &m) == 0 && m.state == STORE_SYNC_BOUND &&
+		    m.folder == p->id && m.ruidvalidity == p->uidvalidity)
+			gone[ngone++] = msgs[i].uid;
+		else
+			(*kept_r)++;
+	free(msgs);
+	if (*kept_r > 0 && ngone > 0 &&
+	    store_msg_expunge(r->st, p->mailbox, gone, ngone) != 0)
+		rc = sync_run_store_err(r, "expunge messages");
+	r->stats->expunged_in += rc == 0 && *kept_r > 0 ? ngone : 0;
+	free(gone);
+	return rc;
+}
+
+/*
+ * Pair p's folder was deleted upstream. The last-copy rule: a message
+ * whose upstream copy went with the folder goes here too, but one made,
+ * copied or moved here since the last sync has no other copy, so it
+ * stays, and with it the mailbox: the pair is forgotten and the mailbox
+ * made upstream again as a new folder by follow_new().
+ */
+static int
+delete_local(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
+    ssize_t li, const char *name)
+{
+	size_t kept = 0;
+
+	if (strcmp(name, "INBOX") != 0 && expunge_synced(r, p, &kept) != 0)
+		return -1;
+	if (strcmp(name, "INBOX") != 0 && kept == 0 &&
 	    store_mailbox_delete(r->st, p->mailbox) != 0)
 		return sync_run_store_err(r, "delete a mailbox");
 	if (store_sync_folder_delete(r->st, p->id) != 0)
 		return sync_run_store_err(r, "forget a folder");
-	sync_run_log(r, SYNC_LOG_INFO, "%s: gone upstream, deleted here",
-	    name);
+	if (kept > 0) {
+		v->lpaired[li] = 0;
+		sync_run_log(r, SYNC_LOG_WARN, "%s: gone upstream; %zu "
+		    "message%s made here since the last sync %s kept, and the "
+		    "folder is made there again", name, kept, kept == 1 ? "" :
+		    "s", kept == 1 ? "is" : "are");
+	} else
+		sync_run_log(r, SYNC_LOG_INFO, "%s: gone upstream, deleted "
+		    "here", name);
 	r->stats->folders_in++;
+	return 0;
+}
+
+/*
+ * Pair p's folder is not upstream, and no sync of it ever saw it there
+ * (no UIDVALIDITY): a CREATE that a server claimed and did not do, or a
+ * new remote folder gone before its first sync. Nothing of the local
+ * mailbox came from upstream, so nothing is deleted: the pair is
+ * forgotten and the mailbox is made upstream again as a new one.
+ */
+static int
+never_synced(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
+    ssize_t li)
+{
+	if (store_sync_folder_delete(r->st, p->id) != 0)
+		return sync_run_store_err(r, "forget a folder");
+	v->lpaired[li] = 0;
+	sync_run_log(r, SYNC_LOG_WARN, "%s: not upstream, and never synced "
+	    "with it; kept here, to be created there again", p->name);
 	return 0;
 }
 
@@ -466,12 +545,56 @@ look_at_new(struct sync_run *r, struct fview *v)
 	return 0;
 }
 
+/* 1 if remote folder i could be pair p's folder under a new name: not
+ * claimed, selectable, p's UIDVALIDITY, a UIDNEXT not behind p's. */
+static int
+candidate(struct sync_run *r, const struct fview *v, size_t i,
+    const struct store_sync_folder *p)
+{
+	const struct sync_folder *f = &v->remote[i];
+
+	return f->status_ok && !v->rpaired[i] && !v->contested[i] &&
+	    !(f->attrs & SYNC_FA_NOSELECT) && !skipped(r, f->name) &&
+	    !pair_named(r, f->name) &&
+	    ascii_strcasecmp(f->name, "INBOX") != 0 &&
+	    f->uidvalidity == p->uidvalidity &&
+	    (f->uidnext == 0 || f->uidnext >= p->uidnext);
+}
+
+/* 1 if another pair whose folder is gone too has messages in remote
+ * folder name; 0 if none; -1 account-scope failure. */
+static int
+claimed_by_other(struct sync_run *r, const struct fview *v,
+    const struct store_sync_folder *p, const char *name)
+{
+	size_t i;
+	int same;
+
+	for (i = 0; i < r->npairs; i++) {
+		const struct store_sync_folder *q = &r->pairs[i];
+
+		if (q->id == p->id || q->mailbox == 0 ||
+		    q->uidvalidity != p->uidvalidity ||
+		    remote_index(v, q->name) >= 0)
+			continue;
+		if ((same = sync_folder_same(r, q, name)) == -2)
+			return -1;
+		if (same == 1)
+			return 1;
+	}
+	return 0;
+}
+
 /*
- * The remote folder that pair p's folder was renamed to, or -1: IMAP has
- * no rename notice, but servers keep a folder's UIDVALIDITY across RENAME
- * (Dovecot, Cyrus; RFC 3501 allows it), and UIDNEXT never goes back. A
- * match must be the only one, so two folders that happen to share a
- * UIDVALIDITY are never taken for each other. -2: account-scope failure.
+ * The remote folder that pair p's folder was renamed to, or -1. IMAP has
+ * no rename notice. Servers keep a folder's UIDVALIDITY and UIDs across
+ * RENAME (Dovecot, Cyrus; RFC 3501 allows it) and UIDNEXT never goes
+ * back, but a UIDVALIDITY alone can collide: Cyrus gives folders made in
+ * the same second the same one. So a candidate must also hold p's own
+ * messages under their UIDs (sync_folder_same), be the only one that
+ * does, and hold no messages of another pair that is gone too (then it
+ * stays contested for the rest of the run); otherwise it is no rename.
+ * -2: account-scope failure.
  */
 static ssize_t
 renamed_to(struct sync_run *r, struct fview *v,
@@ -479,24 +602,32 @@ renamed_to(struct sync_run *r, struct fview *v,
 {
 	ssize_t found = -1;
 	size_t i;
+	int same;
 
 	if (p->uidvalidity == 0 || ascii_strcasecmp(p->name, "INBOX") == 0)
 		return -1;
 	if (look_at_new(r, v) != 0)
 		return -2;
 	for (i = 0; i < v->nremote; i++) {
-		const struct sync_folder *f = &v->remote[i];
-
-		if (!f->status_ok || v->rpaired[i] ||
-		    (f->attrs & SYNC_FA_NOSELECT) || skipped(r, f->name) ||
-		    pair_named(r, f->name) ||
-		    ascii_strcasecmp(f->name, "INBOX") == 0 ||
-		    f->uidvalidity != p->uidvalidity ||
-		    (f->uidnext != 0 && f->uidnext < p->uidnext))
+		if (!candidate(r, v, i, p))
+			continue;
+		if ((same = sync_folder_same(r, p, v->remote[i].name)) == -2)
+			return -2;
+		if (same != 1)
 			continue;
 		if (found >= 0)
 			return -1;	/* two candidates: cannot tell */
 		found = (ssize_t)i;
+	}
+	if (found < 0)
+		return -1;
+	same = claimed_by_other(r, v, p, v->remote[found].name);
+	if (same < 0)
+		return -2;
+	if (same > 0) {
+		/* Nor may the other pair take it once p is gone. */
+		v->contested[found] = 1;
+		return -1;
 	}
 	return found;
 }
@@ -518,7 +649,8 @@ local_view_rename(struct fview *v, const char *from, const char *to)
 /*
  * Pair p's remote folder is gone: follow a rename upstream by renaming the
  * local mailbox (its messages, identities and UIDs stay, nothing is
- * fetched again); else it was deleted upstream, so delete it here.
+ * fetched again); else it was deleted upstream, so delete it here (but
+ * keep what has no other copy: delete_local()).
  */
 static int
 gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
@@ -530,8 +662,10 @@ gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 
 	if (ci == -2)
 		return -1;
+	if (ci < 0 && p->uidvalidity == 0)
+		return never_synced(r, v, p, li);
 	if (ci < 0)
-		return delete_local(r, p, v->local[li].name);
+		return delete_local(r, v, p, li, v->local[li].name);
 	from = xstrdup(v->local[li].name);
 	to = xstrdup(v->remote[ci].name);
 	/* Both names together (a crash between them would only look like
@@ -551,7 +685,7 @@ gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 		    "but cannot rename it here: %s", from, to,
 		    store_errmsg(r->st));
 		store_txn_rollback(r->st);
-		rc = rc == STORE_EEXIST ? delete_local(r, p, from) :
+		rc = rc == STORE_EEXIST ? delete_local(r, v, p, li, from) :
 		    sync_run_store_err(r, "rename a mailbox");
 		free(from);
 		free(to);
@@ -725,8 +859,13 @@ follow_new(struct sync_run *r, struct fview *v)
 		if (ri < 0) {
 			if (d->ops->create_folder(d, mb->name, &err) != 0 &&
 			    err.kind != SYNC_EK_EXISTS) {
+				/* Never paired: a pair whose folder is not
+				 * upstream would read as deleted there. */
 				if (folder_error(r, &err, mb->name) != 0)
 					return -1;
+				sync_run_log(r, SYNC_LOG_WARN, "%s: the server "
+				    "would not create it; it stays here only, "
+				    "and the next sync tries again", mb->name);
 				continue;
 			}
 			r->stats->folders_out++;
@@ -756,6 +895,7 @@ follow_folders(struct sync_run *r)
 		return sync_run_store_err(r, "list mailboxes");
 	}
 	v.rpaired = xcalloc(v.nremote + 1, 1);
+	v.contested = xcalloc(v.nremote + 1, 1);
 	v.lpaired = xcalloc(v.nlocal + 1, 1);
 	rc = load_pairs(r);
 	for (i = 0; i < r->npairs && rc == 0; i++)
@@ -773,6 +913,7 @@ follow_folders(struct sync_run *r)
 	r->nremote = v.nremote;
 	store_mailbox_list_free(&v.local, v.nlocal);
 	free(v.rpaired);
+	free(v.contested);
 	free(v.lpaired);
 	return rc;
 }

@@ -27,7 +27,9 @@
  *     over a flag change on the other.
  *  4. Push local changes since the folder's local_modseq: moves and
  *     copies made locally become MOVE/COPY upstream (a new local message
- *     whose content belongs to a remote message elsewhere), then flag
+ *     whose content belongs to a remote message elsewhere; one command per
+ *     source folder, and the copies' flags read back and merged, since
+ *     upstream may have changed them after the last sync), then flag
  *     changes (grouped, so marking 500 messages read is one STORE per
  *     group), expunges, and APPENDs of new local messages. An APPEND is
  *     announced in the store (state APPENDING) before it is sent, so a
@@ -501,6 +503,126 @@ check_uidvalidity(struct fsync *fs)
 	}
 	fs->saved = *p;
 	return rematch_by_msgid(fs);
+}
+
+/* ---- rename evidence (for sync/engine.c) ------------------------------------ */
+
+#define EVIDENCE_MAX	16	/* known messages compared per candidate */
+
+struct known {
+	uint32_t	 ruid;
+	uint64_t	 size;
+	int64_t		 date;
+	char		 msgid[256];	/* "" when none was found */
+};
+
+struct evidence {
+	struct known	*k;
+	size_t		 n;
+	unsigned	 same, differ;
+};
+
+static int
+evidence_msg(void *arg, const struct sync_msg_info *mi)
+{
+	struct evidence *e = arg;
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		const struct known *k = &e->k[i];
+
+		if (k->ruid != mi->uid)
+			continue;
+		if (k->size == mi->size && k->date == mi->internaldate &&
+		    (k->msgid[0] == '\0' || mi->message_id == NULL ||
+		    strcmp(k->msgid, mi->message_id) == 0))
+			e->same++;
+		else
+			e->differ++;
+		break;
+	}
+	return 0;
+}
+
+/* Up to EVIDENCE_MAX messages of pair p whose local copies are here,
+ * spread over its UIDs. */
+static int
+known_sample(struct sync_run *r, const struct store_sync_folder *p,
+    struct evidence *e)
+{
+	struct store_sync_msg m;
+	struct store_msg lm;
+	uint32_t *ruids;
+	size_t n, i, step;
+
+	if (store_sync_msg_ruids(r->st, p->id, p->uidvalidity, &ruids,
+	    &n) != 0)
+		return sync_run_store_err(r, "list remote UIDs");
+	e->k = xcalloc(EVIDENCE_MAX, sizeof(*e->k));
+	step = n / EVIDENCE_MAX + 1;
+	for (i = 0; i < n && e->n < EVIDENCE_MAX; i += step) {
+		struct known *k = &e->k[e->n];
+
+		if (store_sync_msg_find_remote(r->st, p->id, p->uidvalidity,
+		    ruids[i], &m) != 0 || m.state != STORE_SYNC_BOUND ||
+		    store_msg_get(r->st, m.mailbox, m.uid, &lm) != 0)
+			continue;
+		k->ruid = ruids[i];
+		k->size = lm.size;
+		k->date = lm.internaldate;
+		if (local_msgid(r->st, lm.content, k->msgid,
+		    sizeof(k->msgid)) != 0)
+			k->msgid[0] = '\0';
+		e->n++;
+	}
+	free(ruids);
+	return 0;
+}
+
+static int
+cmp_known(const void *a, const void *b)
+{
+	const struct known *x = a, *y = b;
+
+	return x->ruid < y->ruid ? -1 : x->ruid > y->ruid;
+}
+
+int
+sync_folder_same(struct sync_run *r, const struct store_sync_folder *p,
+    const char *name)
+{
+	struct evidence e = { NULL, 0, 0, 0 };
+	struct sync_uidrange rg[EVIDENCE_MAX];
+	struct sync_fetch_req req = { rg, 0, SYNC_FETCH_SIZE |
+	    SYNC_FETCH_DATE | SYNC_FETCH_MSGID, 0, 0 };
+	struct sync_fetch_cb cb = { &e, evidence_msg, NULL, NULL, NULL };
+	struct sync_folder_status st;
+	struct sync_error err;
+	size_t i;
+	int rc = 0;
+
+	if (known_sample(r, p, &e) != 0)
+		return -2;
+	if (e.n == 0)
+		goto done;
+	qsort(e.k, e.n, sizeof(*e.k), cmp_known);
+	for (i = 0; i < e.n; i++)
+		rg[i].lo = rg[i].hi = e.k[i].ruid;
+	req.nranges = e.n;
+	if (r->d->ops->select(r->d, name, &st, &err) != 0 ||
+	    r->d->ops->fetch(r->d, &req, &cb, &err) != 0) {
+		if (err.scope == SYNC_SCOPE_ACCOUNT) {
+			r->err = err;
+			rc = -2;
+		}
+		goto done;
+	}
+	if (st.uidvalidity != p->uidvalidity)
+		goto done;
+	rc = e.differ > 0 ? -1 : e.same > 0;
+done:
+	free(e.k);
+	return rc;
 }
 
 /* ---- 2. pull new messages ----------------------------------------------- */
@@ -1123,86 +1245,224 @@ pair_by_id(struct sync_run *r, int64_t folder)
 }
 
 /*
- * A new local message whose content a remote message has: a local move
- * (the remote message's local copy is gone) or copy. Done upstream with
- * MOVE / COPY from the other folder. 1 if done, 0 if not applicable, -1
- * on error.
+ * Local moves and copies. A new local message whose content a remote
+ * message of another paired folder has is a local move (that message's
+ * local copy is gone) or copy, and goes up as MOVE / COPY from there,
+ * never as an APPEND of the bytes. All such messages of a push are
+ * grouped by source folder and verb: one SELECT and one command per
+ * group, however many messages.
+ */
+struct mplan {
+	uint32_t	 uid;		/* the new local message */
+	int64_t		 content;
+	struct store_sync_folder *q;	/* the source pair */
+	struct store_sync_msg src;	/* the source message's identity:
+					 * its UID, and the flags the copy
+					 * is merged against */
+	int		 move;
+	uint32_t	 newuid;	/* in this folder, 0 if unknown */
+};
+
+/* 1 if identity (mailbox, uid) is already some plan's source. */
+static int
+planned(const struct mplan *pl, size_t n, const struct store_sync_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pl[i].src.mailbox == m->mailbox && pl[i].src.uid == m->uid)
+			return 1;
+	return 0;
+}
+
+/*
+ * Plan lm as a move or copy into pl[*n] if a remote message elsewhere
+ * has its content (each remote message is the source of one plan at
+ * most: a second local copy is appended). 0, or -1 with r->err set.
  */
 static int
-push_move(struct fsync *fs, const struct store_msg *lm)
+plan_move(struct fsync *fs, const struct store_msg *lm, struct mplan *pl,
+    size_t *n)
 {
 	struct sync_run *r = fs->r;
-	struct store_sync_msg *v = NULL, nm;
-	struct store_sync_folder *src = NULL;
+	struct store_sync_msg *v = NULL;
 	struct store_msg other;
-	struct sync_folder_status ss;
-	struct sync_error err;
-	size_t n, i, pick = 0;
-	uint32_t newuid = 0, uv = 0;
-	int move = 0, found = 0, rc;
+	size_t nv, i;
+	int move;
 
 	if (store_sync_msg_by_content(fs->st, r->acct, lm->content, &v,
-	    &n) != 0)
+	    &nv) != 0)
 		return sync_run_store_err(r, "look up a message's content");
-	for (i = 0; i < n && !found; i++) {
+	for (i = 0; i < nv; i++) {
 		struct store_sync_folder *q = pair_by_id(r, v[i].folder);
 
 		if (v[i].state != STORE_SYNC_BOUND || q == NULL ||
-		    q->mailbox == 0 || v[i].ruidvalidity != q->uidvalidity)
+		    q->mailbox == 0 || q->id == fs->p->id ||
+		    v[i].ruidvalidity != q->uidvalidity ||
+		    planned(pl, *n, &v[i]))
 			continue;
 		move = store_msg_get(fs->st, v[i].mailbox, v[i].uid,
 		    &other) != 0;
 		if (!move && !(r->d->caps & SYNC_CAP_UIDPLUS))
 			continue;	/* a copy we could not bind: APPEND */
-		src = q;
-		pick = i;
-		found = 1;
+		memset(&pl[*n], 0, sizeof(pl[*n]));
+		pl[*n].uid = lm->uid;
+		pl[*n].content = lm->content;
+		pl[*n].q = q;
+		pl[*n].src = v[i];
+		pl[*n].move = move;
+		(*n)++;
+		break;
 	}
-	if (!found) {
-		free(v);
-		return 0;
+	free(v);
+	return 0;
+}
+
+static int
+cmp_plan(const void *a, const void *b)
+{
+	const struct mplan *x = a, *y = b;
+
+	if (x->q->id != y->q->id)
+		return x->q->id < y->q->id ? -1 : 1;
+	if (x->move != y->move)
+		return x->move - y->move;
+	return x->src.ruid < y->src.ruid ? -1 : x->src.ruid > y->src.ruid;
+}
+
+/* Record the new copies of one group, and forget moved sources. */
+static int
+record_group(struct fsync *fs, const struct mplan *pl, size_t n,
+    uint32_t uv)
+{
+	struct store_sync_msg nm;
+	size_t i;
+	int rc = txn_open(fs);
+
+	for (i = 0; i < n && rc == 0; i++) {
+		memset(&nm, 0, sizeof(nm));
+		nm.mailbox = fs->p->mailbox;
+		nm.uid = pl[i].uid;
+		nm.folder = fs->p->id;
+		nm.ruidvalidity = fs->p->uidvalidity;
+		nm.content = pl[i].content;
+		/* The copy upstream has the source's flags: the base. */
+		nm.flags = pl[i].src.flags;
+		nm.nkw = pl[i].src.nkw;
+		memcpy(nm.kw, pl[i].src.kw, nm.nkw * sizeof(*nm.kw));
+		if (pl[i].newuid != 0 && uv == fs->p->uidvalidity) {
+			nm.ruid = pl[i].newuid;
+			nm.state = STORE_SYNC_BOUND;
+		} else
+			nm.state = STORE_SYNC_APPENDED;	/* the pull binds it */
+		if (store_sync_msg_put(fs->st, &nm) != 0 || (pl[i].move &&
+		    store_sync_msg_delete(fs->st, pl[i].src.mailbox,
+		    pl[i].src.uid) != 0))
+			rc = local_fail(fs, "save a remote identity");
 	}
+	if (rc == 0)
+		return txn_close(fs);
+	txn_abort(fs);
+	return -1;
+}
+
+/* One SELECT of the source and one MOVE or COPY for n plans. */
+static int
+move_group(struct fsync *fs, struct mplan *pl, size_t n)
+{
+	struct sync_run *r = fs->r;
+	struct store_sync_folder *src = pl[0].q;
+	struct sync_folder_status ss;
+	struct sync_error err;
+	uint32_t *ruids = xcalloc(n, sizeof(*ruids));
+	uint32_t *newuids = xcalloc(n, sizeof(*newuids)), uv = 0;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		ruids[i] = pl[i].src.ruid;
 	rc = r->d->ops->select(r->d, src->name, &ss, &err);
 	if (rc == 0 && ss.uidvalidity != src->uidvalidity)
 		rc = sync_error_set(&err, SYNC_SCOPE_FOLDER, SYNC_RETRY_LATER,
 		    SYNC_EK_OTHER, "%s was renumbered meanwhile", src->name);
 	if (rc == 0)
-		rc = r->d->ops->copy(r->d, &v[pick].ruid, 1, fs->p->name, move,
-		    &newuid, &uv, &err);
-	if (rc != 0) {
-		free(v);
-		return remote_fail(fs, &err);
-	}
-	memset(&nm, 0, sizeof(nm));
-	nm.mailbox = fs->p->mailbox;
-	nm.uid = lm->uid;
-	nm.folder = fs->p->id;
-	nm.ruidvalidity = fs->p->uidvalidity;
-	nm.content = lm->content;
-	/* The copy upstream has the source's flags: the base to push from. */
-	nm.flags = v[pick].flags;
-	nm.nkw = v[pick].nkw;
-	memcpy(nm.kw, v[pick].kw, nm.nkw * sizeof(*nm.kw));
-	if (newuid != 0 && uv == fs->p->uidvalidity) {
-		nm.ruid = newuid;
-		nm.state = STORE_SYNC_BOUND;
-	} else
-		nm.state = STORE_SYNC_APPENDED;	/* the pull binds it */
-	rc = txn_open(fs);
-	if (rc == 0 && store_sync_msg_put(fs->st, &nm) != 0)
-		rc = local_fail(fs, "save a remote identity");
-	if (rc == 0 && move && store_sync_msg_delete(fs->st, v[pick].mailbox,
-	    v[pick].uid) != 0)
-		rc = local_fail(fs, "forget a remote identity");
-	if (rc == 0)
-		rc = txn_close(fs);
-	else
-		txn_abort(fs);
-	free(v);
+		rc = r->d->ops->copy(r->d, ruids, n, fs->p->name, pl[0].move,
+		    newuids, &uv, &err);
+	for (i = 0; i < n && rc == 0; i++)
+		pl[i].newuid = newuids[i];
+	free(ruids);
+	free(newuids);
 	if (rc != 0)
+		return remote_fail(fs, &err);
+	if (record_group(fs, pl, n, uv) != 0)
 		return -1;
-	r->stats->moved++;
-	return 1;
+	r->stats->moved += n;
+	return 0;
+}
+
+struct moved_flags {
+	struct fsync	*fs;
+	struct mplan	*pl;
+	size_t		 n;
+};
+
+static int
+moved_flags_msg(void *arg, const struct sync_msg_info *mi)
+{
+	struct moved_flags *mf = arg;
+	uint32_t kw[STORE_MAX_KEYWORDS];
+	size_t i, nkw;
+
+	for (i = 0; i < mf->n; i++)
+		if (mf->pl[i].newuid == mi->uid)
+			break;
+	if (i == mf->n)
+		return 0;
+	nkw = kw_ids(mf->fs, mi->keywords, mi->nkeywords, kw);
+	return bind_identity(mf->fs, mf->pl[i].uid, mi->uid, mi->flags, kw,
+	    nkw, &mf->pl[i].src);
+}
+
+/*
+ * The moved copies' flags as the server has them now, merged three-way
+ * with the local ones against the source's last synced flags: a flag
+ * changed upstream on the source after the last sync (and so never
+ * pulled: its local copy had moved away) reaches the local copy, and a
+ * local change since then still goes up. Run with this folder selected.
+ */
+static int
+merge_moved(struct fsync *fs, struct mplan *pl, size_t n)
+{
+	struct sync_run *r = fs->r;
+	struct moved_flags mf = { fs, pl, n };
+	struct sync_fetch_req req = { NULL, 0, SYNC_FETCH_FLAGS, 0, 0 };
+	struct sync_fetch_cb cb = { &mf, moved_flags_msg, NULL, NULL, NULL };
+	struct store_sync_msg m;
+	struct sync_error err;
+	struct uidv uids = { NULL, 0, 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if (store_sync_msg_get(fs->st, fs->p->mailbox, pl[i].uid,
+		    &m) == 0 && m.state == STORE_SYNC_BOUND)
+			uidv_add(&uids, m.ruid);
+	if (uids.n == 0)
+		return 0;
+	qsort(uids.v, uids.n, sizeof(*uids.v), cmp_u32);
+	req.ranges = ranges_of(uids.v, uids.n, &req.nranges);
+	rc = txn_open(fs);
+	if (rc == 0 && r->d->ops->fetch(r->d, &req, &cb, &err) != 0) {
+		if (!fs->failed)
+			remote_fail(fs, &err);
+		rc = -1;
+	}
+	free((void *)req.ranges);
+	free(uids.v);
+	if (rc == 0)
+		return txn_close(fs);
+	txn_abort(fs);
+	return -1;
 }
 
 struct append_src {
@@ -1426,28 +1686,47 @@ classify(struct fsync *fs, const struct store_msg *lm, struct fgroup **g,
 }
 
 /* Local MOVEs and COPYs first: what they bind is then pushed like the
- * rest. Returns 0, or -1 with r->err set. */
+ * rest. The local UIDs they bound go into *done and the dirty list, so
+ * their flags are read afresh (the merge may have changed them). 0, or
+ * -1 with r->err set. */
 static int
-push_moves(struct fsync *fs, const struct store_msg *msgs, size_t n)
+push_moves(struct fsync *fs, const struct store_msg *msgs, size_t n,
+    struct uidv *done)
 {
 	struct sync_run *r = fs->r;
 	struct store_sync_msg m;
 	struct sync_folder_status ss;
 	struct sync_error err;
-	size_t i;
-	int rc, reselect = 0;
+	struct mplan *pl = xcalloc(n + 1, sizeof(*pl));
+	size_t npl = 0, i, j;
+	int rc = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == 0; i++)
 		if (store_sync_msg_get(fs->st, fs->p->mailbox, msgs[i].uid,
-		    &m) == 0)
-			continue;
-		if ((rc = push_move(fs, &msgs[i])) < 0)
-			return -1;
-		reselect |= rc;
+		    &m) != 0)
+			rc = plan_move(fs, &msgs[i], pl, &npl);
+	if (npl > 0)
+		qsort(pl, npl, sizeof(*pl), cmp_plan);
+	for (i = 0; i < npl && rc == 0; i = j) {
+		for (j = i + 1; j < npl && pl[j].q == pl[i].q &&
+		    pl[j].move == pl[i].move; j++)
+			;
+		rc = move_group(fs, &pl[i], j - i);
 	}
-	if (reselect && r->d->ops->select(r->d, fs->p->name, &ss, &err) != 0)
-		return remote_fail(fs, &err);
-	return 0;
+	if (rc == 0 && npl > 0) {
+		if (r->d->ops->select(r->d, fs->p->name, &ss, &err) != 0)
+			rc = remote_fail(fs, &err);
+		else if (ss.uidvalidity == fs->p->uidvalidity)
+			rc = merge_moved(fs, pl, npl);
+	}
+	for (i = 0; i < npl && rc == 0; i++) {
+		uidv_add(done, pl[i].uid);
+		uidv_add(&fs->dirty, pl[i].uid);
+	}
+	if (done->n > 0)
+		qsort(done->v, done->n, sizeof(*done->v), cmp_u32);
+	free(pl);
+	return rc;
 }
 
 static int
@@ -1457,6 +1736,7 @@ push_local(struct fsync *fs)
 	struct store_msg *msgs = NULL, lm;
 	struct fgroup *g = NULL;
 	struct uidv fresh = { NULL, 0, 0 }, listed = { NULL, 0, 0 };
+	struct uidv moved = { NULL, 0, 0 };
 	size_t n = 0, ng = 0, i;
 	uint64_t upto;
 	int rc = 0;
@@ -1468,11 +1748,16 @@ push_local(struct fsync *fs)
 	if (store_msg_list(fs->st, fs->p->mailbox, fs->p->local_modseq, &msgs,
 	    &n) != 0)
 		return sync_run_store_err(r, "list changed messages");
-	rc = push_moves(fs, msgs, n);
+	rc = push_moves(fs, msgs, n, &moved);
+	/* A moved message's flags changed in its merge: the dirty list
+	 * below reads them again. */
 	for (i = 0; i < n && rc == 0; i++) {
+		if (uidv_has(&moved, msgs[i].uid))
+			continue;
 		classify(fs, &msgs[i], &g, &ng, &fresh);
 		uidv_add(&listed, msgs[i].uid);
 	}
+	free(moved.v);
 	free(msgs);
 	/* Messages whose merge left the server behind, changed here or not. */
 	if (fs->dirty.n > 0)

@@ -64,6 +64,17 @@ int	sync_run_cancelled(struct sync_run *r);
 /* Sync one paired folder both ways (sync/engine_folder.c). 0, or -1 with
  * r->err set; folder-scope errors are for the caller to log and skip. */
 int	sync_folder_run(struct sync_run *r, struct store_sync_folder *p);
+/*
+ * Do the messages say that remote folder name is pair p's folder renamed
+ * (sync/engine_folder.c)? Some of p's known messages are looked up there
+ * by UID (a RENAME keeps UIDs) and compared by size, internal date and
+ * Message-ID. 1: some are there and none differs; 0: no evidence (p
+ * knows no message, none is there, another UIDVALIDITY); -1: a known UID
+ * holds another message; -2: account-scope failure (r->err). The
+ * selected folder changes.
+ */
+int	sync_folder_same(struct sync_run *r, const struct store_sync_folder *p,
+	    const char *name);
 /* Fetch from a POP3 maildrop (sync/engine_pop3.c). 0 or -1. */
 int	sync_pop3_run(struct sync_run *r);
 

@@ -15,8 +15,16 @@
  * it, and no byte that came before the handshake is trusted), then the
  * capabilities again over TLS, then AUTHENTICATE PLAIN or XOAUTH2 /
  * OAUTHBEARER (initial response when SASL-IR is offered), or LOGIN unless
- * LOGINDISABLED. After login: ENABLE QRESYNC when offered, and LIST "" ""
- * for the hierarchy delimiter, pipelined.
+ * LOGINDISABLED. After login: ENABLE QRESYNC when offered, LIST "" ""
+ * for the hierarchy delimiter and NAMESPACE for the personal prefix,
+ * pipelined.
+ *
+ * Folder names: local names are '/'-separated UTF-8 relative to the
+ * personal namespace, as in mbsync. On a server whose prefix is "INBOX."
+ * (Cyrus by default, Courier) the local folder Work is INBOX.Work
+ * upstream, where the server lets a person make folders (a top-level
+ * CREATE is refused there); INBOX stays INBOX, and a folder outside the
+ * prefix (another user's, a shared one) has no local name.
  */
 #include "sync/up_int.h"
 
@@ -135,7 +143,7 @@ static const struct {
 	{ "ENABLE", IC_ENABLE }, { "MOVE", IC_MOVE }, { "IDLE", IC_IDLE },
 	{ "SPECIAL-USE", IC_SPECIAL_USE }, { "ESEARCH", IC_ESEARCH },
 	{ "LIST-EXTENDED", IC_LIST_EXTENDED }, { "IMAP4rev1", IC_IMAP4REV1 },
-	{ "LIST-STATUS", IC_LIST_STATUS },
+	{ "LIST-STATUS", IC_LIST_STATUS }, { "NAMESPACE", IC_NAMESPACE },
 };
 
 static void
@@ -325,17 +333,15 @@ is_inbox(const char *s, size_t n)
 	return n == 5 && ascii_strncasecmp(s, "INBOX", 5) == 0;
 }
 
-int
-up_imap_name_out(struct up_imap *d, const char *local, struct buf *out,
-    struct sync_error *err)
+/* The components of local joined by the server's delimiter into raw
+ * (UTF-8). 0, or -1 when a component is empty or holds the delimiter. */
+static int
+join_components(struct up_imap *d, const char *local, struct buf *raw)
 {
-	struct buf raw, enc;
 	const char *p = local, *slash;
 	size_t n;
 	int rc = 0;
 
-	buf_init(&raw, NAME_MAX_LEN);
-	buf_init(&enc, 4 * NAME_MAX_LEN);
 	while (rc == 0) {
 		slash = strchr(p, '/');
 		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
@@ -344,15 +350,33 @@ up_imap_name_out(struct up_imap *d, const char *local, struct buf *out,
 		    (d->delim == '\0' && slash != NULL))
 			rc = -1;
 		else if (p == local && is_inbox(p, n))
-			rc = buf_adds(&raw, "INBOX");
+			rc = buf_adds(raw, "INBOX");
 		else
-			rc = buf_add(&raw, p, n);
+			rc = buf_add(raw, p, n);
 		if (slash == NULL)
 			break;
 		if (rc == 0)
-			rc = buf_addc(&raw, d->delim);
+			rc = buf_addc(raw, d->delim);
 		p = slash + 1;
 	}
+	return rc;
+}
+
+int
+up_imap_name_out(struct up_imap *d, const char *local, struct buf *out,
+    struct sync_error *err)
+{
+	struct buf raw, enc;
+	int rc = 0;
+
+	buf_init(&raw, NAME_MAX_LEN);
+	buf_init(&enc, 4 * NAME_MAX_LEN + UP_NSPREFIX_MAX);
+	/* INBOX is INBOX in every namespace; the prefix is in the server's
+	 * encoding already. */
+	if (d->nsprefix[0] != '\0' && !is_inbox(local, strlen(local)))
+		rc = buf_adds(&enc, d->nsprefix);
+	if (rc == 0)
+		rc = join_components(d, local, &raw);
 	if (rc == 0)
 		rc = utf7_encode(raw.data, raw.len, &enc);
 	if (rc == 0)
@@ -367,6 +391,33 @@ up_imap_name_out(struct up_imap *d, const char *local, struct buf *out,
 	return 0;
 }
 
+/* 1 if remote starts with prefix (n bytes); INBOX at the start of a
+ * prefix is case-blind, as INBOX is. */
+static int
+has_prefix(const char *remote, const char *prefix, size_t n)
+{
+	if (n >= 5 && ascii_strncasecmp(prefix, "INBOX", 5) == 0)
+		return ascii_strncasecmp(remote, prefix, 5) == 0 &&
+		    strncmp(remote + 5, prefix + 5, n - 5) == 0;
+	return strncmp(remote, prefix, n) == 0;
+}
+
+/* remote without the personal prefix; NULL if it lies outside. */
+static const char *
+unprefixed(const struct up_imap *d, const char *remote)
+{
+	size_t n = strlen(d->nsprefix);
+
+	if (n == 0 || is_inbox(remote, strlen(remote)))
+		return remote;
+	if (!has_prefix(remote, d->nsprefix, n) || remote[n] == '\0')
+		return NULL;
+	/* "INBOX.INBOX" would be taken for the INBOX */
+	if (is_inbox(remote + n, strlen(remote + n)))
+		return NULL;
+	return remote + n;
+}
+
 char *
 up_imap_name_in(struct up_imap *d, const char *remote)
 {
@@ -374,6 +425,8 @@ up_imap_name_in(struct up_imap *d, const char *remote)
 	char *s, *p;
 	size_t len;
 
+	if ((remote = unprefixed(d, remote)) == NULL)
+		return NULL;
 	buf_init(&dec, 4 * NAME_MAX_LEN);
 	if (utf7_decode(remote, strlen(remote), &dec) < 0 || dec.len == 0) {
 		buf_free(&dec);
@@ -802,6 +855,18 @@ list_delim(struct up_imap *d, const struct imap_resp *ev, void *arg,
 	return 0;
 }
 
+/* The personal prefix; one too long to be a folder's is not used. */
+static int
+namespace(struct up_imap *d, const struct imap_resp *ev, void *arg,
+    struct sync_error *err)
+{
+	if (ev->kind == IMAP_RESP_NAMESPACE && ev->num > 0 &&
+	    strlen(ev->mailbox) < sizeof(d->nsprefix) &&
+	    strpbrk(ev->mailbox, "\"\\") == NULL)
+		snprintf(d->nsprefix, sizeof(d->nsprefix), "%s", ev->mailbox);
+	return 0;
+}
+
 static int
 enabled(struct up_imap *d, const struct imap_resp *ev, void *arg,
     struct sync_error *err)
@@ -820,7 +885,7 @@ static int
 after_login(struct up_imap *d, struct sync_error *err)
 {
 	struct imap_done done;
-	unsigned t1 = 0, t2;
+	unsigned t1 = 0, t2, t3 = 0;
 	int rc;
 
 	if (!(d->rcaps & IC_IMAP4REV1) && ask_caps(d, err) < 0)
@@ -830,9 +895,12 @@ after_login(struct up_imap *d, struct sync_error *err)
 	    (t1 = up_imap_send(d, err, "ENABLE QRESYNC")) == 0)
 		return -1;
 	t2 = up_imap_send(d, err, "LIST \"\" \"\"");
-	if (t2 == 0 || up_conn_flush(&d->conn, err) < 0)
+	if (t2 == 0 || ((d->rcaps & IC_NAMESPACE) &&
+	    (t3 = up_imap_send(d, err, "NAMESPACE")) == 0) ||
+	    up_conn_flush(&d->conn, err) < 0)
 		return -1;
 	d->delim = '/';
+	d->nsprefix[0] = '\0';
 	if (t1 != 0) {
 		if (up_imap_wait(d, t1, enabled, NULL, &done, NULL, err) < 0)
 			return -1;
@@ -840,6 +908,11 @@ after_login(struct up_imap *d, struct sync_error *err)
 	}
 	rc = up_imap_wait(d, t2, list_delim, NULL, &done, NULL, err);
 	up_imap_done_clear(&done);
+	if (rc == 0 && t3 != 0) {
+		/* A server that answers NO has no namespaces to tell. */
+		rc = up_imap_wait(d, t3, namespace, NULL, &done, NULL, err);
+		up_imap_done_clear(&done);
+	}
 	if (rc < 0)
 		return -1;
 	d->base.caps = 0;

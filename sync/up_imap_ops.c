@@ -238,8 +238,10 @@ on_list(struct up_imap *d, const struct imap_resp *ev, void *arg,
 	name = up_imap_name_in(d, ev->mailbox);
 	if (name == NULL) {
 		up_log(d->cfg, SYNC_LOG_WARN, "%s: the folder \"%s\" on %s "
-		    "has no local name (a '/' in a component?); skipped",
-		    d->cfg->name, ev->mailbox, d->conn.where);
+		    "has no local name (%s); skipped", d->cfg->name,
+		    ev->mailbox, d->conn.where, d->nsprefix[0] != '\0' ?
+		    "outside the personal namespace, or a '/' in a component" :
+		    "a '/' in a component?");
 		return 0;
 	}
 	if (lc->n == lc->cap) {
@@ -1036,7 +1038,10 @@ static int
 on_copy(struct up_imap *d, const struct imap_resp *ev, void *arg,
     struct sync_error *err)
 {
-	if (ev->kind == IMAP_RESP_STATUS && ev->code == IMAP_CODE_COPYUID)
+	/* Only an advertised UIDPLUS is relied on (Dovecot sends COPYUID
+	 * and APPENDUID even when told not to offer it). */
+	if (ev->kind == IMAP_RESP_STATUS && ev->code == IMAP_CODE_COPYUID &&
+	    (d->rcaps & IC_UIDPLUS))
 		return copyuid(d, arg, ev->code_num, ev->code_set,
 		    ev->code_set2, err);
 	return 0;
@@ -1070,7 +1075,7 @@ copy_cmd(struct up_imap *d, struct copy_ctx *cc, const char *dest_arg,
 	}
 	rc = up_imap_wait(d, tag, on_copy, cc, &done, NULL, err);
 	if (rc == 0 && done.status == IMAP_RESP_OK &&
-	    done.code == IMAP_CODE_COPYUID)
+	    done.code == IMAP_CODE_COPYUID && (d->rcaps & IC_UIDPLUS))
 		rc = copyuid(d, cc, done.code_num, done.code_set,
 		    done.code_set2, err);
 	if (rc == 0 && done.status != IMAP_RESP_OK)
@@ -1207,7 +1212,7 @@ up_imap_append(struct sync_driver *drv, const char *folder,
 		rc = up_imap_done_err(d, &done, done.code ==
 		    IMAP_CODE_TRYCREATE ? SYNC_SCOPE_FOLDER :
 		    SYNC_SCOPE_MESSAGE, err);
-	else if (done.code == IMAP_CODE_APPENDUID) {
+	else if (done.code == IMAP_CODE_APPENDUID && (d->rcaps & IC_UIDPLUS)) {
 		uint64_t v;
 
 		*uidvalidity_r = (uint32_t)done.code_num;
@@ -1267,14 +1272,60 @@ unselect_if(struct up_imap *d, const char *name)
 	}
 }
 
+static int
+any_list(struct up_imap *d, const struct imap_resp *ev, void *arg,
+    struct sync_error *err)
+{
+	if (ev->kind == IMAP_RESP_LIST && !ev->lsub)
+		*(int *)arg = 1;
+	return 0;
+}
+
+/* 1 if the server lists folder name now, 0 if not, -1 and *err. */
+static int
+listed_now(struct up_imap *d, const char *name, struct sync_error *err)
+{
+	struct buf args;
+	unsigned tag = 0;
+	int found = 0;
+
+	buf_init(&args, 128 * 1024);
+	if (up_imap_name_out(d, name, &args, err) == 0)
+		tag = up_imap_send(d, err, "LIST \"\" %s", args.data);
+	buf_free(&args);
+	if (tag == 0 || up_conn_flush(&d->conn, err) < 0 ||
+	    wait_ok(d, tag, any_list, &found, SYNC_SCOPE_FOLDER, err) < 0)
+		return -1;
+	return found;
+}
+
+/*
+ * A NO without a response code may mean the folder is there already, or
+ * that the server refuses it (Cyrus: "Permission denied" for a folder
+ * outside the personal namespace). Taking a refusal for "exists" would
+ * pair a folder that is not upstream, so LIST tells which.
+ */
 int
 up_imap_create_folder(struct sync_driver *drv, const char *name,
     struct sync_error *err)
 {
 	struct up_imap *d = imap_of(drv);
+	struct sync_error lerr;
+	int rc;
 
 	up_imap_doing(d, "creating folder %s", name);
-	return folder_cmd(d, "CREATE", name, NULL, SYNC_EK_EXISTS, err);
+	rc = folder_cmd(d, "CREATE", name, NULL, SYNC_EK_OTHER, err);
+	if (rc == 0 || err->kind != SYNC_EK_OTHER ||
+	    err->scope == SYNC_SCOPE_ACCOUNT)
+		return rc;
+	rc = listed_now(d, name, &lerr);
+	if (rc < 0 && lerr.scope == SYNC_SCOPE_ACCOUNT) {
+		*err = lerr;
+		return -1;
+	}
+	if (rc == 1)
+		err->kind = SYNC_EK_EXISTS;
+	return -1;
 }
 
 int

@@ -125,7 +125,11 @@ enum {
 	IC_LIST_EXTENDED = 1 << 16,
 	IC_IMAP4REV1 = 1 << 17,
 	IC_LIST_STATUS = 1 << 18,
+	IC_NAMESPACE = 1 << 19,
 };
+
+/* Longest personal namespace prefix taken from NAMESPACE. */
+#define UP_NSPREFIX_MAX	256
 
 struct up_imap {
 	struct sync_driver base;	/* first: the engine sees this */
@@ -136,6 +140,11 @@ struct up_imap {
 	unsigned	 rcaps;		/* IC_* */
 	int		 qresync_on;	/* ENABLE QRESYNC accepted */
 	char		 delim;		/* the server's; '\0' for flat */
+	/* The personal namespace's prefix as the server spells it ("INBOX."
+	 * on Cyrus; "" mostly): local names are relative to it, as in
+	 * mbsync, so a local top-level folder goes where the server lets a
+	 * person make folders. */
+	char		 nsprefix[UP_NSPREFIX_MAX];
 	char		*selected;	/* the selected folder (local name) */
 	int		 keywords_ok;	/* of the selected folder */
 	uint64_t	 hms;		/* its HIGHESTMODSEQ, 0 for none */
@@ -183,11 +192,13 @@ int	up_imap_done_err(struct up_imap *d, const struct imap_done *done,
 	    enum sync_scope scope, struct sync_error *err);
 /* Drop the connection after a failure; the driver stays reusable. */
 void	up_imap_drop(struct up_imap *d);
-/* The server's (modified UTF-7, its delimiter) name of a local folder,
- * quoted for a command, appended to out. 0, or -1 and *err (BADNAME). */
+/* The server's (modified UTF-7, its delimiter, inside the personal
+ * namespace) name of a local folder, quoted for a command, appended to
+ * out. 0, or -1 and *err (BADNAME). */
 int	up_imap_name_out(struct up_imap *d, const char *local,
 	    struct buf *out, struct sync_error *err);
-/* The local name of a server folder, or NULL when none fits. */
+/* The local name of a server folder, or NULL when none fits (a '/' in a
+ * component, outside the personal namespace). */
 char	*up_imap_name_in(struct up_imap *d, const char *remote);
 /* A quoted string for a command; -1 if s holds CR, LF or NUL. */
 int	up_imap_quote(struct buf *out, const char *s);

@@ -10,6 +10,13 @@ otherwise by the caller.
     with Dovecot("/tmp/x", imap_port=24143) as dv:
         dv.doveadm("import", ...)
 
+Server shapes other than Dovecot's own, for the minimal-server tests:
+capabilities (a string) replaces the capability list shown after login
+(imap_capability: CONDSTORE, UIDPLUS, MOVE... left out are not offered,
+so a client must not use them), and namespace_prefix with separator
+makes the personal namespace look like Courier's or Cyrus's ("INBOX."
+and "."): INBOX itself, every other folder below it.
+
 With oauth2_key (bytes), logins by XOAUTH2 and OAUTHBEARER are offered
 too and checked by Dovecot's oauth2 passdb locally: the token must be a
 JWT signed with HS256 under that key (no "kid", no "azp" in it) whose
@@ -37,7 +44,8 @@ def free_port():
 class Dovecot:
     def __init__(self, root, imap_port=None, imaps_port=0, pop3_port=0,
                  pop3s_port=0, password="x", cert=None, key=None,
-                 extra_conf="", oauth2_key=None):
+                 extra_conf="", oauth2_key=None, capabilities=None,
+                 namespace_prefix=None, separator="."):
         self.root = os.path.abspath(root)
         self.imap_port = free_port() if imap_port is None else imap_port
         self.imaps_port = imaps_port
@@ -47,6 +55,9 @@ class Dovecot:
         self.cert, self.key = cert, key
         self.extra_conf = extra_conf
         self.oauth2_key = oauth2_key
+        self.capabilities = capabilities
+        self.namespace_prefix = namespace_prefix
+        self.separator = separator
         self.conf = os.path.join(self.root, "dovecot.conf")
         if os.getuid() == 0:
             pw = pwd.getpwnam("nobody")
@@ -121,7 +132,18 @@ protocol pop3 {{
            pop3s=self.pop3s_port or 0, password=self.password,
            extra=self.extra_conf, mechs=mechs, oauth_passdb=oauth_passdb)
         with open(self.conf, "w") as f:
-            f.write(conf)
+            f.write(conf + self._shape_conf())
+
+    def _shape_conf(self):
+        out = ""
+        if self.capabilities is not None:
+            out += "protocol imap {\n  imap_capability = %s\n}\n" % (
+                self.capabilities)
+        if self.namespace_prefix is not None:
+            out += ("namespace inbox {\n  inbox = yes\n  prefix = %s\n"
+                    "  separator = %s\n}\n" % (self.namespace_prefix,
+                                               self.separator))
+        return out
 
     def _oauth2_conf(self):
         """The oauth2 passdb (before the static one) and its keys."""

@@ -57,9 +57,16 @@ struct fcall {
 	unsigned	 n;
 };
 
+/* A CREATE the fake answers with an error instead of doing it. */
+struct frefuse {
+	char		*name;
+	enum sync_errkind kind;
+};
+
 struct sync_fake {
 	struct ffolder	**fo;
 	size_t		 nfo;
+	struct frefuse	 refuse[8];
 	unsigned	 caps;
 	uint32_t	 next_uidvalidity;
 	long		 steps, fail_at;
@@ -274,6 +281,8 @@ sync_fake_free(struct sync_fake **fp)
 		return;
 	for (i = 0; i < f->nfo; i++)
 		folder_free(f->fo[i]);
+	for (i = 0; i < ARRAY_SIZE(f->refuse); i++)
+		free(f->refuse[i].name);
 	free(f->fo);
 	free(f);
 	*fp = NULL;
@@ -367,6 +376,33 @@ sync_fake_folder_reset(struct sync_fake *f, const char *name)
 	fo->gone = NULL;
 	fo->ngone = 0;
 	return 0;
+}
+
+int
+sync_fake_folder_set_uidvalidity(struct sync_fake *f, const char *name,
+    uint32_t uidvalidity)
+{
+	struct ffolder *fo = folder_find(f, name);
+
+	if (fo == NULL || uidvalidity == 0)
+		return -1;
+	fo->uidvalidity = uidvalidity;
+	return 0;
+}
+
+int
+sync_fake_create_refuse(struct sync_fake *f, const char *name,
+    enum sync_errkind kind)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(f->refuse); i++)
+		if (f->refuse[i].name == NULL) {
+			f->refuse[i].name = xstrdup(name);
+			f->refuse[i].kind = kind;
+			return 0;
+		}
+	return -1;
 }
 
 int
@@ -691,13 +727,15 @@ stopped(struct sync_error *err)
 	    SYNC_EK_STOPPED, "stopped by the engine");
 }
 
+static int message_id(const struct fmsg *m, char *out, size_t outlen);
+
 /* Report one message: msg(), then the body in two pieces and end(). */
 static int
 deliver(struct fake_drv *d, const struct fmsg *m, unsigned what,
     const struct sync_fetch_cb *cb, struct sync_error *err)
 {
 	struct sync_msg_info mi;
-	char *buf, *v[FAKE_KW_MAX];
+	char *buf, *v[FAKE_KW_MAX], msgid[256];
 	size_t half;
 	int s;
 
@@ -715,6 +753,9 @@ deliver(struct fake_drv *d, const struct fmsg *m, unsigned what,
 		mi.size = m->len;
 	if (what & SYNC_FETCH_MODSEQ)
 		mi.modseq = m->modseq;
+	if ((what & SYNC_FETCH_MSGID) && message_id(m, msgid,
+	    sizeof(msgid)) == 0)
+		mi.message_id = msgid;
 	if ((s = step(d)) != STEP_OK) {
 		free(buf);
 		return lost(d, err);
@@ -1022,10 +1063,17 @@ static int
 fake_create(struct sync_driver *drv, const char *name, struct sync_error *err)
 {
 	struct fake_drv *d = (struct fake_drv *)drv;
+	size_t i;
 	int after;
 
 	if (op_begin(d, "create", &after, err) != 0)
 		return -1;
+	for (i = 0; i < ARRAY_SIZE(d->f->refuse); i++)
+		if (d->f->refuse[i].name != NULL &&
+		    strcmp(d->f->refuse[i].name, name) == 0)
+			return sync_error_set(err, SYNC_SCOPE_FOLDER,
+			    SYNC_RETRY_NEVER, d->f->refuse[i].kind, "the fake "
+			    "refuses to create %s", name);
 	if (sync_fake_folder_add(d->f, name, 0) != 0)
 		return sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
 		    SYNC_EK_EXISTS, "folder %s exists", name);

@@ -39,6 +39,14 @@ int	sync_fake_folder_exists(struct sync_fake *f, const char *name);
 /* Give the folder a new UIDVALIDITY and renumber its messages from 1,
  * as a server does when a folder is recreated. */
 int	sync_fake_folder_reset(struct sync_fake *f, const char *name);
+/* Give a folder this UIDVALIDITY (Cyrus gives folders made in the same
+ * second the same one). */
+int	sync_fake_folder_set_uidvalidity(struct sync_fake *f, const char *name,
+	    uint32_t uidvalidity);
+/* Answer every CREATE of name with an error of kind instead (NOPERM: a
+ * refusal; EXISTS: a server that claims it is there and is wrong). */
+int	sync_fake_create_refuse(struct sync_fake *f, const char *name,
+	    enum sync_errkind kind);
 /* Turn MODSEQs off for a folder (NOMODSEQ). */
 int	sync_fake_folder_nomodseq(struct sync_fake *f, const char *name);
 /* Refuse to give message uid's bytes the next times times a fetch asks

@@ -166,6 +166,13 @@ render(struct drv *d, const struct imap_resp *ev)
 	case IMAP_RESP_OTHER:
 		buf_printf(b, "OTHER %s", ev->text);
 		break;
+	case IMAP_RESP_NAMESPACE:
+		if (ev->num == 0)
+			buf_adds(b, "NAMESPACE none");
+		else
+			buf_printf(b, "NAMESPACE \"%s\" '%c'", ev->mailbox,
+			    ev->delim ? ev->delim : '-');
+		break;
 	}
 	buf_adds(b, "\n");
 }
@@ -321,9 +328,21 @@ static const struct vec {
 	  "ESEARCH tag=x uid=0 have=14 min=0 max=0 count=0 all= modseq=9\n" },
 	{ "* VANISHED (EARLIER) 41,43:116,118\r\n* VANISHED 405\r\n",
 	  "VANISHED EARLIER 41,43:116,118\nVANISHED 405\n" },
-	{ "* ID (\"name\" \"Dovecot\")\r\n* NAMESPACE ((\"\" \".\")) NIL NIL\r\n"
+	{ "* ID (\"name\" \"Dovecot\")\r\n"
 	  "* 5 XYZZY {3}\r\nabc (x)\r\n* OK done\r\n",
-	  "OTHER ID\nOTHER NAMESPACE\nOTHER XYZZY\n* OK \"done\"\n" },
+	  "OTHER ID\nOTHER XYZZY\n* OK \"done\"\n" },
+	/* NAMESPACE: the first personal one (Dovecot, Cyrus both ways, a
+	 * flat server, extensions and literals read over) */
+	{ "* NAMESPACE ((\"\" \".\")) NIL NIL\r\n"
+	  "* NAMESPACE ((\"INBOX.\" \".\")) ((\"user.\" \".\")) ((\"\" \".\"))\r\n"
+	  "* NAMESPACE ((\"INBOX/\" \"/\") (\"#mh/\" \"/\" \"X-PARAM\" "
+	  "(\"FLAG1\" \"FLAG2\"))) NIL ((\"Shared/\" {1}\r\n/))\r\n"
+	  "* NAMESPACE ((\"\" NIL)) NIL NIL\r\n"
+	  "* NAMESPACE NIL NIL ((\"\" \".\"))\r\n"
+	  "* NAMESPACE (({6}\r\nINBOX. \".\")) NIL NIL\r\n",
+	  "NAMESPACE \"\" '.'\nNAMESPACE \"INBOX.\" '.'\n"
+	  "NAMESPACE \"INBOX/\" '/'\nNAMESPACE \"\" '-'\nNAMESPACE none\n"
+	  "NAMESPACE \"INBOX.\" '.'\n" },
 	/* FETCH */
 	{ "* 1 FETCH (UID 7 FLAGS (\\Seen foo) INTERNALDATE "
 	  "\"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 5 MODSEQ (12) "

@@ -12,6 +12,9 @@
  * Also: a remote rename followed as a local rename (nothing fetched), a
  * message the server refuses to give asked for again a bounded number of
  * times, and folders left unselected when LIST-STATUS shows no change.
+ * And issue 17's: folders sharing a UIDVALIDITY (a delete beside a
+ * rename), a folder the server will not create, an upstream flag change
+ * on a locally moved message, local moves batched per source folder.
  *
  * "Mirrored" is checked by comparing, folder by folder, the sorted lists
  * of (flags, keywords, bytes) on both sides.
@@ -593,6 +596,76 @@ START_TEST(test_sync_local_move_becomes_remote_move)
 }
 END_TEST
 
+/* Issue 17: a flag set upstream on a message that was moved locally
+ * before the sync reaches the local copy in its new folder, and a local
+ * flag change made after the move still goes up. */
+START_TEST(test_sync_remote_flags_reach_a_locally_moved_message)
+{
+	struct fx f;
+	uint32_t uid, newuid, flags;
+	const char *kw;
+	size_t i, n;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Archive", 0);
+	for (i = 0; i < 3; i++)
+		remote_add(&f, "INBOX", (int)i, STORE_F_SEEN, NULL);
+	run_ok(&f);
+	uid = local_uid_at(&f, "INBOX", 1);
+	ck_assert_int_eq(store_msg_move(f.st, mbox_id(&f, "INBOX"), &uid, 1,
+	    mbox_id(&f, "Archive"), &newuid), 0);
+	local_flags(&f, "Archive", newuid, STORE_FLAGS_ADD, STORE_F_FLAGGED,
+	    NULL);
+	ck_assert_int_eq(sync_fake_msg_set_flags(f.fake, "INBOX",
+	    remote_uid_at(&f, "INBOX", 1), STORE_F_SEEN | STORE_F_ANSWERED,
+	    "$RemoteX"), 0);
+	run_ok(&f);
+	/* Without UIDPLUS the copy is bound (and merged) by the next pull. */
+	if (!(caps_variants[_i] & SYNC_CAP_UIDPLUS))
+		run_ok(&f);
+	assert_mirrored(&f);
+	n = sync_fake_msg_count(f.fake, "Archive");
+	ck_assert_uint_eq(n, 1);
+	flags = remote_flags_at(&f, "Archive", 0, &kw);
+	ck_assert_uint_eq(flags, STORE_F_SEEN | STORE_F_ANSWERED |
+	    STORE_F_FLAGGED);
+	ck_assert_str_eq(kw, "$RemoteX");
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "append"), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* Issue 17: local moves of many messages cost one SELECT of their source
+ * folder and one MOVE, not one of each per message. */
+START_TEST(test_sync_local_moves_are_batched_per_source_folder)
+{
+	struct fx f;
+	uint32_t uids[8], newuids[8];
+	unsigned selects, moves;
+	size_t i;
+
+	fx_setup(&f, ALLCAPS, SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Archive", 0);
+	for (i = 0; i < 10; i++)
+		remote_add(&f, "INBOX", (int)i, 0, NULL);
+	run_ok(&f);
+	for (i = 0; i < 8; i++)
+		uids[i] = local_uid_at(&f, "INBOX", i);
+	ck_assert_int_eq(store_msg_move(f.st, mbox_id(&f, "INBOX"), uids, 8,
+	    mbox_id(&f, "Archive"), newuids), 0);
+	selects = sync_fake_calls(f.fake, "select");
+	moves = sync_fake_calls(f.fake, "move");
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.moved, 8);
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "move") - moves, 1);
+	/* INBOX and Archive synced, INBOX for the MOVE, Archive again */
+	ck_assert_uint_le(sync_fake_calls(f.fake, "select") - selects, 4);
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "append"), 0);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
 START_TEST(test_sync_local_append_sent_once)
 {
 	struct fx f;
@@ -786,6 +859,124 @@ START_TEST(test_sync_remote_delete_and_create_is_not_a_rename)
 	ck_assert_uint_eq(f.stats.pulled, 1);
 	ck_assert_uint_eq(f.stats.renamed_in, 0);
 	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* Issue 17: Cyrus gives folders made in the same second one UIDVALIDITY.
+ * Aaa deleted and Bbb renamed to Ccc upstream: the delete stays a delete
+ * and the rename a rename (Ccc holds Bbb's messages, with Bbb's local
+ * UIDs). When both held the same messages (_i = 1), nothing tells which
+ * one Ccc was: no rename, Ccc is fetched as a new folder. */
+START_TEST(test_sync_shared_uidvalidity_delete_is_not_a_rename)
+{
+	struct fx f;
+	int64_t bbb;
+	uint32_t uid;
+	int i;
+
+	fx_setup(&f, ALLCAPS | SYNC_CAP_LIST_STATUS, SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Aaa", 0);
+	sync_fake_folder_add(f.fake, "Bbb", 0);
+	ck_assert_int_eq(sync_fake_folder_set_uidvalidity(f.fake, "Aaa", 777),
+	    0);
+	ck_assert_int_eq(sync_fake_folder_set_uidvalidity(f.fake, "Bbb", 777),
+	    0);
+	for (i = 0; i < 3; i++) {
+		char *m = msg_text("Aaa", _i ? i : 10 + i);
+
+		remote_add(&f, "Aaa", i, 0, NULL);
+		ck_assert_uint_ne(sync_fake_msg_add(f.fake, "Bbb", m,
+		    strlen(m), 0, NULL, 1600000000 + i), 0);
+		free(m);
+	}
+	run_ok(&f);
+	bbb = mbox_id(&f, "Bbb");
+	ck_assert_int_eq(sync_fake_folder_delete(f.fake, "Aaa"), 0);
+	ck_assert_int_eq(sync_fake_folder_rename(f.fake, "Bbb", "Ccc"), 0);
+	run_ok(&f);
+	ck_assert_int_eq(mbox_id(&f, "Aaa"), 0);
+	ck_assert_int_eq(mbox_id(&f, "Bbb"), 0);
+	ck_assert_uint_eq(f.stats.renamed_in, _i ? 0 : 1);
+	ck_assert_uint_eq(f.stats.pulled, _i ? 3 : 0);
+	if (!_i)
+		ck_assert_int_eq(mbox_id(&f, "Ccc"), bbb);
+	assert_mirrored(&f);
+	/* A local flag change reaches the same message upstream. */
+	uid = local_uid_at(&f, "Ccc", 1);
+	local_flags(&f, "Ccc", uid, STORE_FLAGS_ADD, STORE_F_FLAGGED, NULL);
+	run_ok(&f);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* Issue 17: a local folder the server will not create is never paired,
+ * so no later sync takes it for one deleted upstream: its only message
+ * stays. _i = 0: the server refuses (said, kept here only); _i = 1: it
+ * claims the folder exists and is wrong. */
+START_TEST(test_sync_refused_folder_is_never_deleted_here)
+{
+	struct logbuf lb;
+	struct fx f;
+	const char *m = "Subject: only here\r\nMessage-ID: <w@x>\r\n\r\nhi\r\n";
+	struct store_append_opts o = { STORE_F_SEEN, NULL, 0, 1700000000, 0,
+	    0 };
+	int64_t id;
+	uint32_t uid;
+	int i;
+
+	fx_setup(&f, ALLCAPS, SYNC_PROTO_IMAP);
+	ck_assert_int_eq(sync_fake_create_refuse(f.fake, "Work", _i ?
+	    SYNC_EK_EXISTS : SYNC_EK_NOPERM), 0);
+	ck_assert_int_eq(store_mailbox_create(f.st, f.acct, "Work", 0, &id),
+	    0);
+	ck_assert_int_eq(store_append_mem(f.st, id, &o, m, strlen(m), &uid),
+	    0);
+	for (i = 0; i < 3; i++) {
+		if (_i)
+			run(&f);	/* the folder's SELECT fails */
+		else
+			run_logged(&f, &lb);
+		ck_assert_int_eq(mbox_id(&f, "Work"), id);
+		ck_assert_uint_eq(local_count(&f, "Work"), 1);
+		if (!_i)
+			ck_assert_msg(strstr(lb.text, "stays here only") !=
+			    NULL, "not said: %s", lb.text);
+	}
+	ck_assert(!sync_fake_folder_exists(f.fake, "Work"));
+	fx_teardown(&f);
+}
+END_TEST
+
+/* The last-copy rule for a folder deleted upstream: what came from it
+ * goes, a message made here since the last sync stays (its only copy),
+ * and the folder is made upstream again for it. */
+START_TEST(test_sync_remote_folder_delete_keeps_local_only_mail)
+{
+	struct logbuf lb;
+	struct fx f;
+	const char *m = "Subject: new here\r\nMessage-ID: <n@x>\r\n\r\nhi\r\n";
+	struct store_append_opts o = { STORE_F_FLAGGED, NULL, 0, 1700000000,
+	    0, 0 };
+	uint32_t uid;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Proj", 0);
+	remote_add(&f, "Proj", 1, 0, NULL);
+	remote_add(&f, "Proj", 2, STORE_F_SEEN, NULL);
+	run_ok(&f);
+	ck_assert_int_eq(store_append_mem(f.st, mbox_id(&f, "Proj"), &o, m,
+	    strlen(m), &uid), 0);
+	ck_assert_int_eq(sync_fake_folder_delete(f.fake, "Proj"), 0);
+	run_logged(&f, &lb);
+	ck_assert_msg(strstr(lb.text, "1 message made here since the last "
+	    "sync is kept") != NULL, "not said: %s", lb.text);
+	ck_assert_uint_eq(local_count(&f, "Proj"), 1);
+	ck_assert(sync_fake_folder_exists(f.fake, "Proj"));
+	run_ok(&f);
+	assert_mirrored(&f);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "Proj"), 1);
 	fx_teardown(&f);
 }
 END_TEST
@@ -1187,11 +1378,20 @@ sync_suite(void)
 	tc = tcase(s, "push");
 	tcase_add_loop_test(tc, test_sync_local_move_becomes_remote_move, 0, nv);
 	tcase_add_loop_test(tc, test_sync_local_append_sent_once, 0, nv);
+	tcase_add_loop_test(tc,
+	    test_sync_remote_flags_reach_a_locally_moved_message, 0, nv);
+	tcase_add_test(tc, test_sync_local_moves_are_batched_per_source_folder);
 	tc = tcase(s, "folders");
 	tcase_add_test(tc, test_sync_folder_create_rename_delete_both_ways);
 	tcase_add_test(tc, test_sync_skip_folders_setting);
 	tcase_add_loop_test(tc, test_sync_remote_rename_is_local_rename, 0, 2);
 	tcase_add_test(tc, test_sync_remote_delete_and_create_is_not_a_rename);
+	tcase_add_loop_test(tc,
+	    test_sync_shared_uidvalidity_delete_is_not_a_rename, 0, 2);
+	tcase_add_loop_test(tc, test_sync_refused_folder_is_never_deleted_here,
+	    0, 2);
+	tcase_add_loop_test(tc,
+	    test_sync_remote_folder_delete_keeps_local_only_mail, 0, nv);
 	tcase_add_loop_test(tc, test_sync_unchanged_folders_are_not_selected, 0,
 	    2);
 	tcase_add_loop_test(tc, test_sync_refused_message_retried_then_given_up,
