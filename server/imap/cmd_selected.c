@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "lib/imap_seqset.h"
-#include "lib/rfc822.h"
+#include "lib/date.h"
 #include "lib/util.h"
 #include "server/imap/fetch.h"
 #include "server/imap/search.h"
@@ -743,7 +743,7 @@ static char *
 fast_format(const struct fast_fetch *ff, char *p, uint32_t seq,
     const struct store_msg *m, const char *flags, size_t flagslen)
 {
-	char date[RFC822_IMAP_DATE_LEN];
+	char date[DATE_IMAP_LEN];
 	size_t i;
 
 	p = PUT_LIT(p, "* ");
@@ -768,8 +768,8 @@ fast_format(const struct fast_fetch *ff, char *p, uint32_t seq,
 			*p++ = ')';
 			break;
 		case FI_INTERNALDATE:
-			if (rfc822_date_format_imap((time_t)m->internaldate,
-			    m->tzoff, date, sizeof(date)) < 0) {
+			if (date_imap_format(m->internaldate, m->tzoff,
+			    date) < 0) {
 				p = PUT_LIT(p, "INTERNALDATE NIL");
 				break;
 			}

@@ -27,7 +27,7 @@
 
 #include "lib/imap_envelope.h"
 #include "lib/msg_summary.h"
-#include "lib/rfc822.h"
+#include "lib/date.h"
 #include "lib/util.h"
 #include "server/imap/fetch.h"
 #include "server/imap/fetch_int.h"
@@ -933,7 +933,7 @@ static int
 write_simple(struct writer *w, enum fetch_kind kind)
 {
 	const struct store_msg *msg = w->m->msg;
-	char date[RFC822_IMAP_DATE_LEN];
+	char date[DATE_IMAP_LEN];
 
 	switch (kind) {
 	case K_UID:
@@ -944,8 +944,8 @@ write_simple(struct writer *w, enum fetch_kind kind)
 			return -1;
 		return buf_addc(&w->line, ')');
 	case K_INTERNALDATE:
-		if (rfc822_date_format_imap((time_t)msg->internaldate,
-		    msg->tzoff, date, sizeof(date)) < 0)
+		if (date_imap_format(msg->internaldate, msg->tzoff, date)
+		    < 0)
 			return buf_adds(&w->line, "INTERNALDATE NIL");
 		if (buf_adds(&w->line, "INTERNALDATE \"") < 0 ||
 		    buf_adds(&w->line, date) < 0)

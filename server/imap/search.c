@@ -39,6 +39,7 @@
 
 #include "lib/base64.h"
 #include "lib/buf.h"
+#include "lib/date.h"
 #include "lib/imap_seqset.h"
 #include "lib/mime.h"
 #include "lib/msg_summary.h"
@@ -407,52 +408,6 @@ key_add_kid(struct key *parent, struct key *kid)
 		parent->level = kid->level;
 }
 
-static const char *const months[12] = {
-	"jan", "feb", "mar", "apr", "may", "jun",
-	"jul", "aug", "sep", "oct", "nov", "dec",
-};
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* date-text "d-Mon-yyyy" (RFC 3501): days since the epoch, or -1. */
-static int
-parse_date(const char *s, int64_t *day_r)
-{
-	unsigned d = 0, m, y = 0, i, nd = 0;
-
-	while (*s >= '0' && *s <= '9' && nd < 2)
-		d = d * 10 + (unsigned)(*s++ - '0'), nd++;
-	if (nd == 0 || d < 1 || d > 31 || *s++ != '-')
-		return -1;
-	for (m = 0; m < 12; m++)
-		if (ascii_strncasecmp(s, months[m], 3) == 0)
-			break;
-	if (m == 12 || s[3] != '-')
-		return -1;
-	s += 4;
-	for (i = 0; i < 4; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		y = y * 10 + (unsigned)(s[i] - '0');
-	}
-	if (s[4] != '\0')
-		return -1;
-	*day_r = days_from_civil(y, m + 1, d);
-	return 0;
-}
-
 /* The normal form of a key string (UTF-8 or US-ASCII). */
 static void
 set_needle(struct key *k, const char *s, size_t n)
@@ -756,7 +711,7 @@ parse_key(struct parser *p, struct imap_tok *tok, unsigned depth)
 			continue;
 		if (read_string(p, date_keys[i].name, &s, &n) < 0)
 			return NULL;
-		if (parse_date(s, &day) < 0) {
+		if (date_imap_parse_day(s, n, &day) < 0) {
 			free(s);
 			fail(p, IMAPD_SEARCH_EBAD, "Invalid search date "
 			    "parameter");
@@ -979,14 +934,6 @@ struct run {
 	char		*piece;
 };
 
-static int64_t
-day_of(int64_t t, int tzmin)
-{
-	int64_t x = t + (int64_t)tzmin * 60;
-
-	return x >= 0 ? x / 86400 : -((-x + 86399) / 86400);
-}
-
 static int
 date_cmp(enum ktype type, int64_t day, int64_t keyday)
 {
@@ -1104,7 +1051,7 @@ eval_sent(const struct key *k, struct msgstate *m)
 		t = 0;
 		tz = 0;
 	}
-	return date_cmp(k->type, day_of((int64_t)t, tz), k->day);
+	return date_cmp(k->type, date_day_of((int64_t)t, tz), k->day);
 }
 
 /* ---- The tree ------------------------------------------------------ */
@@ -1169,8 +1116,8 @@ eval(struct run *r, const struct key *k, struct msgstate *m, int level)
 	case K_BEFORE:
 	case K_ON:
 	case K_SINCE:
-		return date_cmp(k->type, day_of(msg->internaldate, msg->tzoff),
-		    k->day);
+		return date_cmp(k->type, date_day_of(msg->internaldate,
+		    msg->tzoff), k->day);
 	case K_MODSEQ:
 		return msg->modseq >= k->num;
 	case K_SENTBEFORE:
