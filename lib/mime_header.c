@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/charset.h"
 #include "lib/rfc822.h"
 #include "lib/util.h"
 
@@ -211,7 +212,7 @@ decode_2231(const char *v)
 
 	buf_init(&out, VALUE_MAX);
 	if (q1 == NULL || (q2 = strchr(q1 + 1, '\'')) == NULL) {
-		(void)mime_charset_to_utf8(NULL, v, strlen(v), &out);
+		(void)charset_to_utf8(NULL, v, strlen(v), &out);
 		return buf_steal(&out, NULL);
 	}
 	cl = (size_t)(q1 - v) < sizeof(cs) - 1 ? (size_t)(q1 - v) : sizeof(cs) - 1;
@@ -226,7 +227,8 @@ decode_2231(const char *v)
 			(void)buf_addc(&bytes, *p);
 		}
 	}
-	(void)mime_charset_to_utf8(cl > 0 ? cs : NULL, bytes.data, bytes.len, &out);
+	(void)charset_to_utf8(cl > 0 ? cs : NULL, bytes.data, bytes.len,
+	    &out);
 	buf_free(&bytes);
 	return buf_steal(&out, NULL);
 }
