@@ -8,7 +8,7 @@
  * The output is always valid UTF-8: whatever cannot be converted becomes
  * U+FFFD, one per bad byte.
  */
-#include "lib/mime.h"
+#include "lib/mime_int.h"
 
 #include <string.h>
 
@@ -17,8 +17,8 @@
 #include "lib/rfc822.h"
 #include "lib/util.h"
 
-static int
-hexval(int c)
+int
+mime_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -81,8 +81,8 @@ ew_decode(char enc, const char *t, size_t n, struct buf *bytes)
 		if (t[i] == '_') {
 			(void)buf_addc(bytes, ' ');
 		} else if (t[i] == '=' && i + 2 < n &&
-		    (h = hexval((unsigned char)t[i + 1])) >= 0 &&
-		    (l = hexval((unsigned char)t[i + 2])) >= 0) {
+		    (h = mime_hexval((unsigned char)t[i + 1])) >= 0 &&
+		    (l = mime_hexval((unsigned char)t[i + 2])) >= 0) {
 			(void)buf_addc(bytes, (char)(h << 4 | l));
 			i += 2;
 		} else {
@@ -192,7 +192,7 @@ mime_qp_dec_feed(struct mime_qp_dec *d, const void *src, size_t n,
 				return -1;
 			break;
 		case QP_EQ:
-			if (hexval(c) >= 0) {
+			if (mime_hexval(c) >= 0) {
 				d->hex = (char)c;
 				d->state = QP_EQ1;
 			} else if (c == '\r') {
@@ -210,8 +210,9 @@ mime_qp_dec_feed(struct mime_qp_dec *d, const void *src, size_t n,
 			break;
 		case QP_EQ1:
 			d->state = QP_TEXT;
-			if ((h = hexval(c)) >= 0) {
-				if (buf_addc(out, (char)(hexval(d->hex) << 4 | h)) < 0)
+			if ((h = mime_hexval(c)) >= 0) {
+				if (buf_addc(out, (char)(mime_hexval(d->hex) << 4 |
+				    h)) < 0)
 					return -1;
 			} else {
 				if (buf_addc(out, '=') < 0 || buf_addc(out, d->hex) < 0)

@@ -110,18 +110,6 @@ lex_quoted(struct lex *l)
 	return buf_steal(&b, NULL);
 }
 
-static int
-hex2(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* ---- parameters and RFC 2231 ---------------------------------------------- */
 
 struct rawparam {
@@ -220,7 +208,8 @@ decode_2231(const char *v)
 	cs[cl] = '\0';
 	buf_init(&bytes, VALUE_MAX);
 	for (p = q2 + 1; *p; p++) {
-		if (*p == '%' && (h = hex2(p[1])) >= 0 && (l = hex2(p[2])) >= 0) {
+		if (*p == '%' && (h = mime_hexval((unsigned char)p[1])) >= 0 &&
+		    (l = mime_hexval((unsigned char)p[2])) >= 0) {
 			(void)buf_addc(&bytes, (char)(h << 4 | l));
 			p += 2;
 		} else {
