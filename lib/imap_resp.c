@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/date.h"
 #include "lib/imap_lex.h"
 #include "lib/util.h"
 
@@ -1113,7 +1114,7 @@ fetch_value(struct imap_resp_parser *p, const struct imap_tok *tok,
 		f->have |= IMAP_FETCH_SIZE;
 		break;
 	case A_DATE:
-		if (!is_string(tok) || imap_date_parse(tok->s,
+		if (!is_string(tok) || date_imap_parse(tok->s, tok->len,
 		    &f->internaldate, &f->tzoff) < 0)
 			return unexpected(p, tok, "as INTERNALDATE");
 		f->have |= IMAP_FETCH_DATE;
@@ -1364,120 +1365,4 @@ imap_resp_next(struct imap_resp_parser *p, struct imap_resp *ev)
 		if (rc != 0)
 			return rc;
 	}
-}
-
-/* ---- dates ----------------------------------------------------------- */
-
-static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
-	"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y_r, unsigned *m_r, unsigned *d_r)
-{
-	int64_t era, y;
-	unsigned doe, yoe, doy, mp, m;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = (int64_t)yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d_r = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	*m_r = m;
-	*y_r = y + (m <= 2);
-}
-
-/* n digits at *s into *v_r; advances *s. */
-static int
-digits(const char **s, int n, unsigned *v_r)
-{
-	unsigned v = 0;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if ((*s)[i] < '0' || (*s)[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)((*s)[i] - '0');
-	}
-	*s += n;
-	*v_r = v;
-	return 0;
-}
-
-int
-imap_date_parse(const char *s, int64_t *t_r, int32_t *tzoff_r)
-{
-	unsigned day, mon, year, hh, mm, ss, zh, zm;
-	int sign;
-
-	if (*s == ' ')
-		s++;
-	if (digits(&s, 1, &day) < 0)
-		return -1;
-	if (*s >= '0' && *s <= '9')
-		day = day * 10 + (unsigned)(*s++ - '0');
-	if (*s++ != '-')
-		return -1;
-	for (mon = 0; mon < 12; mon++)
-		if (ascii_strncasecmp(s, months[mon], 3) == 0)
-			break;
-	if (mon == 12)
-		return -1;
-	s += 3;
-	if (*s++ != '-' || digits(&s, 4, &year) < 0 || *s++ != ' ' ||
-	    digits(&s, 2, &hh) < 0 || *s++ != ':' || digits(&s, 2, &mm) < 0 ||
-	    *s++ != ':' || digits(&s, 2, &ss) < 0 || *s++ != ' ')
-		return -1;
-	if (*s != '+' && *s != '-')
-		return -1;
-	sign = *s++ == '-' ? -1 : 1;
-	if (digits(&s, 2, &zh) < 0 || digits(&s, 2, &zm) < 0 || *s != '\0')
-		return -1;
-	if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 ||
-	    zh > 23 || zm > 59)
-		return -1;
-	*tzoff_r = sign * (int32_t)(zh * 60 + zm);
-	*t_r = days_from_civil(year, mon + 1, day) * 86400 +
-	    (int64_t)hh * 3600 + mm * 60 + ss - (int64_t)*tzoff_r * 60;
-	return 0;
-}
-
-void
-imap_date_format(int64_t t, int32_t tzoff, char out[IMAP_DATE_LEN])
-{
-	int64_t local = t + (int64_t)tzoff * 60, days, secs, y;
-	unsigned m, d;
-	int32_t z = tzoff < 0 ? -tzoff : tzoff;
-
-	days = local / 86400;
-	secs = local % 86400;
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	civil_from_days(days, &y, &m, &d);
-	if (y < 0 || y > 9999)
-		y = y < 0 ? 0 : 9999;
-	snprintf(out, IMAP_DATE_LEN, "%02u-%s-%04d %02d:%02d:%02d %c%02d%02d",
-	    d, months[m - 1], (int)y, (int)(secs / 3600),
-	    (int)(secs / 60 % 60), (int)(secs % 60), tzoff < 0 ? '-' : '+',
-	    (int)(z / 60 % 100), (int)(z % 60));
 }

@@ -46,8 +46,6 @@
 #define IMAP_RESP_LITERAL_MAX	(1024ULL * 1024 * 1024)
 /* Most items in one list: capabilities, flags, mailbox attributes. */
 #define IMAP_RESP_ITEMS_MAX	10000
-/* A formatted date-time: "17-Jul-1996 02:44:25 -0700", NUL included. */
-#define IMAP_DATE_LEN		32
 
 struct imap_resp_parser;
 
@@ -262,14 +260,5 @@ const char *imap_resp_error(const struct imap_resp_parser *p);
 
 /* "OK", "NO", ... and a code's name, for messages. */
 const char *imap_resp_status_name(enum imap_resp_status st);
-
-/*
- * Parse an IMAP date-time ("17-Jul-1996 02:44:25 -0700"; the day may be
- * one digit or have a leading space) into seconds since the epoch (UTC)
- * and the zone in minutes east. 0, or -1 when s is not one.
- */
-int	imap_date_parse(const char *s, int64_t *t_r, int32_t *tzoff_r);
-/* Format t in zone tzoff as an IMAP date-time into out. */
-void	imap_date_format(int64_t t, int32_t tzoff, char out[IMAP_DATE_LEN]);
 
 #endif

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/date.h"
 #include "lib/rfc822.h"
 #include "lib/util.h"
 
@@ -687,14 +688,6 @@ mbox_sender_from_header(const char *hdr, size_t hlen)
 	return xstrdup("MAILER-DAEMON");
 }
 
-static const char wdays[7][4] = {
-	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-};
-static const char months[12][4] = {
-	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-};
-
 static void
 put_digits(char *p, unsigned v, int n)
 {
@@ -707,28 +700,29 @@ put_digits(char *p, unsigned v, int n)
 int
 mbox_date_format(time_t t, char *out, size_t outlen)
 {
-	struct tm tm;
+	struct date_tm tm;
 
-	if (outlen < MBOX_DATE_LEN || gmtime_r(&t, &tm) == NULL)
+	if (outlen < MBOX_DATE_LEN)
 		return -1;
-	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+	date_split((int64_t)t, 0, &tm);
+	if (tm.year < 0 || tm.year > 9999)
 		return -1;
 	/* "Thu Jan  1 00:00:00 1970" */
-	memcpy(out, wdays[tm.tm_wday], 3);
+	memcpy(out, date_weekday_name(tm.wday), 3);
 	out[3] = ' ';
-	memcpy(out + 4, months[tm.tm_mon], 3);
+	memcpy(out + 4, date_month_name(tm.mon), 3);
 	out[7] = ' ';
-	put_digits(out + 8, (unsigned)tm.tm_mday, 2);
+	put_digits(out + 8, tm.day, 2);
 	if (out[8] == '0')
 		out[8] = ' ';
 	out[10] = ' ';
-	put_digits(out + 11, (unsigned)tm.tm_hour, 2);
+	put_digits(out + 11, tm.hour, 2);
 	out[13] = ':';
-	put_digits(out + 14, (unsigned)tm.tm_min, 2);
+	put_digits(out + 14, tm.min, 2);
 	out[16] = ':';
-	put_digits(out + 17, (unsigned)tm.tm_sec, 2);
+	put_digits(out + 17, tm.sec, 2);
 	out[19] = ' ';
-	put_digits(out + 20, (unsigned)(tm.tm_year + 1900), 4);
+	put_digits(out + 20, (unsigned)tm.year, 4);
 	out[24] = '\0';
 	return 0;
 }
@@ -748,18 +742,6 @@ next_token(const char **s, const char *e, const char **tok, size_t *len)
 	return 0;
 }
 
-static int
-name_index(const char (*names)[4], int n, const char *tok, size_t len)
-{
-	int i;
-
-	if (len != 3)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (ascii_strncasecmp(names[i], tok, 3) == 0)
-			return i;
-	return -1;
-}
 
 /* A number of 1..maxdigits digits filling the token. */
 static int
@@ -780,7 +762,7 @@ tok_number(const char *tok, size_t len, size_t maxdigits, int *v)
 
 /* hh:mm or hh:mm:ss */
 static int
-tok_time(const char *tok, size_t len, struct tm *tm)
+tok_time(const char *tok, size_t len, struct date_tm *tm)
 {
 	int h, m, sec = 0;
 
@@ -791,9 +773,9 @@ tok_time(const char *tok, size_t len, struct tm *tm)
 		return -1;
 	if (h > 23 || m > 59 || sec > 60)
 		return -1;
-	tm->tm_hour = h;
-	tm->tm_min = m;
-	tm->tm_sec = sec;
+	tm->hour = (unsigned)h;
+	tm->min = (unsigned)m;
+	tm->sec = (unsigned)sec;
 	return 0;
 }
 
@@ -817,24 +799,23 @@ mbox_date_parse(const char *s, size_t len, time_t *t_r)
 {
 	const char *e = s + len, *tok;
 	size_t tl;
-	struct tm tm;
+	struct date_tm tm;
 	int mon, v;
 	long off = 0;
-	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
 	if (next_token(&s, e, &tok, &tl) < 0)
 		return -1;
-	if (name_index(wdays, 7, tok, tl) >= 0 &&
+	if (tl == 3 && date_weekday_from_name(tok) >= 0 &&
 	    next_token(&s, e, &tok, &tl) < 0)
 		return -1;
-	if ((mon = name_index(months, 12, tok, tl)) < 0)
+	if (tl != 3 || (mon = date_month_from_name(tok)) < 0)
 		return -1;
-	tm.tm_mon = mon;
+	tm.mon = (unsigned)mon;
 	if (next_token(&s, e, &tok, &tl) < 0 ||
 	    tok_number(tok, tl, 2, &v) < 0 || v < 1 || v > 31)
 		return -1;
-	tm.tm_mday = v;
+	tm.day = (unsigned)v;
 	if (next_token(&s, e, &tok, &tl) < 0 || tok_time(tok, tl, &tm) < 0)
 		return -1;
 	if (next_token(&s, e, &tok, &tl) < 0)
@@ -848,12 +829,7 @@ mbox_date_parse(const char *s, size_t len, time_t *t_r)
 		    tok_number(tok, tl, 4, &v) < 0)
 			return -1;
 	}
-	tm.tm_year = v - 1900;
-	t = timegm(&tm);
-	if (t == (time_t)-1 && !(v == 1969 && tm.tm_mon == 11 &&
-	    tm.tm_mday == 31 && tm.tm_hour == 23 && tm.tm_min == 59 &&
-	    tm.tm_sec == 59))
-		return -1;
-	*t_r = t - off;
+	tm.year = v;
+	*t_r = (time_t)(date_join(&tm, 0) - off);
 	return 0;
 }

@@ -140,19 +140,12 @@ const struct mime_param *mime_param_get(const struct mime_param *params,
 
 /*
  * Decode a raw header value into UTF-8 (appended to out): unfold, decode
- * RFC 2047 encoded-words (B and Q, any charset iconv knows; adjacent
- * words joined, the space between them dropped) and replace bytes that
- * are not valid in their charset with U+FFFD. 0, or -1 if out's limit was
- * hit (out then holds a prefix).
+ * RFC 2047 encoded-words (B and Q, any charset lib/charset knows;
+ * adjacent words joined, the space between them dropped) and replace
+ * bytes that are not valid in their charset with U+FFFD. 0, or -1 if
+ * out's limit was hit (out then holds a prefix).
  */
 int	mime_decode_header(const char *raw, size_t len, struct buf *out);
-
-/*
- * Convert n bytes in charset to UTF-8, appended to out; invalid bytes
- * become U+FFFD. An unknown charset is read as UTF-8. 0, or -1 at limit.
- */
-int	mime_charset_to_utf8(const char *charset, const void *src, size_t n,
-	    struct buf *out);
 
 /*
  * Incremental quoted-printable decoder (RFC 2045 6.7), lenient: a stray

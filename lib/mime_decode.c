@@ -1,6 +1,6 @@
 /*
  * mime_decode: text decoding for headers and bodies — RFC 2047
- * encoded-words, charset conversion to UTF-8 (glibc iconv), and an
+ * encoded-words (their charsets converted by lib/charset) and an
  * incremental quoted-printable decoder.
  *
  * Everything is lenient: mail is full of wrong charsets, broken words and
@@ -8,91 +8,17 @@
  * The output is always valid UTF-8: whatever cannot be converted becomes
  * U+FFFD, one per bad byte.
  */
-#include "lib/mime.h"
+#include "lib/mime_int.h"
 
-#include <errno.h>
-#include <iconv.h>
 #include <string.h>
 
 #include "lib/base64.h"
+#include "lib/charset.h"
 #include "lib/rfc822.h"
-#include "lib/utf8.h"
 #include "lib/util.h"
 
-#define REPLACEMENT "\xef\xbf\xbd"
-
-/* Copy UTF-8 text, replacing invalid bytes; NUL becomes U+FFFD too. */
-static int
-utf8_copy(const void *src, size_t n, struct buf *out)
-{
-	const unsigned char *s = src;
-	size_t i = 0, k;
-	uint32_t cp;
-
-	while (i < n) {
-		k = s[i] == 0 ? 0 : utf8_decode(s + i, n - i, &cp);
-		if (k == 0) {
-			if (buf_adds(out, REPLACEMENT) < 0)
-				return -1;
-			i++;
-			continue;
-		}
-		if (buf_add(out, s + i, k) < 0)
-			return -1;
-		i += k;
-	}
-	return 0;
-}
-
-static int
-is_utf8_name(const char *cs)
-{
-	return ascii_strcasecmp(cs, "utf-8") == 0 ||
-	    ascii_strcasecmp(cs, "utf8") == 0 ||
-	    ascii_strcasecmp(cs, "us-ascii") == 0 ||
-	    ascii_strcasecmp(cs, "ascii") == 0;
-}
-
 int
-mime_charset_to_utf8(const char *charset, const void *src, size_t n,
-    struct buf *out)
-{
-	char obuf[1024], *in = (char *)(uintptr_t)src, *op;
-	size_t inleft = n, oleft, r;
-	iconv_t cd;
-	int rc = 0;
-
-	if (charset == NULL || *charset == '\0' || is_utf8_name(charset) ||
-	    (cd = iconv_open("UTF-8", charset)) == (iconv_t)-1)
-		return utf8_copy(src, n, out);
-	while (inleft > 0 && rc == 0) {
-		op = obuf;
-		oleft = sizeof(obuf);
-		r = iconv(cd, &in, &inleft, &op, &oleft);
-		/* iconv's output is UTF-8 already; copy it checked anyway */
-		if (utf8_copy(obuf, (size_t)(op - obuf), out) < 0)
-			rc = -1;
-		else if (r == (size_t)-1 && errno != E2BIG) {
-			/* EILSEQ or a cut-off sequence: one U+FFFD, go on */
-			if (buf_adds(out, REPLACEMENT) < 0)
-				rc = -1;
-			in++;
-			inleft--;
-			iconv(cd, NULL, NULL, NULL, NULL);
-		}
-	}
-	if (rc == 0) {
-		op = obuf;
-		oleft = sizeof(obuf);
-		iconv(cd, NULL, NULL, &op, &oleft);
-		rc = utf8_copy(obuf, (size_t)(op - obuf), out);
-	}
-	iconv_close(cd);
-	return rc;
-}
-
-static int
-hexval(int c)
+mime_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -155,8 +81,8 @@ ew_decode(char enc, const char *t, size_t n, struct buf *bytes)
 		if (t[i] == '_') {
 			(void)buf_addc(bytes, ' ');
 		} else if (t[i] == '=' && i + 2 < n &&
-		    (h = hexval((unsigned char)t[i + 1])) >= 0 &&
-		    (l = hexval((unsigned char)t[i + 2])) >= 0) {
+		    (h = mime_hexval((unsigned char)t[i + 1])) >= 0 &&
+		    (l = mime_hexval((unsigned char)t[i + 2])) >= 0) {
 			(void)buf_addc(bytes, (char)(h << 4 | l));
 			i += 2;
 		} else {
@@ -177,7 +103,7 @@ ew_flush(struct ew_pending *pd, struct buf *out)
 	int rc = 0;
 
 	if (pd->bytes.len > 0)
-		rc = mime_charset_to_utf8(pd->cs, pd->bytes.data, pd->bytes.len, out);
+		rc = charset_to_utf8(pd->cs, pd->bytes.data, pd->bytes.len, out);
 	buf_reset(&pd->bytes);
 	return rc;
 }
@@ -227,7 +153,7 @@ mime_decode_header(const char *raw, size_t len, struct buf *out)
 		/* plain text up to the next possible encoded-word */
 		for (k = i + 1; k < n && !(s[k] == '=' && k + 1 < n && s[k + 1] == '?'); k++)
 			;
-		if (rc == 0 && utf8_copy(s + i, k - i, out) < 0)
+		if (rc == 0 && charset_to_utf8(NULL, s + i, k - i, out) < 0)
 			rc = -1;
 		i = k;
 	}
@@ -266,7 +192,7 @@ mime_qp_dec_feed(struct mime_qp_dec *d, const void *src, size_t n,
 				return -1;
 			break;
 		case QP_EQ:
-			if (hexval(c) >= 0) {
+			if (mime_hexval(c) >= 0) {
 				d->hex = (char)c;
 				d->state = QP_EQ1;
 			} else if (c == '\r') {
@@ -284,8 +210,9 @@ mime_qp_dec_feed(struct mime_qp_dec *d, const void *src, size_t n,
 			break;
 		case QP_EQ1:
 			d->state = QP_TEXT;
-			if ((h = hexval(c)) >= 0) {
-				if (buf_addc(out, (char)(hexval(d->hex) << 4 | h)) < 0)
+			if ((h = mime_hexval(c)) >= 0) {
+				if (buf_addc(out, (char)(mime_hexval(d->hex) << 4 |
+				    h)) < 0)
 					return -1;
 			} else {
 				if (buf_addc(out, '=') < 0 || buf_addc(out, d->hex) < 0)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/charset.h"
 #include "lib/rfc822.h"
 #include "lib/util.h"
 
@@ -109,18 +110,6 @@ lex_quoted(struct lex *l)
 	return buf_steal(&b, NULL);
 }
 
-static int
-hex2(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* ---- parameters and RFC 2231 ---------------------------------------------- */
 
 struct rawparam {
@@ -211,7 +200,7 @@ decode_2231(const char *v)
 
 	buf_init(&out, VALUE_MAX);
 	if (q1 == NULL || (q2 = strchr(q1 + 1, '\'')) == NULL) {
-		(void)mime_charset_to_utf8(NULL, v, strlen(v), &out);
+		(void)charset_to_utf8(NULL, v, strlen(v), &out);
 		return buf_steal(&out, NULL);
 	}
 	cl = (size_t)(q1 - v) < sizeof(cs) - 1 ? (size_t)(q1 - v) : sizeof(cs) - 1;
@@ -219,14 +208,16 @@ decode_2231(const char *v)
 	cs[cl] = '\0';
 	buf_init(&bytes, VALUE_MAX);
 	for (p = q2 + 1; *p; p++) {
-		if (*p == '%' && (h = hex2(p[1])) >= 0 && (l = hex2(p[2])) >= 0) {
+		if (*p == '%' && (h = mime_hexval((unsigned char)p[1])) >= 0 &&
+		    (l = mime_hexval((unsigned char)p[2])) >= 0) {
 			(void)buf_addc(&bytes, (char)(h << 4 | l));
 			p += 2;
 		} else {
 			(void)buf_addc(&bytes, *p);
 		}
 	}
-	(void)mime_charset_to_utf8(cl > 0 ? cs : NULL, bytes.data, bytes.len, &out);
+	(void)charset_to_utf8(cl > 0 ? cs : NULL, bytes.data, bytes.len,
+	    &out);
 	buf_free(&bytes);
 	return buf_steal(&out, NULL);
 }

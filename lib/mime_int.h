@@ -19,5 +19,7 @@ int	mime_hdr_interesting(const char *name, size_t len);
 /* Free the contents of a part (not its children, not the struct). */
 void	mime_part_clear(struct mime_part *part);
 void	mime_params_free(struct mime_param *p, size_t n);
+/* The value of a hex digit (either case), or -1. */
+int	mime_hexval(int c);
 
 #endif

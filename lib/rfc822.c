@@ -11,10 +11,10 @@
 #include "lib/rfc822.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/date.h"
 #include "lib/util.h"
 
 /* A header value is at most this long once unfolded; more is cut off. */
@@ -494,14 +494,6 @@ rfc822_addr_free(struct rfc822_addr **list, size_t n)
 
 /* ---- dates --------------------------------------------------------------- */
 
-static const char *const months[12] = {
-	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-};
-static const char *const wdays[7] = {
-	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-};
-
 static const struct {
 	const char	*name;
 	int		 minutes;
@@ -575,20 +567,6 @@ dp_word(struct dp *d, char *w, size_t wsize)
 }
 
 static int
-days_from_civil(int y, int m, int d, int64_t *days_r)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	*days_r = era * 146097 + doe - 719468;
-	return 0;
-}
-
-static int
 dp_zone(struct dp *d, int *tz)
 {
 	char w[8];
@@ -618,13 +596,69 @@ dp_zone(struct dp *d, int *tz)
 	return 0;
 }
 
+/* "d[-]Mon[-]yy[yy]": the day, month and year of a Date. 0 or -1. */
+static int
+dp_date(struct dp *d, struct date_tm *tm)
+{
+	char w[16];
+	int day, mon, year, nd;
+
+	if (!dp_num(d, 2, &day, NULL) || day < 1 || day > 31)
+		return -1;
+	dp_skip(d);
+	if (d->p < d->len && d->s[d->p] == '-')
+		d->p++;
+	if (dp_word(d, w, sizeof(w)) < 3 || (mon = date_month_from_name(w)) < 0)
+		return -1;
+	dp_skip(d);
+	if (d->p < d->len && d->s[d->p] == '-')
+		d->p++;
+	if (!dp_num(d, 4, &year, &nd))
+		return -1;
+	if (nd == 2)
+		year += year < 50 ? 2000 : 1900;
+	else if (nd == 3)
+		year += 1900;
+	tm->day = (unsigned)day;
+	tm->mon = (unsigned)mon;
+	tm->year = year;
+	return 0;
+}
+
+/* "hh:mm[:ss]", comments and white space allowed between. 0 or -1. */
+static int
+dp_time(struct dp *d, struct date_tm *tm)
+{
+	int hh, mm, ss = 0;
+
+	if (!dp_num(d, 2, &hh, NULL) || hh > 23)
+		return -1;
+	dp_skip(d);
+	if (d->p >= d->len || d->s[d->p++] != ':')
+		return -1;
+	dp_skip(d);
+	if (!dp_num(d, 2, &mm, NULL) || mm > 59)
+		return -1;
+	dp_skip(d);
+	if (d->p < d->len && d->s[d->p] == ':') {
+		d->p++;
+		dp_skip(d);
+		if (!dp_num(d, 2, &ss, NULL) || ss > 60)
+			return -1;
+	}
+	tm->hour = (unsigned)hh;
+	tm->min = (unsigned)mm;
+	tm->sec = (unsigned)ss;
+	return 0;
+}
+
 int
 rfc822_date_parse(const char *s, size_t len, time_t *t_r, int *tz_min_r)
 {
 	struct dp d = { s, len, 0 };
+	struct date_tm tm;
 	char w[16];
-	int day, mon = -1, year, hh, mm, ss = 0, tz, nd, i;
-	int64_t days, t;
+	int tz;
 
 	dp_skip(&d);
 	/* optional day-of-week */
@@ -636,89 +670,12 @@ rfc822_date_parse(const char *s, size_t len, time_t *t_r, int *tz_min_r)
 			d.p++;
 		dp_skip(&d);
 	}
-	if (!dp_num(&d, 2, &day, NULL) || day < 1 || day > 31)
+	if (dp_date(&d, &tm) < 0)
 		return -1;
 	dp_skip(&d);
-	if (d.p < d.len && s[d.p] == '-')
-		d.p++;
-	if (dp_word(&d, w, sizeof(w)) < 3)
+	if (dp_time(&d, &tm) < 0 || dp_zone(&d, &tz) < 0)
 		return -1;
-	for (i = 0; i < 12; i++)
-		if (ascii_strncasecmp(w, months[i], 3) == 0)
-			mon = i;
-	if (mon < 0)
-		return -1;
-	dp_skip(&d);
-	if (d.p < d.len && s[d.p] == '-')
-		d.p++;
-	if (!dp_num(&d, 4, &year, &nd))
-		return -1;
-	if (nd == 2)
-		year += year < 50 ? 2000 : 1900;
-	else if (nd == 3)
-		year += 1900;
-	dp_skip(&d);
-	if (!dp_num(&d, 2, &hh, NULL) || hh > 23)
-		return -1;
-	dp_skip(&d);
-	if (d.p >= d.len || s[d.p++] != ':')
-		return -1;
-	dp_skip(&d);
-	if (!dp_num(&d, 2, &mm, NULL) || mm > 59)
-		return -1;
-	dp_skip(&d);
-	if (d.p < d.len && s[d.p] == ':') {
-		d.p++;
-		dp_skip(&d);
-		if (!dp_num(&d, 2, &ss, NULL) || ss > 60)
-			return -1;
-	}
-	if (dp_zone(&d, &tz) < 0)
-		return -1;
-	days_from_civil(year, mon + 1, day, &days);
-	t = days * 86400 + hh * 3600 + mm * 60 + ss - (int64_t)tz * 60;
-	*t_r = (time_t)t;
+	*t_r = (time_t)date_join(&tm, tz);
 	*tz_min_r = tz;
 	return 0;
-}
-
-static int
-date_fields(time_t t, int tz_min, struct tm *tm)
-{
-	time_t local = t + (time_t)tz_min * 60;
-
-	if (tz_min <= -24 * 60 || tz_min >= 24 * 60)
-		return -1;
-	if (gmtime_r(&local, tm) == NULL)
-		return -1;
-	return 0;
-}
-
-int
-rfc822_date_format_imap(time_t t, int tz_min, char *out, size_t outlen)
-{
-	struct tm tm;
-	int a = tz_min < 0 ? -tz_min : tz_min, n;
-
-	if (date_fields(t, tz_min, &tm) < 0)
-		return -1;
-	n = snprintf(out, outlen, "%02d-%s-%04d %02d:%02d:%02d %c%02d%02d",
-	    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, tz_min < 0 ? '-' : '+', a / 60, a % 60);
-	return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
-int
-rfc822_date_format(time_t t, int tz_min, char *out, size_t outlen)
-{
-	struct tm tm;
-	int a = tz_min < 0 ? -tz_min : tz_min, n;
-
-	if (date_fields(t, tz_min, &tm) < 0)
-		return -1;
-	n = snprintf(out, outlen, "%s, %d %s %04d %02d:%02d:%02d %c%02d%02d",
-	    wdays[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    tz_min < 0 ? '-' : '+', a / 60, a % 60);
-	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }

@@ -1,6 +1,7 @@
 /*
  * rfc822: the RFC 5322 pieces IMAP needs outside the MIME tree: header
- * fields in a raw header block, address lists for ENVELOPE, and dates.
+ * fields in a raw header block, address lists for ENVELOPE, and the Date
+ * field (its tokens; lib/date does the calendar).
  *
  * Everything here is lenient and pure (no I/O, no locale): a broken header
  * gives the best reading that Dovecot 2.3 would give, so ENVELOPE output
@@ -76,13 +77,5 @@ void	rfc822_addr_free(struct rfc822_addr **list, size_t n);
  * time in *t_r and the zone in *tz_min_r (minutes east of UTC), or -1.
  */
 int	rfc822_date_parse(const char *s, size_t len, time_t *t_r, int *tz_min_r);
-
-/* IMAP date-time: "17-Jul-1996 02:44:25 -0700" (26 bytes with the NUL). */
-#define RFC822_IMAP_DATE_LEN 27
-int	rfc822_date_format_imap(time_t t, int tz_min, char *out, size_t outlen);
-
-/* RFC 5322 date-time: "Wed, 17 Jul 1996 02:44:25 -0700". */
-#define RFC822_DATE_LEN 40
-int	rfc822_date_format(time_t t, int tz_min, char *out, size_t outlen);
 
 #endif

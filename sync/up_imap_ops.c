@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/date.h"
 #include "lib/imap_resp.h"
 #include "lib/imap_seqset.h"
 #include "lib/tls.h"
@@ -1163,7 +1164,7 @@ up_imap_append(struct sync_driver *drv, const char *folder,
 {
 	struct up_imap *d = imap_of(drv);
 	struct imap_done done;
-	char date[IMAP_DATE_LEN];
+	char date[DATE_IMAP_LEN];
 	struct buf args;
 	unsigned tag;
 	int plus, cont = 0, rc;
@@ -1180,10 +1181,10 @@ up_imap_append(struct sync_driver *drv, const char *folder,
 	buf_addc(&args, ' ');
 	up_imap_flags_out(&args, src->flags & ~STORE_F_DELETED, src->keywords,
 	    src->nkeywords);
-	if (src->internaldate != 0) {
-		imap_date_format(src->internaldate, src->tzoff, date);
+	/* A date the form cannot hold is left to the server. */
+	if (src->internaldate != 0 &&
+	    date_imap_format(src->internaldate, src->tzoff, date) == 0)
 		buf_printf(&args, " \"%s\"", date);
-	}
 	plus = (d->rcaps & IC_LITERAL_PLUS) ||
 	    ((d->rcaps & IC_LITERAL_MINUS) && src->size <= 4096);
 	tag = up_imap_send(d, err, "APPEND %s {%llu%s}", args.data,

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/date.h"
 #include "lib/util.h"
 
 #define APPEND_MAX_KEYWORDS	STORE_MAX_KEYWORDS
@@ -36,68 +37,6 @@ append_req_free(struct append_req *r)
 
 	for (i = 0; i < r->nkw; i++)
 		free(r->kw[i]);
-}
-
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int
-two_digits(const char *p, unsigned *v)
-{
-	if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
-		return -1;
-	*v = (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0');
-	return 0;
-}
-
-/* "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be " d"). 0 or -1. */
-static int
-parse_date_time(const char *s, int64_t *t_r, int32_t *tz_r)
-{
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	unsigned day, mon, year, hh, mm, ss, zh, zm, y1, y2;
-	const char *m;
-	int sign;
-
-	if (strlen(s) != 26 || s[2] != '-' || s[6] != '-' || s[11] != ' ' ||
-	    s[14] != ':' || s[17] != ':' || s[20] != ' ')
-		return -1;
-	if (s[0] == ' ') {
-		if (s[1] < '1' || s[1] > '9')
-			return -1;
-		day = (unsigned)(s[1] - '0');
-	} else if (two_digits(s, &day) < 0)
-		return -1;
-	for (m = months; *m != '\0'; m += 3)
-		if (ascii_strncasecmp(m, s + 3, 3) == 0)
-			break;
-	if (*m == '\0')
-		return -1;
-	mon = (unsigned)(m - months) / 3 + 1;
-	if (two_digits(s + 7, &y1) < 0 || two_digits(s + 9, &y2) < 0 ||
-	    two_digits(s + 12, &hh) < 0 || two_digits(s + 15, &mm) < 0 ||
-	    two_digits(s + 18, &ss) < 0 || (s[21] != '+' && s[21] != '-') ||
-	    two_digits(s + 22, &zh) < 0 || two_digits(s + 24, &zm) < 0)
-		return -1;
-	year = y1 * 100 + y2;
-	if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || zm > 59)
-		return -1;
-	sign = s[21] == '-' ? -1 : 1;
-	*tz_r = sign * (int32_t)(zh * 60 + zm);
-	*t_r = days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 +
-	    ss - (int64_t)*tz_r * 60;
-	return 0;
 }
 
 static int
@@ -146,7 +85,7 @@ read_args(struct imapd_session *s, struct imapd_cmdctx *c,
 			return imapd_bad(c, "Bad APPEND arguments.");
 	}
 	if (tok->kind == IMAP_TOK_QUOTED && tok->sp > 0) {
-		if (parse_date_time(tok->s, &r->date, &r->tzoff) < 0)
+		if (date_imap_parse(tok->s, tok->len, &r->date, &r->tzoff) < 0)
 			return imapd_bad(c, "Invalid date-time.");
 		if (imapd_tok(s, tok) < 0)
 			return imapd_bad(c, "Bad APPEND arguments.");

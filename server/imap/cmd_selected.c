@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "lib/imap_seqset.h"
-#include "lib/rfc822.h"
 #include "lib/util.h"
 #include "server/imap/fetch.h"
 #include "server/imap/search.h"
@@ -675,279 +674,120 @@ fetch_run(struct imapd_session *s, struct imapd_fetch *f, const size_t *idx,
 /*
  * "UID FETCH 1:* (UID FLAGS)" is what a client sends on every reconnect,
  * and on a big mailbox it is only formatting: everything it asks for is in
- * the view. Through imapd_fetch_write() each message costs a writer set up
- * and freed and a printf per item, several times the work of the answer
- * itself, so when a FETCH reads neither content nor MIME tree and asks only
- * for UID, FLAGS, MODSEQ, INTERNALDATE and RFC822.SIZE, the answers are
- * formatted here, straight into one large buffer that is handed to the
- * session in big pieces, without a read snapshot (nothing is read).
- *
- * fetch.c stays the one authority on which items go out and in which
- * order: the layout is learnt from its answer for a made-up message, and
- * used only if formatting that message here gives the same bytes. A
- * message whose flag change is folded in (IMAPD_V_FLAGS) still goes through
- * fetch_one(), which knows what to add.
+ * the view. When imapd_fetch_in_view() says a request asks for nothing
+ * else, fetch.c's imapd_fetch_format() writes the answers (the same bytes
+ * as imapd_fetch_write(), which the FETCH unit suite proves for every
+ * order of those items) straight into one large buffer that is handed to
+ * the session in big pieces, without a writer per message or a read
+ * snapshot (nothing is read). The FLAGS text of a message without
+ * keywords is made once per set of flags. A message whose flag change is
+ * folded in (IMAPD_V_FLAGS) still goes through fetch_one(), which knows
+ * what to add and what to mark as sent.
  */
-enum fast_item {
-	FI_UID,
-	FI_FLAGS,
-	FI_MODSEQ,
-	FI_INTERNALDATE,
-	FI_SIZE,
-	FI_COUNT
-};
+#define BULK_OUT	(256 * 1024)	/* bytes handed to the session at once */
+#define BULK_NFLAGS	64		/* system flag sets x \Recent */
 
-#define FAST_OUT	(256 * 1024)	/* bytes handed to the session at once */
-#define FAST_LINE	256		/* one answer, without its flag text */
-#define FAST_NFLAGS	64		/* system flag sets x \Recent */
-
-struct fast_fetch {
-	enum fast_item	 items[FI_COUNT];
-	size_t		 nitems;
-	char		*out;		/* FAST_OUT bytes */
+struct bulk {
+	char		*out;		/* BULK_OUT bytes */
 	size_t		 len;
-	char		*flags[FAST_NFLAGS];	/* flag texts without keywords */
-	size_t		 flagslen[FAST_NFLAGS];
+	char		*flags[BULK_NFLAGS];	/* flag texts without keywords */
+	size_t		 flagslen[BULK_NFLAGS];
 	struct buf	 kwflags;	/* a text with keywords */
 };
 
-static char *
-put_u64(char *p, uint64_t v)
-{
-	char tmp[20];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		*p++ = tmp[--n];
-	return p;
-}
-
-static char *
-put_str(char *p, const char *str, size_t len)
-{
-	memcpy(p, str, len);
-	return p + len;
-}
-
-#define PUT_LIT(p, lit)	put_str((p), (lit), sizeof(lit) - 1)
-
-/*
- * One answer at p, which has room for FAST_LINE + flagslen bytes; returns
- * the end.
- */
-static char *
-fast_format(const struct fast_fetch *ff, char *p, uint32_t seq,
-    const struct store_msg *m, const char *flags, size_t flagslen)
-{
-	char date[RFC822_IMAP_DATE_LEN];
-	size_t i;
-
-	p = PUT_LIT(p, "* ");
-	p = put_u64(p, seq);
-	p = PUT_LIT(p, " FETCH (");
-	for (i = 0; i < ff->nitems; i++) {
-		if (i > 0)
-			*p++ = ' ';
-		switch (ff->items[i]) {
-		case FI_UID:
-			p = PUT_LIT(p, "UID ");
-			p = put_u64(p, m->uid);
-			break;
-		case FI_FLAGS:
-			p = PUT_LIT(p, "FLAGS (");
-			p = put_str(p, flags, flagslen);
-			*p++ = ')';
-			break;
-		case FI_MODSEQ:
-			p = PUT_LIT(p, "MODSEQ (");
-			p = put_u64(p, m->modseq);
-			*p++ = ')';
-			break;
-		case FI_INTERNALDATE:
-			if (rfc822_date_format_imap((time_t)m->internaldate,
-			    m->tzoff, date, sizeof(date)) < 0) {
-				p = PUT_LIT(p, "INTERNALDATE NIL");
-				break;
-			}
-			p = PUT_LIT(p, "INTERNALDATE \"");
-			p = put_str(p, date, strnlen(date, sizeof(date)));
-			*p++ = '"';
-			break;
-		default:
-			p = PUT_LIT(p, "RFC822.SIZE ");
-			p = put_u64(p, m->size);
-			break;
-		}
-	}
-	return PUT_LIT(p, ")\r\n");
-}
-
-/* The probe's answer from fetch.c, collected. */
-static int
-probe_write(void *arg, const void *p, size_t n)
-{
-	return buf_add(arg, p, n);
-}
-
-/*
- * Learn the layout of f's answers from fetch.c's answer for a made-up
- * message. 1 if the fast path can write them, else 0.
- */
-static int
-fast_layout(struct imapd_fetch *f, struct store *st, struct fast_fetch *ff)
-{
-	/* Values that cannot be mistaken for one another. */
-	struct store_msg pm = { 4000000007u, STORE_F_SEEN,
-	    9000000000000000009ull, 1234567890, 8000000000000000008ull, 0,
-	    -90, 0, NULL };
-	static const char pflags[] = "\\Seen \\Recent";
-	const uint32_t pseq = 3000000003u;
-	struct imapd_fetch_msg fm;
-	struct imapd_out out;
-	struct buf want;
-	char mine[2 * FAST_LINE + sizeof(pflags)], *end;
-	size_t pos, k;
-	int ok = 0, found;
-
-	buf_init(&want, 4096);
-	memset(&fm, 0, sizeof(fm));
-	fm.seq = pseq;
-	fm.msg = &pm;
-	fm.flags = pflags;
-	fm.st = st;		/* not read: the caller checked the needs */
-	out = (struct imapd_out){ probe_write, &want };
-	if (imapd_fetch_write(f, &fm, &out) != 0 || want.data == NULL)
-		goto out;
-	/* Match the items one after another against our rendering. */
-	ff->nitems = 0;
-	end = fast_format(ff, mine, pseq, &pm, pflags, sizeof(pflags) - 1);
-	pos = (size_t)(end - mine) - 3;		/* before ")\r\n" */
-	while (ff->nitems < FI_COUNT) {
-		if (want.len >= pos + 3 &&
-		    memcmp(want.data + pos, ")\r\n", 3) == 0)
-			break;
-		found = 0;
-		for (k = 0; k < FI_COUNT && !found; k++) {
-			ff->items[ff->nitems++] = (enum fast_item)k;
-			end = fast_format(ff, mine, pseq, &pm, pflags,
-			    sizeof(pflags) - 1);
-			if ((size_t)(end - mine) - 3 <= want.len &&
-			    memcmp(want.data, mine, (size_t)(end - mine) - 3)
-			    == 0) {
-				found = 1;
-				pos = (size_t)(end - mine) - 3;
-			} else
-				ff->nitems--;
-		}
-		if (!found)
-			goto out;
-	}
-	end = fast_format(ff, mine, pseq, &pm, pflags, sizeof(pflags) - 1);
-	ok = want.len == (size_t)(end - mine) &&
-	    memcmp(want.data, mine, want.len) == 0;
-out:
-	buf_free(&want);
-	return ok;
-}
-
 static void
-fast_free(struct fast_fetch *ff)
+bulk_free(struct bulk *b)
 {
 	size_t i;
 
-	for (i = 0; i < FAST_NFLAGS; i++)
-		free(ff->flags[i]);
-	free(ff->out);
-	buf_free(&ff->kwflags);
+	for (i = 0; i < BULK_NFLAGS; i++)
+		free(b->flags[i]);
+	free(b->out);
+	buf_free(&b->kwflags);
 }
 
 /* The FLAGS text of message j (borrowed until the next call). */
 static const char *
-fast_flags(struct imapd_session *s, struct fast_fetch *ff, size_t j,
-    size_t *len_r)
+bulk_flags(struct imapd_session *s, struct bulk *b, size_t j, size_t *len_r)
 {
 	const struct store_msg *m = &s->view->msgs[j];
 	int recent = (s->view->mark[j] & IMAPD_V_RECENT) != 0;
 	unsigned key = (m->flags & 0x1f) | (recent ? 0x20 : 0);
-	struct buf b;
+	struct buf t;
 
 	if (m->nkw > 0) {
-		buf_reset(&ff->kwflags);
-		imapd_add_flags(s, &ff->kwflags, m->flags, m->kw, m->nkw,
+		buf_reset(&b->kwflags);
+		imapd_add_flags(s, &b->kwflags, m->flags, m->kw, m->nkw,
 		    recent);
-		*len_r = ff->kwflags.len;
-		return ff->kwflags.data != NULL ? ff->kwflags.data : "";
+		*len_r = b->kwflags.len;
+		return b->kwflags.data != NULL ? b->kwflags.data : "";
 	}
-	if (ff->flags[key] == NULL) {
-		buf_init(&b, 1024);
-		imapd_add_flags(s, &b, m->flags, NULL, 0, recent);
-		ff->flags[key] = buf_steal(&b, &ff->flagslen[key]);
+	if (b->flags[key] == NULL) {
+		buf_init(&t, 1024);
+		imapd_add_flags(s, &t, m->flags, NULL, 0, recent);
+		b->flags[key] = buf_steal(&t, &b->flagslen[key]);
 	}
-	*len_r = ff->flagslen[key];
-	return ff->flags[key];
+	*len_r = b->flagslen[key];
+	return b->flags[key];
 }
 
 static int
-fast_flush(struct imapd_session *s, struct fast_fetch *ff)
+bulk_flush(struct imapd_session *s, struct bulk *b)
 {
 	int rc = 0;
 
-	if (ff->len > 0)
-		rc = imapd_write(s, ff->out, ff->len);
-	ff->len = 0;
+	if (b->len > 0)
+		rc = imapd_write(s, b->out, b->len);
+	b->len = 0;
 	return rc;
 }
 
 /*
- * Run f over the indexes through the fast path. 0, -1 (connection gone),
- * or 1 if f's answers are not for the fast path (nothing was written).
+ * Run f over the indexes through the bulk path. 0, -1 (connection gone),
+ * or 1 if f asks for more than the view holds (nothing was written).
  */
 static int
-fetch_run_fast(struct imapd_session *s, struct imapd_fetch *f,
+fetch_run_bulk(struct imapd_session *s, struct imapd_fetch *f,
     const size_t *idx, size_t n, size_t *gone_r)
 {
 	struct imapd_view *v = s->view;
 	uint64_t since = imapd_fetch_changedsince(f);
-	struct fast_fetch ff;
+	struct imapd_fetch_msg fm;
 	struct buf flags;
-	const char *ft;
+	struct bulk b;
 	size_t i, j, ftlen;
 	int rc = 0;
 
-	if ((imapd_fetch_needs(f) & (IMAPD_FETCH_MIME | IMAPD_FETCH_CONTENT |
-	    IMAPD_FETCH_SETS_SEEN)) != 0)
+	if (!imapd_fetch_in_view(f))
 		return 1;
-	memset(&ff, 0, sizeof(ff));
-	if (!fast_layout(f, s->st, &ff))
-		return 1;
-	ff.out = xmalloc(FAST_OUT);
-	buf_init(&ff.kwflags, 1024 * 1024);
+	memset(&b, 0, sizeof(b));
+	memset(&fm, 0, sizeof(fm));
+	b.out = xmalloc(BULK_OUT);
+	buf_init(&b.kwflags, 1024 * 1024);
 	buf_init(&flags, 64 * 1024);
 	for (i = 0; i < n && rc == 0; i++) {
 		j = idx[i];
 		if (since != 0 && v->msgs[j].modseq <= since)
 			continue;
-		ft = fast_flags(s, &ff, j, &ftlen);
+		fm.flags = bulk_flags(s, &b, j, &ftlen);
 		if ((v->mark[j] & IMAPD_V_FLAGS) ||
-		    ftlen > FAST_OUT - FAST_LINE) {
-			if ((rc = fast_flush(s, &ff)) == 0)
+		    ftlen > BULK_OUT - IMAPD_FETCH_VIEW_MAX) {
+			if ((rc = bulk_flush(s, &b)) == 0)
 				rc = fetch_one(s, f, j, &flags, gone_r);
 			continue;
 		}
-		if (ff.len + FAST_LINE + ftlen > FAST_OUT &&
-		    (rc = fast_flush(s, &ff)) != 0)
+		if (b.len + IMAPD_FETCH_VIEW_MAX + ftlen > BULK_OUT &&
+		    (rc = bulk_flush(s, &b)) != 0)
 			break;
-		ff.len = (size_t)(fast_format(&ff, ff.out + ff.len,
-		    (uint32_t)(j + 1), &v->msgs[j], ft, ftlen) - ff.out);
+		fm.seq = (uint32_t)(j + 1);
+		fm.msg = &v->msgs[j];
+		b.len = (size_t)(imapd_fetch_format(f, &fm, ftlen,
+		    b.out + b.len) - b.out);
 	}
 	if (rc == 0)
-		rc = fast_flush(s, &ff);
+		rc = bulk_flush(s, &b);
 	buf_free(&flags);
-	fast_free(&ff);
+	bulk_free(&b);
 	return rc;
 }
 
@@ -988,7 +828,7 @@ imapd_cmd_fetch(struct imapd_session *s, struct imapd_cmdctx *c)
 		rc = imapd_no_store(s, c, rc);
 		goto out;
 	}
-	if ((rc = fetch_run_fast(s, f, idx, n, &gone)) == 1)
+	if ((rc = fetch_run_bulk(s, f, idx, n, &gone)) == 1)
 		rc = fetch_run(s, f, idx, n, &gone);
 	if (rc == -1 || s->dead) {
 		rc = IMAPD_CLOSE;

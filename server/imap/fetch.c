@@ -15,19 +15,22 @@
  * once, except BODY[...] sections, which Dovecot repeats.
  *
  * The writer prepares what can fail before the first byte (the MIME tree,
- * the content reader, HEADER.FIELDS texts), then writes the small items
- * into a line buffer and streams each literal from the store one chunk at
- * a time, replacing NUL bytes with 0x80 as Dovecot does for non-BINARY
- * fetches; the literal's size is known from the tree's offsets before a
- * byte of it is read.
+ * the content reader, HEADER.FIELDS texts), then writes the items the
+ * view holds by hand (the "head", which the session's bulk path
+ * imapd_fetch_format() writes alone), the other small items into a line
+ * buffer, and streams each literal from the store one chunk at a time,
+ * replacing NUL bytes with 0x80 as Dovecot does for non-BINARY fetches;
+ * the literal's size is known from the tree's offsets before a byte of it
+ * is read.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/date.h"
 #include "lib/imap_envelope.h"
 #include "lib/msg_summary.h"
-#include "lib/rfc822.h"
 #include "lib/util.h"
 #include "server/imap/fetch.h"
 #include "server/imap/fetch_int.h"
@@ -706,6 +709,153 @@ imapd_fetch_vanished(const struct imapd_fetch *f)
 	return f->vanished;
 }
 
+/* ---- The head: the items the view holds --------------------------- */
+
+/*
+ * UID, FLAGS, INTERNALDATE, RFC822.SIZE and MODSEQ come from the view and
+ * open every response, with the MODSEQ and FLAGS the session adds. They
+ * are written by hand into memory that has room for them, without a
+ * buffer's bounds check or a printf per item: "UID FETCH 1:* (UID FLAGS)"
+ * on a big mailbox is nothing but this, for every message. One writer for
+ * both paths: imapd_fetch_write() begins each response with put_head(),
+ * and imapd_fetch_format(), the session's bulk path for a request that
+ * asks for nothing else, is put_head() and the closing parenthesis.
+ */
+
+/* What put_head() writes at most besides the FLAGS text: "* n FETCH (",
+ * each cheap item once with its space, and ")\r\n". */
+_Static_assert(IMAPD_FETCH_VIEW_MAX >= sizeof("* 4294967295 FETCH (") +
+    sizeof("UID 4294967295 ") + sizeof("FLAGS () ") +
+    sizeof("INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" ") +
+    sizeof("RFC822.SIZE 18446744073709551615 ") +
+    sizeof("MODSEQ (18446744073709551615)") + sizeof(")\r\n"),
+    "IMAPD_FETCH_VIEW_MAX is too small for the items the view holds");
+
+static char *
+put_str(char *p, const char *s, size_t n)
+{
+	if (n > 0)
+		memcpy(p, s, n);
+	return p + n;
+}
+
+#define PUT_LIT(p, lit)	put_str((p), (lit), sizeof(lit) - 1)
+
+/* v in decimal at p, two digits a step; returns the end. The part that
+ * fits 32 bits (all of a UID or a sequence number) takes 32-bit
+ * arithmetic, which costs half as much. */
+static char *
+put_u64(char *p, uint64_t v)
+{
+	static const char pairs[] =
+	    "0001020304050607080910111213141516171819"
+	    "2021222324252627282930313233343536373839"
+	    "4041424344454647484950515253545556575859"
+	    "6061626364656667686970717273747576777879"
+	    "8081828384858687888990919293949596979899";
+	uint64_t ten = 10;
+	uint32_t w;
+	size_t n = 1;
+	char *e;
+
+	while (n < 20 && v >= ten) {
+		n++;
+		ten *= 10;
+	}
+	e = p + n;
+	for (; v > UINT32_MAX; v /= 100) {
+		e -= 2;
+		memcpy(e, pairs + v % 100 * 2, 2);
+	}
+	for (w = (uint32_t)v; w >= 100; w /= 100) {
+		e -= 2;
+		memcpy(e, pairs + w % 100 * 2, 2);
+	}
+	if (w >= 10)
+		memcpy(e - 2, pairs + w * 2, 2);
+	else
+		e[-1] = (char)('0' + w);
+	return p + n;
+}
+
+/* One item at p; returns the end. */
+static char *
+put_item(char *p, enum fetch_kind kind, const struct imapd_fetch_msg *m,
+    size_t flagslen)
+{
+	const struct store_msg *msg = m->msg;
+	char date[DATE_IMAP_LEN];
+
+	switch (kind) {
+	case K_UID:
+		return put_u64(PUT_LIT(p, "UID "), msg->uid);
+	case K_FLAGS:
+		p = put_str(PUT_LIT(p, "FLAGS ("), m->flags, flagslen);
+		return PUT_LIT(p, ")");
+	case K_INTERNALDATE:
+		if (date_imap_format(msg->internaldate, msg->tzoff, date) < 0)
+			return PUT_LIT(p, "INTERNALDATE NIL");
+		p = put_str(PUT_LIT(p, "INTERNALDATE \""), date,
+		    DATE_IMAP_LEN - 1);
+		return PUT_LIT(p, "\"");
+	case K_RFC822_SIZE:
+		return put_u64(PUT_LIT(p, "RFC822.SIZE "), msg->size);
+	case K_MODSEQ:
+		p = put_u64(PUT_LIT(p, "MODSEQ ("), msg->modseq);
+		return PUT_LIT(p, ")");
+	default:
+		assert(!"not an item the view holds");
+		return p;
+	}
+}
+
+/*
+ * "* seq FETCH (" and the cheap items at p, then a MODSEQ and a FLAGS the
+ * session adds (include_modseq, include_flags) unless asked already.
+ * p has room for IMAPD_FETCH_VIEW_MAX + flagslen bytes. Returns the end;
+ * *n_r is the number of items written.
+ */
+static char *
+put_head(const struct imapd_fetch *f, const struct imapd_fetch_msg *m,
+    size_t flagslen, char *p, int *n_r)
+{
+	enum fetch_kind added[2], kind;
+	size_t i, n, nadded = 0;
+
+	if (m->include_modseq && !f->seen[K_MODSEQ])
+		added[nadded++] = K_MODSEQ;
+	if (m->include_flags && !f->seen[K_FLAGS])
+		added[nadded++] = K_FLAGS;
+	n = f->nfirst + nadded;
+	p = PUT_LIT(put_u64(PUT_LIT(p, "* "), m->seq), " FETCH (");
+	for (i = 0; i < n; i++) {
+		kind = i < f->nfirst ? f->items[i].kind :
+		    added[i - f->nfirst];
+		if (i > 0)
+			*p++ = ' ';
+		p = put_item(p, kind, m, flagslen);
+	}
+	*n_r = (int)n;
+	return p;
+}
+
+int
+imapd_fetch_in_view(const struct imapd_fetch *f)
+{
+	return f->nitems == f->nfirst;
+}
+
+char *
+imapd_fetch_format(const struct imapd_fetch *f,
+    const struct imapd_fetch_msg *m, size_t flagslen, char *p)
+{
+	int n;
+
+	assert(imapd_fetch_in_view(f));
+	p = put_head(f, m, flagslen, p, &n);
+	return PUT_LIT(p, ")\r\n");
+}
+
 /* ---- Writing -------------------------------------------------------- */
 
 /*
@@ -913,48 +1063,11 @@ write_section(struct writer *w, const struct fetch_item *it,
 	return stream(w, r, off, len);
 }
 
-/* pre, then n in decimal, then post: the hot items of every response,
- * without printf's cost (two formatting passes per buf_printf). */
-static int
-put_num(struct buf *out, const char *pre, uint64_t n, const char *post)
-{
-	char d[20];
-	size_t i = sizeof(d);
-
-	do
-		d[--i] = (char)('0' + n % 10);
-	while ((n /= 10) > 0);
-	if (buf_adds(out, pre) < 0 || buf_add(out, d + i, sizeof(d) - i) < 0)
-		return -1;
-	return buf_adds(out, post);
-}
-
+/* The items that need the MIME tree (or the content's summary). */
 static int
 write_simple(struct writer *w, enum fetch_kind kind)
 {
-	const struct store_msg *msg = w->m->msg;
-	char date[RFC822_IMAP_DATE_LEN];
-
 	switch (kind) {
-	case K_UID:
-		return put_num(&w->line, "UID ", msg->uid, "");
-	case K_FLAGS:
-		if (buf_adds(&w->line, "FLAGS (") < 0 || (w->m->flags != NULL &&
-		    buf_adds(&w->line, w->m->flags) < 0))
-			return -1;
-		return buf_addc(&w->line, ')');
-	case K_INTERNALDATE:
-		if (rfc822_date_format_imap((time_t)msg->internaldate,
-		    msg->tzoff, date, sizeof(date)) < 0)
-			return buf_adds(&w->line, "INTERNALDATE NIL");
-		if (buf_adds(&w->line, "INTERNALDATE \"") < 0 ||
-		    buf_adds(&w->line, date) < 0)
-			return -1;
-		return buf_addc(&w->line, '"');
-	case K_RFC822_SIZE:
-		return put_num(&w->line, "RFC822.SIZE ", msg->size, "");
-	case K_MODSEQ:
-		return put_num(&w->line, "MODSEQ (", msg->modseq, ")");
 	case K_ENVELOPE:
 		if (buf_adds(&w->line, "ENVELOPE ") < 0)
 			return -1;
@@ -990,36 +1103,27 @@ write_item(struct writer *w, size_t i)
 	return 0;
 }
 
-/* MODSEQ and FLAGS that the session asks for, after the cheap items. */
-static int
-write_added(struct writer *w)
-{
-	const struct imapd_fetch *f = w->f;
-
-	if (w->m->include_modseq && !f->seen[K_MODSEQ] &&
-	    (item_start(w) < 0 || write_simple(w, K_MODSEQ) < 0))
-		return IMAPD_FETCH_ESTORE;
-	if (w->m->include_flags && !f->seen[K_FLAGS] &&
-	    (item_start(w) < 0 || write_simple(w, K_FLAGS) < 0))
-		return IMAPD_FETCH_ESTORE;
-	return 0;
-}
-
+/* The head (see put_head()), then the other items, each flushed when the
+ * line has grown large. */
 static int
 write_all(struct writer *w)
 {
 	const struct imapd_fetch *f = w->f;
-	size_t i;
+	size_t flagslen = w->m->flags != NULL ? strlen(w->m->flags) : 0, i;
+	char small[IMAPD_FETCH_VIEW_MAX + 512], *head = small, *end;
 	int rc;
 
-	if (put_num(&w->line, "* ", w->m->seq, " FETCH (") < 0)
+	if (flagslen > sizeof(small) - IMAPD_FETCH_VIEW_MAX)
+		head = xmalloc(IMAPD_FETCH_VIEW_MAX + flagslen);
+	end = put_head(f, w->m, flagslen, head, &w->items);
+	rc = buf_add(&w->line, head, (size_t)(end - head));
+	if (head != small)
+		free(head);
+	if (rc < 0)
 		return IMAPD_FETCH_ESTORE;
-	for (i = 0; i <= f->nitems; i++) {
-		if (i == f->nfirst && (rc = write_added(w)) != 0)
+	for (i = f->nfirst; i < f->nitems; i++)
+		if ((rc = write_item(w, i)) != 0)
 			return rc;
-		if (i < f->nitems && (rc = write_item(w, i)) != 0)
-			return rc;
-	}
 	if (buf_adds(&w->line, ")\r\n") < 0)
 		return IMAPD_FETCH_ESTORE;
 	return flush(w);

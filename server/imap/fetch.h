@@ -113,6 +113,23 @@ int	imapd_fetch_write(struct imapd_fetch *f,
 	    const struct imapd_fetch_msg *m, struct imapd_out *out);
 
 /*
+ * The bulk path. A request that asks only for what the view holds (UID,
+ * FLAGS, INTERNALDATE, RFC822.SIZE, MODSEQ: imapd_fetch_in_view() is 1)
+ * can have its responses written by imapd_fetch_format() instead: the
+ * same bytes as imapd_fetch_write() for the same message (the same item
+ * writers make both), into memory the caller owns, with no store, no
+ * output sink and no set-up per message, so the session can answer
+ * "UID FETCH 1:* (UID FLAGS)" on a big mailbox in large pieces.
+ * m->flags is flagslen bytes (it need not end in a NUL) and m->st is not
+ * read. p has room for IMAPD_FETCH_VIEW_MAX + flagslen bytes; returns
+ * the end of what was written.
+ */
+#define IMAPD_FETCH_VIEW_MAX	256
+int	imapd_fetch_in_view(const struct imapd_fetch *f);
+char	*imapd_fetch_format(const struct imapd_fetch *f,
+	    const struct imapd_fetch_msg *m, size_t flagslen, char *p);
+
+/*
  * Pure formatters (no store, no I/O), byte for byte as Dovecot 2.3.
  * imapd_bodystructure: the BODY (extended 0) or BODYSTRUCTURE (extended 1)
  * list "(...)" of a part. The ENVELOPE writer is lib/imap_envelope.h.

@@ -30,15 +30,15 @@
  */
 #include "server/imap/search.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/base64.h"
 #include "lib/buf.h"
+#include "lib/charset.h"
+#include "lib/date.h"
 #include "lib/imap_seqset.h"
 #include "lib/mime.h"
 #include "lib/msg_summary.h"
@@ -145,145 +145,6 @@ win_add(struct win *w, const char *s, size_t n)
 
 	w->len += search_norm_utf8(win_room(w, n), (const unsigned char *)s, n, 1,
 	    &used);
-}
-
-/* ---- Streaming conversion to UTF-8 -------------------------------- */
-
-/*
- * Bytes in a part's charset in, normal form out into the window, fed in
- * pieces: a multi-byte character cut by a piece boundary is held back for
- * the next piece (by iconv, or in carry for UTF-8).
- */
-struct conv {
-	iconv_t		 cd;		/* (iconv_t)-1: the input is UTF-8 */
-	unsigned char	 carry[8];	/* UTF-8: a cut-off sequence */
-	size_t		 ncarry;
-	struct buf	 in;		/* iconv: held-back input */
-};
-
-static int
-charset_is_utf8(const char *cs)
-{
-	return cs == NULL || *cs == '\0' ||
-	    ascii_strcasecmp(cs, "utf-8") == 0 ||
-	    ascii_strcasecmp(cs, "utf8") == 0 ||
-	    ascii_strcasecmp(cs, "us-ascii") == 0 ||
-	    ascii_strcasecmp(cs, "ascii") == 0;
-}
-
-/* An unknown charset is read as UTF-8, like mime_charset_to_utf8(). */
-static void
-conv_init(struct conv *cv, const char *charset)
-{
-	cv->cd = (iconv_t)-1;
-	if (!charset_is_utf8(charset))
-		cv->cd = iconv_open("UTF-8", charset);
-	cv->ncarry = 0;
-	buf_init(&cv->in, TEXT_BUF_MAX);
-}
-
-static void
-conv_done(struct conv *cv)
-{
-	if (cv->cd != (iconv_t)-1)
-		iconv_close(cv->cd);
-	cv->cd = (iconv_t)-1;
-	buf_free(&cv->in);
-}
-
-static void
-conv_utf8(struct conv *cv, const unsigned char *p, size_t n, int last,
-    struct win *w)
-{
-	unsigned char t[sizeof(cv->carry) + 4];
-	size_t k, used;
-
-	if (cv->ncarry > 0) {
-		/* finish the held-back sequence with a few new bytes */
-		k = n < 4 ? n : 4;
-		memcpy(t, cv->carry, cv->ncarry);
-		memcpy(t + cv->ncarry, p, k);
-		w->len += search_norm_utf8(win_room(w, cv->ncarry + k), t,
-		    cv->ncarry + k, last && k == n, &used);
-		if (used >= cv->ncarry) {
-			p += used - cv->ncarry;
-			n -= used - cv->ncarry;
-			cv->ncarry = 0;
-		} else {
-			cv->ncarry = cv->ncarry + k - used;
-			memmove(cv->carry, t + used, cv->ncarry);
-			p += k;
-			n -= k;
-		}
-	}
-	w->len += search_norm_utf8(win_room(w, n), p, n, last, &used);
-	if (used < n) {
-		/* at most 3 bytes of a sequence cut off */
-		cv->ncarry = n - used;
-		memcpy(cv->carry, p + used, cv->ncarry);
-	}
-}
-
-/* Run iconv over p; hold back a cut-off character unless last. Returns
- * the bytes used. */
-static size_t
-conv_iconv(iconv_t cd, const unsigned char *p, size_t n, int last,
-    struct win *w)
-{
-	char obuf[4096], *in = (char *)(uintptr_t)p, *op;
-	size_t inleft = n, oleft, r;
-
-	while (inleft > 0) {
-		op = obuf;
-		oleft = sizeof(obuf);
-		errno = 0;
-		r = iconv(cd, &in, &inleft, &op, &oleft);
-		win_add(w, obuf, (size_t)(op - obuf));
-		if (r != (size_t)-1 || errno == E2BIG)
-			continue;
-		if (errno == EINVAL && !last)
-			break;		/* cut off: wait for more */
-		/* EILSEQ, or cut off at the very end: one U+FFFD */
-		win_add(w, SEARCH_NORM_REPLACEMENT, 3);
-		in++;
-		inleft--;
-		iconv(cd, NULL, NULL, NULL, NULL);
-	}
-	if (last) {
-		op = obuf;
-		oleft = sizeof(obuf);
-		iconv(cd, NULL, NULL, &op, &oleft);
-		win_add(w, obuf, (size_t)(op - obuf));
-	}
-	return n - inleft;
-}
-
-/* Convert and normalise the next piece (last: no more follows) into w.
- * 0, or -1 if held-back input outgrew its bound. */
-static int
-conv_feed(struct conv *cv, const void *src, size_t n, int last,
-    struct win *w)
-{
-	const unsigned char *p = src;
-	size_t used;
-	int held = cv->in.len > 0;
-
-	if (cv->cd == (iconv_t)-1) {
-		conv_utf8(cv, p, n, last, w);
-		return 0;
-	}
-	if (held) {
-		if (buf_add(&cv->in, src, n) < 0)
-			return -1;
-		p = (const unsigned char *)cv->in.data;
-		n = cv->in.len;
-	}
-	used = conv_iconv(cv->cd, p, n, last, w);
-	if (held)
-		buf_consume(&cv->in, used);
-	else if (used < n && buf_add(&cv->in, p + used, n - used) < 0)
-		return -1;
-	return 0;
 }
 
 /* ---- Parsing ------------------------------------------------------- */
@@ -405,52 +266,6 @@ key_add_kid(struct key *parent, struct key *kid)
 	parent->kids[parent->nkids++] = kid;
 	if (kid->level > parent->level)
 		parent->level = kid->level;
-}
-
-static const char *const months[12] = {
-	"jan", "feb", "mar", "apr", "may", "jun",
-	"jul", "aug", "sep", "oct", "nov", "dec",
-};
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* date-text "d-Mon-yyyy" (RFC 3501): days since the epoch, or -1. */
-static int
-parse_date(const char *s, int64_t *day_r)
-{
-	unsigned d = 0, m, y = 0, i, nd = 0;
-
-	while (*s >= '0' && *s <= '9' && nd < 2)
-		d = d * 10 + (unsigned)(*s++ - '0'), nd++;
-	if (nd == 0 || d < 1 || d > 31 || *s++ != '-')
-		return -1;
-	for (m = 0; m < 12; m++)
-		if (ascii_strncasecmp(s, months[m], 3) == 0)
-			break;
-	if (m == 12 || s[3] != '-')
-		return -1;
-	s += 4;
-	for (i = 0; i < 4; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		y = y * 10 + (unsigned)(s[i] - '0');
-	}
-	if (s[4] != '\0')
-		return -1;
-	*day_r = days_from_civil(y, m + 1, d);
-	return 0;
 }
 
 /* The normal form of a key string (UTF-8 or US-ASCII). */
@@ -756,7 +571,7 @@ parse_key(struct parser *p, struct imap_tok *tok, unsigned depth)
 			continue;
 		if (read_string(p, date_keys[i].name, &s, &n) < 0)
 			return NULL;
-		if (parse_date(s, &day) < 0) {
+		if (date_imap_parse_day(s, n, &day) < 0) {
 			free(s);
 			fail(p, IMAPD_SEARCH_EBAD, "Invalid search date "
 			    "parameter");
@@ -976,16 +791,9 @@ struct run {
 	size_t		 nleft;		/* slots not yet found */
 	struct win	 win;
 	struct buf	 dec;		/* transfer-decoded */
+	struct buf	 utf8;		/* converted from its charset */
 	char		*piece;
 };
-
-static int64_t
-day_of(int64_t t, int tzmin)
-{
-	int64_t x = t + (int64_t)tzmin * 60;
-
-	return x >= 0 ? x / 86400 : -((-x + 86399) / 86400);
-}
 
 static int
 date_cmp(enum ktype type, int64_t day, int64_t keyday)
@@ -1104,7 +912,7 @@ eval_sent(const struct key *k, struct msgstate *m)
 		t = 0;
 		tz = 0;
 	}
-	return date_cmp(k->type, day_of((int64_t)t, tz), k->day);
+	return date_cmp(k->type, date_day_of((int64_t)t, tz), k->day);
 }
 
 /* ---- The tree ------------------------------------------------------ */
@@ -1169,8 +977,8 @@ eval(struct run *r, const struct key *k, struct msgstate *m, int level)
 	case K_BEFORE:
 	case K_ON:
 	case K_SINCE:
-		return date_cmp(k->type, day_of(msg->internaldate, msg->tzoff),
-		    k->day);
+		return date_cmp(k->type, date_day_of(msg->internaldate,
+		    msg->tzoff), k->day);
 	case K_MODSEQ:
 		return msg->modseq >= k->num;
 	case K_SENTBEFORE:
@@ -1387,7 +1195,7 @@ scan_body(struct run *r, const struct msgstate *m,
 	const struct mime_param *cs;
 	struct base64_dec b64;
 	struct mime_qp_dec qp;
-	struct conv cv;
+	struct charset_conv *cv;
 	uint64_t left = part->body_len;
 	const char *enc = part->encoding;
 	int mode = 0, rc = 0, last;
@@ -1400,7 +1208,7 @@ scan_body(struct run *r, const struct msgstate *m,
 	else if (encoding_is(enc, "quoted-printable"))
 		mode = 2, mime_qp_dec_init(&qp);
 	cs = mime_param_get(part->params, part->nparams, "charset");
-	conv_init(&cv, cs != NULL ? cs->value : NULL);
+	cv = charset_conv_new(cs != NULL ? cs->value : NULL);
 	if ((rc = reader_need(r, m)) != 0 ||
 	    (rc = store_reader_seek(r->rd, part->body_off)) != 0)
 		goto out;
@@ -1427,14 +1235,17 @@ scan_body(struct run *r, const struct msgstate *m,
 			text = r->dec.data == NULL ? "" : r->dec.data;
 			len = r->dec.len;
 		}
-		if (conv_feed(&cv, text, len, last, &r->win) < 0) {
+		buf_reset(&r->utf8);
+		if (charset_conv_feed(cv, text, len, last, &r->utf8) < 0) {
 			rc = STORE_ERR;
 			goto out;
 		}
+		win_add(&r->win, r->utf8.data == NULL ? "" : r->utf8.data,
+		    r->utf8.len);
 		win_search(r, 1);
 	} while (!last && r->nleft > 0);
 out:
-	conv_done(&cv);
+	charset_conv_free(&cv);
 	return rc;
 }
 
@@ -1584,6 +1395,7 @@ imapd_search_run(struct imapd_search *s, const struct imapd_search_ctx *ctx,
 	buf_init(&r.v2, VALUE_BUF_MAX);
 	buf_init(&r.v3, VALUE_BUF_MAX);
 	buf_init(&r.dec, TEXT_BUF_MAX);
+	buf_init(&r.utf8, TEXT_BUF_MAX);
 	r.found = xcalloc(s->ntexts + 1, 1);
 	r.piece = xmalloc(READ_PIECE);
 	for (i = 0; i < ctx->nmsgs; i++) {
@@ -1606,6 +1418,7 @@ imapd_search_run(struct imapd_search *s, const struct imapd_search_ctx *ctx,
 	buf_free(&r.v3);
 	free(r.win.p);
 	buf_free(&r.dec);
+	buf_free(&r.utf8);
 	free(r.found);
 	free(r.piece);
 	if (rc < 0) {

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the IMAP response parser (lib/imap_resp, and the
- * lexer under it) and the date-time conversions.
+ * lexer under it) and the IMAP date-time conversions (lib/date).
  *
  * The first 8 bytes of an input seed the limits and the cuts, the rest is
  * what a server sent. The parser runs twice, once fed whole and once cut
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/date.h"
 #include "lib/imap_resp.h"
 #include "tests/fuzz/fuzz_split.h"
 
@@ -36,12 +37,13 @@ struct run {
 static void
 check_date(const struct imap_resp_fetch *f)
 {
-	char out[IMAP_DATE_LEN];
+	char out[DATE_IMAP_LEN];
 	int64_t t;
 	int32_t tz;
 
-	imap_date_format(f->internaldate, f->tzoff, out);
-	assert(imap_date_parse(out, &t, &tz) == 0);
+	/* whatever the parser reads, the form can write */
+	assert(date_imap_format(f->internaldate, f->tzoff, out) == 0);
+	assert(date_imap_parse(out, strlen(out), &t, &tz) == 0);
 	assert(t == f->internaldate && tz == f->tzoff);
 }
 
@@ -139,13 +141,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < sizeof(date)) {
 		memcpy(date, data, size);
 		date[size] = '\0';
-		if (imap_date_parse(date, &t, &tz) == 0) {
-			char out[IMAP_DATE_LEN];
+		if (date_imap_parse(date, size, &t, &tz) == 0) {
+			char out[DATE_IMAP_LEN];
 			int64_t t2;
 			int32_t tz2;
 
-			imap_date_format(t, tz, out);
-			assert(imap_date_parse(out, &t2, &tz2) == 0);
+			assert(date_imap_format(t, tz, out) == 0);
+			assert(date_imap_parse(out, strlen(out), &t2, &tz2) == 0);
 			assert(t2 == t && tz2 == tz);
 		}
 	}

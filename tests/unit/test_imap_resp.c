@@ -2,7 +2,8 @@
  * Tests for lib/imap_resp: every response kind and code from a table of
  * wire transcripts, each also fed split at every offset and one byte at a
  * time (the events must not change), a large body streamed in bounded
- * pieces, malformed responses, and the date-time conversions.
+ * pieces, and malformed responses. The date-time forms themselves are
+ * lib/date's (tests/unit/test_date.c).
  *
  * A run is rendered as one string, one line per event (see render()); the
  * pieces of a streamed body are joined, so the rendering does not depend
@@ -373,6 +374,10 @@ static const struct vec {
 	{ "* 7 FETCH (INTERNALDATE \" 1-Jan-1970 00:00:00 +0000\" "
 	  "BINARY[] ~{3}\r\na\0b)\r\n",
 	  "BODY 7 <a>\nFETCH 7 date=0+0 body\n" },
+	/* the day unpadded or space-padded, any zone hour (lib/date) */
+	{ "* 9 FETCH (INTERNALDATE \"7-Dec-2026 17:52:53 +2400\")\r\n"
+	  "* 10 FETCH (INTERNALDATE \" 07-dec-2026 17:52:53 -0000\")\r\n",
+	  "FETCH 9 date=1796579573+1440\nFETCH 10 date=1796665973+0\n" },
 	/* an empty line is tolerated */
 	{ "\r\n* 1 EXISTS\r\n", "EXISTS 1\n" },
 	/* errors */
@@ -514,46 +519,6 @@ START_TEST(test_imap_resp_at_line_start)
 }
 END_TEST
 
-START_TEST(test_imap_date_parse_and_format)
-{
-	static const struct {
-		const char *s;
-		int64_t t;
-		int32_t tz;
-		const char *fmt;
-	} v[] = {
-		{ "17-Jul-1996 02:44:25 -0700", 837596665, -420,
-		  "17-Jul-1996 02:44:25 -0700" },
-		{ " 1-Jan-1970 00:00:00 +0000", 0, 0,
-		  "01-Jan-1970 00:00:00 +0000" },
-		{ "1-jan-1970 00:00:00 +0000", 0, 0,
-		  "01-Jan-1970 00:00:00 +0000" },
-		{ "29-Feb-2024 23:30:00 +0530", 1709229600, 330,
-		  "29-Feb-2024 23:30:00 +0530" },
-		{ "31-Dec-1969 23:59:59 +0000", -1, 0,
-		  "31-Dec-1969 23:59:59 +0000" },
-	};
-	static const char *const bad[] = { "", "17-Jul-1996", "17-Foo-1996 "
-	    "02:44:25 -0700", "17-Jul-1996 24:44:25 -0700", "17-Jul-1996 "
-	    "02:44:25 0700", "17-Jul-1996 02:44:25 -0700x", "0-Jul-1996 "
-	    "02:44:25 -0700", "117-Jul-1996 02:44:25 -0700" };
-	char out[IMAP_DATE_LEN];
-	int64_t t;
-	int32_t tz;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(v); i++) {
-		ck_assert_int_eq(imap_date_parse(v[i].s, &t, &tz), 0);
-		ck_assert_int_eq(t, v[i].t);
-		ck_assert_int_eq(tz, v[i].tz);
-		imap_date_format(t, tz, out);
-		ck_assert_str_eq(out, v[i].fmt);
-	}
-	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		ck_assert_int_eq(imap_date_parse(bad[i], &t, &tz), -1);
-}
-END_TEST
-
 static Suite *
 imap_resp_suite(void)
 {
@@ -567,7 +532,6 @@ imap_resp_suite(void)
 	tcase_add_test(tc, test_imap_resp_line_limit);
 	tcase_add_test(tc, test_imap_resp_literal_limit);
 	tcase_add_test(tc, test_imap_resp_at_line_start);
-	tcase_add_test(tc, test_imap_date_parse_and_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

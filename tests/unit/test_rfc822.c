@@ -174,21 +174,6 @@ START_TEST(test_rfc822_date_vectors)
 }
 END_TEST
 
-START_TEST(test_rfc822_date_format)
-{
-	char out[RFC822_IMAP_DATE_LEN], out2[RFC822_DATE_LEN];
-
-	ck_assert_int_eq(rfc822_date_format_imap(837596665, -420, out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "17-Jul-1996 02:44:25 -0700");
-	ck_assert_int_eq(rfc822_date_format_imap(837596665 - 10 * 86400, 330, out,
-	    sizeof(out)), 0);
-	ck_assert_str_eq(out, "07-Jul-1996 15:14:25 +0530");
-	ck_assert_int_eq(rfc822_date_format(837596665, -420, out2, sizeof(out2)), 0);
-	ck_assert_str_eq(out2, "Wed, 17 Jul 1996 02:44:25 -0700");
-	ck_assert_int_eq(rfc822_date_format_imap(0, 0, out, 5), -1);
-}
-END_TEST
-
 static Suite *
 rfc822_suite(void)
 {
@@ -200,7 +185,6 @@ rfc822_suite(void)
 	tcase_add_test(tc, test_rfc822_header_unterminated);
 	tcase_add_loop_test(tc, test_rfc822_addr_vectors, 0, (int)ARRAY_SIZE(avecs));
 	tcase_add_loop_test(tc, test_rfc822_date_vectors, 0, (int)ARRAY_SIZE(dvecs));
-	tcase_add_test(tc, test_rfc822_date_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,8 +12,8 @@
  * response must be Dovecot's, byte for byte. Then: parser vectors (good
  * ones with what they need, bad ones with Dovecot's error text), item
  * order and the items the session adds, partials against the raw bytes,
- * the string writers, store errors, and a 50 MB message fetched with
- * bounded memory.
+ * the string writers, store errors, the bulk path's bytes against the
+ * per-message path's, and a 50 MB message fetched with bounded memory.
  */
 #include <check.h>
 #include <dirent.h>
@@ -757,6 +757,202 @@ START_TEST(test_fetch_string_writers)
 }
 END_TEST
 
+/* ---- the bulk path ------------------------------------------------------ */
+
+/*
+ * imapd_fetch_format() (the session's bulk path for requests that ask
+ * only for what the view holds) must write exactly what
+ * imapd_fetch_write() writes for the same message: for every order of
+ * every choice of those items, with and without UID FETCH, with and
+ * without CHANGEDSINCE, for messages with values at their edges, flag
+ * texts with \Recent, keywords and many flags, and with the MODSEQ and
+ * FLAGS the session adds.
+ */
+static const char *const view_items[] = {
+	"UID", "FLAGS", "MODSEQ", "INTERNALDATE", "RFC822.SIZE",
+};
+#define NVIEW	((int)ARRAY_SIZE(view_items))
+
+static const struct store_msg bulk_msgs[] = {
+	{ .uid = 1, .modseq = 1, .internaldate = 0, .size = 0, .tzoff = 0 },
+	{ .uid = 4294967295u, .modseq = UINT64_MAX,
+	  .internaldate = 253402300799LL, .size = UINT64_MAX,
+	  .tzoff = -(99 * 60 + 59) },
+	{ .uid = 99, .modseq = 100, .internaldate = -1, .size = 10,
+	  .tzoff = 330 },
+	{ .uid = 1000, .modseq = 4294967296ULL, .internaldate = 1678786012,
+	  .size = 4294967296ULL, .tzoff = 24 * 60 },
+	/* no IMAP date-time can hold these: INTERNALDATE NIL */
+	{ .uid = 7, .modseq = 9, .internaldate = INT64_MAX, .size = 1,
+	  .tzoff = 0 },
+	{ .uid = 8, .modseq = 9, .internaldate = 0, .size = 1,
+	  .tzoff = 100 * 60 },
+};
+
+/* Flag texts; the last is made long by bulk_flag_texts(). */
+static void
+bulk_flag_texts(const char *texts[6], struct buf *many)
+{
+	int i;
+
+	texts[0] = "";
+	texts[1] = "\\Seen";
+	texts[2] = "\\Seen \\Recent";
+	texts[3] = "\\Answered \\Flagged \\Deleted \\Seen \\Draft \\Recent";
+	texts[4] = "\\Seen $Forwarded $Junk NonJunk Work \\Recent";
+	buf_reset(many);
+	buf_adds(many, "\\Answered \\Flagged");
+	for (i = 0; i < 400; i++)
+		buf_printf(many, " $keyword-number-%d", i);
+	texts[5] = many->data;
+}
+
+/* "(items...)mod", the items in the order given. */
+static void
+bulk_args(struct buf *b, const int *order, int n, const char *mod)
+{
+	int i;
+
+	buf_reset(b);
+	buf_addc(b, '(');
+	for (i = 0; i < n; i++)
+		buf_printf(b, "%s%s", i > 0 ? " " : "", view_items[order[i]]);
+	buf_printf(b, ")%s", mod);
+}
+
+/* Both paths for every message and flag text of one request. */
+static long
+bulk_compare(const char *args, int uid, struct buf *many)
+{
+	struct imapd_fetch *f = parse_ok(args, uid);
+	const char *texts[6];
+	struct imapd_fetch_msg m;
+	struct sink k;
+	struct imapd_out out = { sink_write, &k };
+	char *mem, *end;
+	size_t i, t, room;
+	long n = 0;
+	int add;
+
+	ck_assert_msg(imapd_fetch_in_view(f), "%s", args);
+	bulk_flag_texts(texts, many);
+	memset(&k, 0, sizeof(k));
+	buf_init(&k.b, 1 << 20);
+	for (i = 0; i < ARRAY_SIZE(bulk_msgs); i++)
+	for (t = 0; t < ARRAY_SIZE(texts); t++)
+	for (add = 0; add < 4; add++, n++) {
+		m = (struct imapd_fetch_msg){ (uint32_t)(i * 1000000007u + 1),
+		    &bulk_msgs[i], texts[t], add & 1, add >> 1, NULL };
+		buf_reset(&k.b);
+		ck_assert_int_eq(imapd_fetch_write(f, &m, &out), 0);
+		room = IMAPD_FETCH_VIEW_MAX + strlen(texts[t]);
+		mem = xmalloc(room + 16);
+		memset(mem, 0x5a, room + 16);
+		end = imapd_fetch_format(f, &m, strlen(texts[t]), mem);
+		ck_assert_uint_le((size_t)(end - mem), room);
+		ck_assert_int_eq(mem[room], 0x5a);
+		assert_same(args, mem, (size_t)(end - mem), k.b.data, k.b.len);
+		free(mem);
+	}
+	buf_free(&k.b);
+	imapd_fetch_free(&f);
+	return n;
+}
+
+/* Every ordered choice of the items: the next k-permutation of 0..NVIEW-1
+ * after order (lexicographic); 0 after the last. */
+static int
+next_order(int *order, int k)
+{
+	int used[NVIEW], i, v;
+
+	for (i = k - 1; i >= 0; i--) {
+		memset(used, 0, sizeof(used));
+		for (v = 0; v < i; v++)
+			used[order[v]] = 1;
+		for (v = order[i] + 1; v < NVIEW && used[v]; v++)
+			;
+		if (v == NVIEW)
+			continue;
+		order[i] = v;
+		used[v] = 1;
+		for (i++; i < k; i++) {
+			for (v = 0; used[v]; v++)
+				;
+			order[i] = v;
+			used[v] = 1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_fetch_bulk_equals_per_message)
+{
+	static const char *const mods[] = {
+		"", " (CHANGEDSINCE 1)", " (CHANGEDSINCE 0)",
+	};
+	int order[NVIEW], k, i, uid;
+	long orders = 0, compared = 0;
+	struct buf args, many;
+	size_t mi;
+
+	buf_init(&args, 1024);
+	buf_init(&many, 1 << 16);
+	for (k = 1; k <= NVIEW; k++) {
+		for (i = 0; i < k; i++)
+			order[i] = i;
+		do {
+			orders++;
+			for (uid = 0; uid <= 1; uid++)
+			for (mi = 0; mi < ARRAY_SIZE(mods); mi++) {
+				bulk_args(&args, order, k, mods[mi]);
+				compared += bulk_compare(args.data, uid, &many);
+			}
+		} while (next_order(order, k));
+	}
+	/* 5 + 20 + 60 + 120 + 120 orders of the five items */
+	ck_assert_int_eq(orders, 325);
+	ck_assert_int_eq(compared, 325L * 2 * 3 * 6 * 6 * 4);
+	/* an item asked twice, and the macro that is all view */
+	compared += bulk_compare("(FLAGS UID FLAGS MODSEQ UID)", 0, &many);
+	compared += bulk_compare("FAST", 1, &many);
+	compared += bulk_compare("UID", 1, &many);
+	buf_free(&args);
+	buf_free(&many);
+}
+END_TEST
+
+/* Only requests that read nothing more take the bulk path. */
+START_TEST(test_fetch_in_view_only_for_view_items)
+{
+	static const struct {
+		const char	*args;
+		int		 in_view;
+	} v[] = {
+		{ "(UID FLAGS)", 1 },
+		{ "FAST", 1 },
+		{ "(MODSEQ) (CHANGEDSINCE 5)", 1 },
+		{ "ALL", 0 },
+		{ "(UID ENVELOPE)", 0 },
+		{ "(FLAGS BODY)", 0 },
+		{ "(FLAGS BODYSTRUCTURE)", 0 },
+		{ "(UID BODY.PEEK[])", 0 },
+		{ "(UID RFC822.HEADER)", 0 },
+		{ "RFC822", 0 },
+	};
+	struct imapd_fetch *f;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		f = parse_ok(v[i].args, 1);
+		ck_assert_msg(imapd_fetch_in_view(f) == v[i].in_view, "%s",
+		    v[i].args);
+		imapd_fetch_free(&f);
+	}
+}
+END_TEST
+
 /* ---- a 50 MB message --------------------------------------------------- */
 
 static const char big_head[] =
@@ -882,6 +1078,12 @@ fetch_suite(void)
 	    (int)ARRAY_SIZE(bad_vectors));
 	tcase_add_test(tc, test_fetch_parse_limits);
 	tcase_add_test(tc, test_fetch_string_writers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bulk");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_fetch_bulk_equals_per_message);
+	tcase_add_test(tc, test_fetch_in_view_only_for_view_items);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("write");

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/date.h"
 #include "lib/imap_lex.h"
 #include "lib/util.h"
 #include "server/imap/search.h"
@@ -39,19 +40,6 @@ struct fx {
 static struct fx fx;
 
 /* ---- The fixture ---------------------------------------------------- */
-
-static int64_t
-civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 /* A file's bytes with bare LF made CRLF. */
 static char *
@@ -108,8 +96,8 @@ fx_append(unsigned i, const char *path)
 	o.keywords = kw;
 	o.nkeywords = nkw;
 	/* "DD-Mon-2021 10:ii:00 +0000", DD-Mon from 1-Jan on */
-	o.internaldate = civil(2021, 1 + (i - 1) / 28, 1 + (i - 1) % 28) *
-	    86400 + 10 * 3600 + i * 60;
+	o.internaldate = date_days_from_civil(2021, 1 + (i - 1) / 28,
+	    1 + (i - 1) % 28) * 86400 + 10 * 3600 + i * 60;
 	o.tzoff = 0;
 	data = slurp_crlf(path, &n);
 	ck_assert_int_eq(store_append_mem(fx.st, fx.inbox, &o, data, n, &uid),
@@ -1117,8 +1105,8 @@ START_TEST(test_search_internal_date_in_its_own_zone)
 	uint32_t uid;
 
 	/* 1-Mar-2021 02:00 +0900 is 28-Feb-2021 17:00 UTC */
-	uid = fx_add(msg, strlen(msg), civil(2021, 2, 28) * 86400 + 17 * 3600,
-	    9 * 60);
+	uid = fx_add(msg, strlen(msg), date_days_from_civil(2021, 2, 28) *
+	    86400 + 17 * 3600, 9 * 60);
 	snprintf(want, sizeof(want), "* SEARCH %u", uid);
 	CHECK_SEARCH("ON 1-Mar-2021", 1, want);
 	CHECK_SEARCH("SINCE 1-Mar-2021", 1, want);
