@@ -74,6 +74,8 @@ void	cli_progress_done(struct cli_progress **p, const char *summary);
 /* Erase a bar showing on the terminal (before an error or warning line);
  * the next update draws it again. */
 void	cli_progress_clear(void);
+/* n bytes in words a person reads at a glance: "912 B", "12.5 MB". */
+void	cli_human_bytes(uint64_t n, char *out, size_t len);
 
 /* Option parsing shared by subcommands: "--name VALUE" and "--name=VALUE".
  * Returns 1 and sets *val_r (advancing *i) when argv[*i] is that option. */

@@ -29,20 +29,6 @@ struct view {
 };
 
 static void
-human(uint64_t n, char *out, size_t len)
-{
-	static const char *units[] = { "B", "KB", "MB", "GB", "TB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(out, len, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-}
-
-static void
 on_progress(void *arg, const struct sync_progress *p)
 {
 	struct view *v = arg;
@@ -71,7 +57,7 @@ summary(const struct cli_opts *o, const char *name,
 {
 	char bytes[32], pop3[64];
 
-	human(s->pulled_bytes, bytes, sizeof(bytes));
+	cli_human_bytes(s->pulled_bytes, bytes, sizeof(bytes));
 	pop3[0] = '\0';
 	if (s->deleted_pop3 > 0)
 		snprintf(pop3, sizeof(pop3), ", %llu deleted on the server",

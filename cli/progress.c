@@ -36,8 +36,8 @@ struct cli_progress {
 	int	 drawn;
 };
 
-static void
-human_bytes(uint64_t n, char *out, size_t len)
+void
+cli_human_bytes(uint64_t n, char *out, size_t len)
 {
 	static const char *units[] = { "B", "KB", "MB", "GB", "TB" };
 	double v = (double)n;
@@ -134,8 +134,8 @@ draw(struct cli_progress *p, int64_t now)
 	double secs = (double)(now - p->start_ms) / 1000.0;
 	double bps = secs > 0 ? (double)p->done / secs : 0;
 
-	human_bytes(p->done, done, sizeof(done));
-	human_bytes((uint64_t)bps, rate, sizeof(rate));
+	cli_human_bytes(p->done, done, sizeof(done));
+	cli_human_bytes((uint64_t)bps, rate, sizeof(rate));
 	if (p->total > 0 && bps > 0 && p->done <= p->total)
 		snprintf(left, sizeof(left), ", %.0f s left",
 		    (double)(p->total - p->done) / bps);

@@ -173,3 +173,26 @@ now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+size_t
+u32_lower_bound(const uint32_t *v, size_t n, uint32_t x)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int
+u32_sorted_has(const uint32_t *v, size_t n, uint32_t x)
+{
+	size_t i = u32_lower_bound(v, n, x);
+
+	return i < n && v[i] == x;
+}

@@ -54,4 +54,9 @@ int	parse_u64(const char *s, uint64_t max, uint64_t *v_r);
 /* Monotonic clock in milliseconds. */
 int64_t	now_ms(void);
 
+/* Binary search in the n ascending numbers of v: the first index whose
+ * number is >= x (n if none is), and whether x is there. */
+size_t	u32_lower_bound(const uint32_t *v, size_t n, uint32_t x);
+int	u32_sorted_has(const uint32_t *v, size_t n, uint32_t x);
+
 #endif

@@ -78,8 +78,7 @@ cmp_u32(const void *a, const void *b)
 static int
 uidv_has(const struct uidv *u, uint32_t x)
 {
-	return u->n > 0 &&
-	    bsearch(&x, u->v, u->n, sizeof(*u->v), cmp_u32) != NULL;
+	return u32_sorted_has(u->v, u->n, x);
 }
 
 /* The state of one folder's sync. */

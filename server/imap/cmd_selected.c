@@ -24,21 +24,6 @@
 #define STORE_MAX_FLAGS		(STORE_MAX_KEYWORDS + 8)
 #define UIDSET_MAX		(16 * 1024 * 1024)
 
-static int
-u32_has(const uint32_t *v, size_t n, uint32_t x)
-{
-	size_t lo = 0, hi = n, mid;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && v[lo] == x;
-}
-
 /* Read the sequence-set atom into a new string. */
 static int
 read_set(struct imapd_session *s, struct imapd_cmdctx *c, char **set_r)
@@ -326,7 +311,7 @@ store_answer(struct imapd_session *s, struct imapd_cmdctx *c,
 		j = idx[i];
 		uid = v->msgs[j].uid;
 		if ((v->mark[j] & IMAPD_V_GONE) ||
-		    u32_has(failed, nfailed, uid))
+		    u32_sorted_has(failed, nfailed, uid))
 			continue;
 		if (!r->silent) {
 			if (imapd_view_fetch_flags(s, j, c->uid ?
@@ -334,7 +319,7 @@ store_answer(struct imapd_session *s, struct imapd_cmdctx *c,
 				return -1;
 			continue;
 		}
-		if (!u32_has(changed, nchanged, uid))
+		if (!u32_sorted_has(changed, nchanged, uid))
 			continue;
 		/* Silent: the client knows the flags it set, but a
 		 * CONDSTORE client still needs the new MODSEQ. */

@@ -42,20 +42,12 @@
 static void
 kw_note(struct imapd_view *v, const uint32_t *kw, uint32_t nkw, int tell)
 {
-	size_t lo, hi, mid, i;
+	size_t lo, i;
 	uint32_t k;
 
 	for (i = 0; i < nkw; i++) {
 		k = kw[i];
-		lo = 0;
-		hi = v->nkw;
-		while (lo < hi) {
-			mid = (lo + hi) / 2;
-			if (v->kw[mid] < k)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		lo = u32_lower_bound(v->kw, v->nkw, k);
 		if (lo < v->nkw && v->kw[lo] == k)
 			continue;
 		v->kw = xreallocarray(v->kw, v->nkw + 1, sizeof(*v->kw));
@@ -503,21 +495,6 @@ imapd_view_resolve(struct imapd_view *v, const char *text, int uid,
 
 /* ---- catching up ---------------------------------------------------------- */
 
-static int
-u32_in(const uint32_t *v, size_t n, uint32_t x)
-{
-	size_t lo = 0, hi = n, mid;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && v[lo] == x;
-}
-
 /* Make room for one more message. The first list's allocation stays
  * where it is (its keyword ids are pointed to), so growing copies. */
 static void
@@ -601,7 +578,7 @@ fold_changes(struct imapd_view *v, const struct store_msg *msgs, size_t n,
 			v->msgs[at].modseq = m->modseq;
 			continue;
 		}
-		if (m->uid >= uidnext || u32_in(gone, ngone, m->uid) ||
+		if (m->uid >= uidnext || u32_sorted_has(gone, ngone, m->uid) ||
 		    (v->n > 0 && m->uid < v->msgs[v->n - 1].uid))
 			continue;
 		view_append(v, m, first_recent != 0 && m->uid >= first_recent);
