@@ -176,7 +176,7 @@ sync_by_daemon(const struct cli_opts *o, int argc, char **argv)
 		}
 		/* No read timeout: a first sync may take hours. The
 		 * daemon's progress lines are shown as they come. */
-		rc = cli_ctl_request_data(cmd, NULL, 0, 0, 1, &reply);
+		rc = cli_ctl_request_data(o, cmd, NULL, 0, 0, 1, &reply);
 		if (rc < 0)
 			return cli_error("the daemon did not answer the sync "
 			    "request; see its log");

@@ -195,7 +195,7 @@ start_ctl(struct daemon *d, char *err, size_t errlen)
 {
 	struct daemon_ctl_hooks hooks = { d, daemon_locked, daemon_status,
 	    daemon_sync, daemon_unlock, daemon_lock, daemon_reload,
-	    daemon_shutdown };
+	    daemon_accounts, daemon_ports, daemon_shutdown };
 	char why[512];
 
 	if (daemon_ctl_start(d->abs, &hooks, &d->ctl, why, sizeof(why)) == 0)
@@ -521,6 +521,7 @@ sync_store(struct daemon *d, const char *name, int cancel_fd,
     void (*line)(void *arg, const char *text), void *arg, char *err,
     size_t errlen)
 {
+	char msg[256];
 	int64_t acct = 0;
 	int rc;
 
@@ -533,10 +534,17 @@ sync_store(struct daemon *d, const char *name, int cancel_fd,
 	if (d->sched == NULL && name == NULL)
 		return sync_all_here(d, cancel_fd, line, arg, err, errlen);
 	if (d->sched == NULL)
-		rc = daemon_sync_here(d->st, acct, name, cancel_fd, line, arg);
-	else
+		return daemon_sync_here(d->st, acct, name, cancel_fd, line,
+		    arg) < 0 ? seterr(err, errlen, -1, "the sync failed") : 0;
+	rc = daemon_sched_sync_now(d->sched, name, cancel_fd, line, arg);
+	if (rc == DAEMON_SCHED_NOACCT && name != NULL &&
+	    daemon_sched_accounts(d->sched, d->st, NULL, msg,
+	    sizeof(msg)) == 0) {
+		/* Added behind our back (no ACCOUNTS came): follow now. */
+		fprintf(stderr, "mailvault: accounts: %s\n", msg);
 		rc = daemon_sched_sync_now(d->sched, name, cancel_fd, line,
 		    arg);
+	}
 	if (rc == DAEMON_SCHED_NOACCT && name == NULL) {
 		line(arg, "no account has an upstream server");
 		return 0;
@@ -562,6 +570,36 @@ daemon_sync(struct daemon *d, const char *account, int cancel_fd,
 		rc = sync_store(d, account, cancel_fd, line, arg, err, errlen);
 	pthread_mutex_unlock(&d->mu);
 	return rc;
+}
+
+int
+daemon_accounts(struct daemon *d, const char *changed, char *msg,
+    size_t msglen)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&d->mu);
+	if (d->st == NULL)
+		snprintf(msg, msglen, "locked: the accounts are read at "
+		    "unlock");
+	else if (d->sched == NULL)
+		snprintf(msg, msglen, "not syncing in the background "
+		    "(--no-sync)");
+	else if ((rc = daemon_sched_accounts(d->sched, d->st, changed, msg,
+	    msglen)) == 0)
+		fprintf(stderr, "mailvault: accounts: %s\n", msg);
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
+void
+daemon_ports(struct daemon *d, int ports_r[4], char *addr, size_t addrlen)
+{
+	pthread_mutex_lock(&d->mu);
+	memcpy(ports_r, d->ports, sizeof(d->ports));
+	snprintf(addr, addrlen, "%s", d->listen != NULL ? d->listen :
+	    "127.0.0.1");
+	pthread_mutex_unlock(&d->mu);
 }
 
 void
