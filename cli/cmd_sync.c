@@ -145,10 +145,15 @@ sync_one(const struct cli_opts *o, struct store *st, int64_t acct,
 	if (out != SYNC_OK && err[0] == '\0')
 		snprintf(err, sizeof(err), "%s: the sync failed", name);
 	summary(o, name, &stats, now_ms() - t0, out != SYNC_OK ? err : "");
-	if (out != SYNC_OK && !o->json)
-		cli_error("%s%s", err, out == SYNC_FAIL_CONFIG ? " (this "
-		    "will not go away by itself: check the account's "
-		    "settings with 'mailvault account show')" : "");
+	/* A refused login names its fix already ('account set'). */
+	if (out == SYNC_FAIL_CONFIG && !o->json &&
+	    strstr(err, "'mailvault account set") == NULL)
+		cli_error("%s (this will not go away by itself: see the "
+		    "account's settings with 'mailvault account show %s' and "
+		    "change them with 'mailvault account set %s KEY VALUE')",
+		    err, name, name);
+	else if (out != SYNC_OK && !o->json)
+		cli_error("%s", err);
 	return out == SYNC_OK ? 0 : -1;
 }
 
