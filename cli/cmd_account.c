@@ -211,9 +211,10 @@ check_advice(enum sync_check_result r)
 		return "nothing answers there: check the port and --tls "
 		    "(implicit on 993 and 995, starttls on 143 and 110)";
 	case SYNC_CHECK_TLS:
-		return "the server's certificate is not trusted: if it is "
-		    "the right server, give its CA with --ca-file or pin the "
-		    "fingerprint above with --pin-sha256";
+		return "TLS with the server failed: --ca-file names a CA to "
+		    "trust, --pin-sha256 one certificate (its fingerprint is "
+		    "above when the server sent one), --tls implicit or "
+		    "starttls how TLS begins";
 	case SYNC_CHECK_AUTH:
 		return "the login was refused: check --user and the password";
 	default:
