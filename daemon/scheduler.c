@@ -663,6 +663,9 @@ daemon_sched_sync_now(struct daemon_sched *d, const char *name, int cancel_fd,
 	size_t i, left = 0;
 	int failed = 0, any = 0;
 
+	/* Indexes into the set stay valid while this waits: only
+	 * daemon_sched_accounts() changes it, and the daemon runs one
+	 * operation at a time (service.c). */
 	want = xcalloc(d->n + 1, sizeof(*want));
 	seen = xcalloc(d->n + 1, sizeof(*seen));
 	pthread_mutex_lock(&d->mu);
