@@ -132,15 +132,18 @@ int	cli_serve_options(const struct cli_opts *o, const char *cmd, int argc,
 #define CLI_CTL_DOWN	(-2)	/* no daemon listens */
 /*
  * Send one command line (and, if data is not NULL, a second line of len
- * bytes: a passphrase, wiped by the caller) to the daemon and read its
+ * bytes: a passphrase, wiped by the caller) to the daemon of the store o
+ * names and read its
  * whole answer ("* " data lines, then "OK ..." or "ERR ..."), waiting at
  * most timeout_secs per read (0: for ever). With stream set, data lines
  * are printed on stdout as they come and *reply_r holds only the rest.
  * 0 and *reply_r (the caller frees), CLI_CTL_DOWN, or -1.
  */
-int	cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r);
-int	cli_ctl_request_data(const char *cmd, const char *data, size_t len,
-	    int timeout_secs, int stream, char **reply_r);
+int	cli_ctl_request(const struct cli_opts *o, const char *cmd,
+	    int timeout_secs, char **reply_r);
+int	cli_ctl_request_data(const struct cli_opts *o, const char *cmd,
+	    const char *data, size_t len, int timeout_secs, int stream,
+	    char **reply_r);
 /* Print an answer's data lines on stdout and its ERR line as an error;
  * 0 if it ended in OK, else -1. */
 int	cli_ctl_print_reply(const char *reply);

@@ -1,12 +1,21 @@
 /*
- * cmd_account: `mailvault account add|list|show|remove|set`, the accounts
- * and their upstream servers.
+ * cmd_account: `mailvault account add|list|show|remove|set|rename`, the
+ * accounts and their upstream servers.
  *
  * An account's upstream settings and password are sealed in the store as
  * account settings (the SYNC_KEY_* names of sync/sync.h). The password
  * never comes from argv: --password-file, --password-fd or a prompt
  * without echo, read by the same code as the store's passphrase; `show`
  * says whether one is set and never prints it.
+ *
+ * add tries the connection and the login before it saves anything
+ * (sync_account_check(), as a mail client's setup does) and says which
+ * step failed and what to do; --no-check saves without trying. set
+ * changes one setting, the password included; rename gives the account
+ * another name and keeps its mail. After every change is committed, a
+ * daemon serving the store is told (ACCOUNTS on its control socket), so
+ * it starts, stops, renames or restarts the account's background sync at
+ * once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "cli/cli.h"
+#include "daemon/daemon.h"
 #include "lib/net.h"
 #include "lib/util.h"
 #include "store/store.h"
@@ -23,6 +33,14 @@
 struct add_opts {
 	const char *name, *proto, *server, *user, *tls, *pin, *ca,
 		   *pass_file, *pass_fd, *oauth;
+	int	 no_check;
+};
+
+/* Settings whose change makes the daemon sync the account again at once:
+ * how it connects and logs in. */
+static const char *const connection_keys[] = {
+	SYNC_KEY_HOST, SYNC_KEY_PORT, SYNC_KEY_USER, SYNC_KEY_PASSWORD,
+	SYNC_KEY_TLS, SYNC_KEY_PIN, SYNC_KEY_CA_FILE, SYNC_KEY_OAUTH_CMD,
 };
 
 /* Split "HOST[:PORT]" (or "[v6]:PORT"); host is a new string. */
@@ -101,6 +119,8 @@ parse_add(int argc, char **argv, struct add_opts *a)
 		else if (cli_opt_value(argc, argv, &i, "--oauth-token-command",
 		    &v))
 			a->oauth = v;
+		else if (strcmp(argv[i], "--no-check") == 0)
+			a->no_check = 1;
 		else if (argv[i][0] == '-')
 			return cli_usage("account", "unknown option '%s'",
 			    argv[i]);
@@ -120,24 +140,53 @@ parse_add(int argc, char **argv, struct add_opts *a)
 	return 0;
 }
 
-/* The upstream password: never from argv. */
+/* The upstream password, from --password-file, --password-fd or a
+ * prompt naming user at server: never from argv. */
 static int
-read_password(const struct add_opts *a, char **pw_r, size_t *len_r)
+read_password(const char *pass_file, const char *pass_fd, const char *user,
+    const char *server, char **pw_r, size_t *len_r)
 {
 	struct cli_opts po = { .pass_fd = -1 };
 	char prompt[300];
 	uint64_t fd;
 
-	if (a->pass_fd != NULL) {
-		if (parse_u64(a->pass_fd, 1 << 20, &fd) != 0)
+	if (pass_fd != NULL) {
+		if (parse_u64(pass_fd, 1 << 20, &fd) != 0)
 			return cli_usage("account", "--password-fd needs a "
-			    "descriptor number, not '%s'", a->pass_fd), -1;
+			    "descriptor number, not '%s'", pass_fd), -1;
 		po.pass_fd = (int)fd;
 	}
-	po.pass_file = a->pass_file;
-	snprintf(prompt, sizeof(prompt), "Password for %s at %s: ", a->user,
-	    a->server);
+	po.pass_file = pass_file;
+	snprintf(prompt, sizeof(prompt), "Password for %s at %s: ", user,
+	    server);
 	return cli_read_passphrase(&po, prompt, 0, pw_r, len_r);
+}
+
+/* Tell a daemon serving the store that the accounts changed (changed:
+ * one whose connection settings did, or NULL). Its answer is printed;
+ * no daemon is not an error. */
+static void
+tell_daemon(const struct cli_opts *o, const char *changed)
+{
+	char cmd[DAEMON_CTL_LINE_MAX], *reply = NULL;
+
+	if (cli_ctl_same_store(o) != 1)
+		return;
+	if (changed == NULL || strpbrk(changed, "\r\n") != NULL ||
+	    (size_t)snprintf(cmd, sizeof(cmd), DAEMON_CTL_ACCOUNTS " %s",
+	    changed) >= sizeof(cmd))
+		snprintf(cmd, sizeof(cmd), DAEMON_CTL_ACCOUNTS);
+	if (cli_ctl_request(o, cmd, 60, &reply) == 0 &&
+	    strncmp(reply, DAEMON_CTL_OK, 2) == 0) {
+		reply[strcspn(reply, "\n")] = '\0';
+		if (!o->quiet)
+			printf("The running daemon took it: %s.\n",
+			    reply[2] == ' ' ? reply + 3 : "done");
+	} else
+		cli_error("warning: the running daemon did not take the "
+		    "change; restart it ('mailvault daemon stop', then "
+		    "start)");
+	free(reply);
 }
 
 static int
@@ -150,6 +199,95 @@ set(struct store *st, int64_t acct, const char *key, const char *val)
 	return 0;
 }
 
+/* What to do about a failed check, after the server's words. */
+static const char *
+check_advice(enum sync_check_result r)
+{
+	switch (r) {
+	case SYNC_CHECK_HOST:
+		return "the host name is not known: check it (--imap or "
+		    "--pop3 HOST[:PORT])";
+	case SYNC_CHECK_CONNECT:
+		return "nothing answers there: check the port and --tls "
+		    "(implicit on 993 and 995, starttls on 143 and 110)";
+	case SYNC_CHECK_TLS:
+		return "TLS with the server failed: --ca-file names a CA to "
+		    "trust, --pin-sha256 one certificate (its fingerprint is "
+		    "above when the server sent one), --tls implicit or "
+		    "starttls how TLS begins";
+	case SYNC_CHECK_AUTH:
+		return "the login was refused: check --user and the password";
+	default:
+		return "the server did not answer as an IMAP or POP3 server "
+		    "should: check the protocol and the port";
+	}
+}
+
+/* Try a's connection and login, as they would be saved. 0, or -1 after
+ * saying what failed. */
+static int
+check_add(const struct add_opts *a, const char *host, const char *port,
+    const char *pw)
+{
+	struct sync_check c;
+	enum sync_check_result r;
+	char err[SYNC_ERRMSG_LEN];
+	uint64_t n = 0;
+
+	memset(&c, 0, sizeof(c));
+	if (port[0] != '\0')
+		(void)parse_u64(port, 65535, &n);
+	c.proto = a->proto;
+	c.host = host;
+	c.port = (unsigned)n;
+	c.tls = a->tls;
+	c.user = a->user;
+	c.password = pw;
+	c.ca_file = a->ca;
+	c.pin_sha256 = a->pin;
+	c.oauth_token_command = a->oauth;
+	r = sync_account_check(&c, err, sizeof(err));
+	if (r == SYNC_CHECK_OK)
+		return 0;
+	cli_error("account %s was not added: %s\n%s.\nNothing was saved; "
+	    "with --no-check the account is saved without this check.",
+	    a->name, err, check_advice(r));
+	return -1;
+}
+
+/* Save the account and its settings in one transaction. 0, or -1 after
+ * saying why. */
+static int
+save_add(struct store *st, const struct add_opts *a, const char *host,
+    const char *port, const char *pw)
+{
+	int64_t acct;
+
+	if (store_txn_begin(st) != 0)
+		return cli_error("%s", store_errmsg(st)), -1;
+	if (store_account_create(st, a->name, &acct) != 0) {
+		cli_error("%s", store_errmsg(st));
+		store_txn_rollback(st);
+		return -1;
+	}
+	if (set(st, acct, SYNC_KEY_PROTO, a->proto) != 0 ||
+	    set(st, acct, SYNC_KEY_HOST, host) != 0 ||
+	    set(st, acct, SYNC_KEY_PORT, port) != 0 ||
+	    set(st, acct, SYNC_KEY_USER, a->user) != 0 ||
+	    set(st, acct, SYNC_KEY_TLS, a->tls != NULL ? a->tls : "implicit")
+	    != 0 ||
+	    set(st, acct, SYNC_KEY_PIN, a->pin) != 0 ||
+	    set(st, acct, SYNC_KEY_CA_FILE, a->ca) != 0 ||
+	    set(st, acct, SYNC_KEY_OAUTH_CMD, a->oauth) != 0 ||
+	    (pw != NULL && set(st, acct, SYNC_KEY_PASSWORD, pw) != 0)) {
+		store_txn_rollback(st);
+		return -1;
+	}
+	if (store_txn_commit(st) != 0)
+		return cli_error("%s", store_errmsg(st)), -1;
+	return 0;
+}
+
 static int
 account_add(const struct cli_opts *o, int argc, char **argv)
 {
@@ -157,7 +295,7 @@ account_add(const struct cli_opts *o, int argc, char **argv)
 	struct store *st = NULL;
 	char *host = NULL, port[24], *pw = NULL;
 	size_t pwlen = 0;
-	int64_t acct, tmp;
+	int64_t tmp;
 	int rc;
 
 	if ((rc = parse_add(argc, argv, &a)) != 0)
@@ -176,46 +314,26 @@ account_add(const struct cli_opts *o, int argc, char **argv)
 		free(host);
 		return CLI_FAIL;
 	}
-	if (store_account_find(st, a.name, &tmp) == 0) {
-		rc = cli_error("there is an account named %s already; choose "
-		    "another name, or remove it first", a.name);
-		goto out;
-	}
-	if (a.oauth == NULL && read_password(&a, &pw, &pwlen) != 0) {
-		rc = CLI_FAIL;
-		goto out;
-	}
-	/* The account and its settings together, or nothing. */
 	rc = CLI_FAIL;
-	if (store_txn_begin(st) != 0) {
-		cli_error("%s", store_errmsg(st));
+	if (store_account_find(st, a.name, &tmp) == 0) {
+		cli_error("there is an account named %s already; change it "
+		    "with 'mailvault account set %s KEY VALUE', or choose "
+		    "another name", a.name, a.name);
 		goto out;
 	}
-	if (store_account_create(st, a.name, &acct) != 0) {
-		cli_error("%s", store_errmsg(st));
-		store_txn_rollback(st);
+	if (a.oauth == NULL && read_password(a.pass_file, a.pass_fd, a.user,
+	    a.server, &pw, &pwlen) != 0)
 		goto out;
-	}
-	if (set(st, acct, SYNC_KEY_PROTO, a.proto) != 0 ||
-	    set(st, acct, SYNC_KEY_HOST, host) != 0 ||
-	    set(st, acct, SYNC_KEY_PORT, port) != 0 ||
-	    set(st, acct, SYNC_KEY_USER, a.user) != 0 ||
-	    set(st, acct, SYNC_KEY_TLS, a.tls != NULL ? a.tls : "implicit")
-	    != 0 ||
-	    set(st, acct, SYNC_KEY_PIN, a.pin) != 0 ||
-	    set(st, acct, SYNC_KEY_CA_FILE, a.ca) != 0 ||
-	    set(st, acct, SYNC_KEY_OAUTH_CMD, a.oauth) != 0 ||
-	    (pw != NULL && set(st, acct, SYNC_KEY_PASSWORD, pw) != 0)) {
-		store_txn_rollback(st);
+	if (!a.no_check && check_add(&a, host, port, pw) != 0)
 		goto out;
-	}
-	if (store_txn_commit(st) != 0) {
-		cli_error("%s", store_errmsg(st));
+	if (save_add(st, &a, host, port, pw) != 0)
 		goto out;
-	}
 	if (!o->quiet)
-		printf("account %s added (%s %s); run 'mailvault sync %s' to "
-		    "fetch its mail\n", a.name, a.proto, a.server, a.name);
+		printf("account %s added (%s %s%s); run 'mailvault sync %s' "
+		    "to fetch its mail\n", a.name, a.proto, a.server,
+		    a.no_check ? ", not checked" : ": connection and login "
+		    "checked", a.name);
+	tell_daemon(o, NULL);
 	rc = CLI_OK;
 out:
 	cli_passphrase_free(&pw, pwlen);
@@ -380,37 +498,179 @@ account_remove(const struct cli_opts *o, int argc, char **argv)
 			rc = CLI_OK;
 			if (!o->quiet)
 				printf("account %s removed\n", name);
+			tell_daemon(o, NULL);
 		}
 	}
 	store_close(&st);
 	return rc;
 }
 
+/* `account set NAME KEY ...`, parsed; strings borrowed from argv. */
+struct set_opts {
+	const char *name, *key, *value, *pass_file, *pass_fd;
+};
+
+static int
+is_connection_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(connection_keys); i++)
+		if (strcmp(key, connection_keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* argv: "set" NAME KEY VALUE, or "set" NAME password [options]. */
+static int
+parse_set(int argc, char **argv, struct set_opts *so, char *err,
+    size_t errlen)
+{
+	const char *v;
+	int i;
+
+	memset(so, 0, sizeof(*so));
+	if (argc < 3)
+		return seterr(err, errlen, -1, "account set needs NAME KEY "
+		    "VALUE, or NAME password");
+	so->name = argv[1];
+	so->key = strcmp(argv[2], "pin") == 0 ? SYNC_KEY_PIN : argv[2];
+	if (strcmp(so->key, SYNC_KEY_PASSWORD) != 0) {
+		if (argc != 4)
+			return seterr(err, errlen, -1, "account set needs NAME "
+			    "KEY VALUE (an empty VALUE removes the setting)");
+		so->value = argv[3];
+		return sync_setting_check(so->key, so->value, err, errlen);
+	}
+	for (i = 3; i < argc; i++) {
+		if (cli_opt_value(argc, argv, &i, "--password-file", &v))
+			so->pass_file = v;
+		else if (cli_opt_value(argc, argv, &i, "--password-fd", &v))
+			so->pass_fd = v;
+		else
+			return seterr(err, errlen, -1, "the password is never "
+			    "taken from the command line: give it at the "
+			    "prompt, or with --password-file FILE or "
+			    "--password-fd N");
+	}
+	return 0;
+}
+
+/* --tls none only to this machine: the host and tls settings as they
+ * will be. 0, or -1 after saying why not. */
+static int
+plain_allowed(struct store *st, int64_t acct, const struct set_opts *so)
+{
+	char *tls = get(st, acct, SYNC_KEY_TLS), *host = get(st, acct,
+	    SYNC_KEY_HOST);
+	const char *t = strcmp(so->key, SYNC_KEY_TLS) == 0 ? so->value : tls;
+	const char *h = strcmp(so->key, SYNC_KEY_HOST) == 0 ? so->value : host;
+	int ok = t == NULL || strcmp(t, "none") != 0 || h == NULL ||
+	    h[0] == '\0' || is_loopback_host(h);
+
+	if (!ok)
+		cli_error("tls none sends the password in plain text, so it "
+		    "is only allowed to a server on this machine (127.0.0.1, "
+		    "::1, localhost), not %s", h);
+	free(tls);
+	free(host);
+	return ok ? 0 : -1;
+}
+
+/* The new password, asked naming the account's user and host. */
+static int
+set_password(struct store *st, int64_t acct, const struct set_opts *so)
+{
+	char *user = get(st, acct, SYNC_KEY_USER), *host = get(st, acct,
+	    SYNC_KEY_HOST), *pw = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = read_password(so->pass_file, so->pass_fd, user != NULL ? user :
+	    so->name, host != NULL ? host : "the server", &pw, &len);
+	free(user);
+	free(host);
+	if (rc != 0)
+		return -1;
+	rc = store_account_set(st, acct, SYNC_KEY_PASSWORD, pw, len);
+	cli_passphrase_free(&pw, len);
+	if (rc != 0)
+		return cli_error("%s", store_errmsg(st)), -1;
+	return 0;
+}
+
+/* Save so's change: 0, or -1 after saying why. */
+static int
+set_value(struct store *st, int64_t acct, const struct set_opts *so)
+{
+	int rc;
+
+	if (strcmp(so->key, SYNC_KEY_PASSWORD) == 0)
+		return set_password(st, acct, so);
+	if (plain_allowed(st, acct, so) != 0)
+		return -1;
+	if (so->value[0] == '\0')
+		rc = store_account_unset(st, acct, so->key);
+	else
+		rc = store_account_set(st, acct, so->key, so->value,
+		    strlen(so->value));
+	if (rc != 0 && rc != STORE_ENOENT)
+		return cli_error("%s", store_errmsg(st)), -1;
+	return 0;
+}
+
 static int
 account_set(const struct cli_opts *o, int argc, char **argv)
 {
+	struct set_opts so;
 	struct store *st = NULL;
 	char err[512];
 	int64_t acct;
 	int rc = CLI_FAIL;
 
-	if (argc != 5)
-		return cli_usage("account", "account set needs NAME KEY VALUE");
-	if (sync_setting_check(argv[3], argv[4], err, sizeof(err)) != 0)
+	if (parse_set(argc, argv, &so, err, sizeof(err)) != 0)
 		return cli_usage("account", "%s", err);
 	if (cli_open_store(o, &st) != 0)
 		return CLI_FAIL;
+	if (find_account(st, so.name, &acct) == 0 &&
+	    set_value(st, acct, &so) == 0) {
+		rc = CLI_OK;
+		if (!o->quiet && so.value == NULL)
+			printf("account %s: password changed\n", so.name);
+		else if (!o->quiet && so.value[0] == '\0')
+			printf("account %s: %s removed\n", so.name, so.key);
+		else if (!o->quiet)
+			printf("account %s: %s is now %s\n", so.name, so.key,
+			    so.value);
+		tell_daemon(o, is_connection_key(so.key) ? so.name : NULL);
+	}
+	store_close(&st);
+	return rc;
+}
+
+/* `account rename OLD NEW`: the mail, settings and sync state stay. */
+static int
+account_rename(const struct cli_opts *o, int argc, char **argv)
+{
+	struct store *st = NULL;
+	int64_t acct;
+	int rc = CLI_FAIL;
+
+	if (argc != 4)
+		return cli_usage("account", "account rename needs OLD NEW");
+	if (cli_open_store(o, &st) != 0)
+		return CLI_FAIL;
 	if (find_account(st, argv[2], &acct) == 0) {
-		if (argv[4][0] == '\0')
-			rc = store_account_unset(st, acct, argv[3]);
-		else
-			rc = store_account_set(st, acct, argv[3], argv[4],
-			    strlen(argv[4]));
-		if (rc != 0 && rc != STORE_ENOENT) {
+		if (store_account_rename(st, acct, argv[3]) != 0)
 			cli_error("%s", store_errmsg(st));
-			rc = CLI_FAIL;
-		} else
+		else {
 			rc = CLI_OK;
+			if (!o->quiet)
+				printf("account %s is now called %s (its mail "
+				    "stays; mail clients log in as %s from "
+				    "now on)\n", argv[2], argv[3], argv[3]);
+			tell_daemon(o, NULL);
+		}
 	}
 	store_close(&st);
 	return rc;
@@ -430,7 +690,10 @@ cli_cmd_account(const struct cli_opts *o, int argc, char **argv)
 	if (strcmp(sub, "remove") == 0 || strcmp(sub, "rm") == 0)
 		return account_remove(o, argc, argv);
 	if (strcmp(sub, "set") == 0)
-		return account_set(o, argc, argv);
+		return account_set(o, argc - 1, argv + 1);
+	if (strcmp(sub, "rename") == 0 || strcmp(sub, "mv") == 0)
+		return account_rename(o, argc, argv);
 	return cli_usage("account", "say account add, list, show NAME, "
-	    "remove NAME or set NAME KEY VALUE");
+	    "remove NAME, set NAME KEY VALUE, set NAME password or rename "
+	    "OLD NEW");
 }

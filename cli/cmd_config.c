@@ -40,7 +40,7 @@ reload_daemon(const struct cli_opts *o, const struct daemon_setting *s)
 
 	if (!s->live || cli_ctl_same_store(o) != 1)
 		return;
-	if (cli_ctl_request(DAEMON_CTL_RELOAD, 30, &reply) == 0 &&
+	if (cli_ctl_request(o, DAEMON_CTL_RELOAD, 30, &reply) == 0 &&
 	    strncmp(reply, DAEMON_CTL_OK, 2) == 0) {
 		reply[strcspn(reply, "\n")] = '\0';
 		printf("The running daemon took it%s%s.\n",

@@ -6,7 +6,8 @@
  * once the daemon serves, saying its pid and where it logs, or prints
  * what the daemon said before it gave up. stop ends the store's daemon
  * cleanly. status says whether one runs, its pid, since when, and, asked
- * over the control socket, whether it is locked; it exits 3
+ * over the control socket, whether it is locked (with --json also the
+ * store's control socket, one per store); it exits 3
  * (CLI_NOT_RUNNING, as LSB says) when none runs.
  */
 #include <stdio.h>
@@ -64,12 +65,12 @@ cmd_stop(const struct cli_opts *o)
 
 /* "locked", "unlocked", or NULL when the daemon does not say. */
 static const char *
-ask_state(void)
+ask_state(const struct cli_opts *o)
 {
 	char *reply = NULL;
 	const char *state = NULL;
 
-	if (cli_ctl_request(DAEMON_CTL_STATE, 5, &reply) != 0)
+	if (cli_ctl_request(o, DAEMON_CTL_STATE, 5, &reply) != 0)
 		return NULL;
 	if (strncmp(reply, DAEMON_CTL_LOCKED, strlen(DAEMON_CTL_LOCKED)) == 0)
 		state = "locked";
@@ -84,6 +85,8 @@ static void
 print_json(int running, long pid, const char *when, const char *state,
     const char *store)
 {
+	char *sock = daemon_ctl_path(store);
+
 	fputs("{\"running\":", stdout);
 	if (running) {
 		printf("true,\"pid\":%ld,\"since\":\"%s\",", pid, when);
@@ -94,7 +97,10 @@ print_json(int running, long pid, const char *when, const char *state,
 	} else
 		fputs("false,\"store\":", stdout);
 	cli_json_string(store);
+	fputs(",\"socket\":", stdout);
+	cli_json_string(sock);
 	fputs("}\n", stdout);
+	free(sock);
 }
 
 static int
@@ -116,7 +122,7 @@ cmd_status(const struct cli_opts *o)
 	if (since > 0 && gmtime_r(&t, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (running)
-		state = ask_state();
+		state = ask_state(o);
 	if (o->json)
 		print_json(running, pid, when, state, store);
 	else if (running && pid <= 0)

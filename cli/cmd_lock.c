@@ -65,7 +65,7 @@ cli_cmd_unlock(const struct cli_opts *o, int argc, char **argv)
 		return cli_usage("unlock", "unexpected '%s'", argv[1]);
 	if ((rc = need_daemon(o, "unlock")) != 0)
 		return rc;
-	if (cli_ctl_request(DAEMON_CTL_STATE, 10, &reply) == 0 &&
+	if (cli_ctl_request(o, DAEMON_CTL_STATE, 10, &reply) == 0 &&
 	    strncmp(reply, DAEMON_CTL_UNLOCKED,
 	    strlen(DAEMON_CTL_UNLOCKED)) == 0) {
 		free(reply);
@@ -80,7 +80,7 @@ cli_cmd_unlock(const struct cli_opts *o, int argc, char **argv)
 		cli_passphrase_free(&pass, len);
 		return cli_error("a passphrase cannot hold a line break");
 	}
-	rc = cli_ctl_request_data(DAEMON_CTL_UNLOCK, pass, len,
+	rc = cli_ctl_request_data(o, DAEMON_CTL_UNLOCK, pass, len,
 	    UNLOCK_WAIT_S, 0, &reply);
 	cli_passphrase_free(&pass, len);
 	if (rc != 0)
@@ -101,7 +101,7 @@ cli_cmd_lock(const struct cli_opts *o, int argc, char **argv)
 		return cli_usage("lock", "unexpected '%s'", argv[1]);
 	if ((rc = need_daemon(o, "lock")) != 0)
 		return rc;
-	if (cli_ctl_request(DAEMON_CTL_LOCK, 60, &reply) != 0)
+	if (cli_ctl_request(o, DAEMON_CTL_LOCK, 60, &reply) != 0)
 		return cli_error("the daemon did not answer the lock request; "
 		    "see its log");
 	rc = answer(reply);

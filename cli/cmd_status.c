@@ -49,7 +49,7 @@ cli_cmd_status(const struct cli_opts *o, int argc, char **argv)
 
 	if (argc > 1)
 		return cli_usage("status", "unexpected '%s'", argv[1]);
-	rc = cli_ctl_request(o->json ? DAEMON_CTL_STATUS_JSON :
+	rc = cli_ctl_request(o, o->json ? DAEMON_CTL_STATUS_JSON :
 	    DAEMON_CTL_STATUS, 30, &reply);
 	if (rc == CLI_CTL_DOWN)
 		return status_offline(o);

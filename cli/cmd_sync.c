@@ -131,10 +131,15 @@ sync_one(const struct cli_opts *o, struct store *st, int64_t acct,
 	if (out != SYNC_OK && err[0] == '\0')
 		snprintf(err, sizeof(err), "%s: the sync failed", name);
 	summary(o, name, &stats, now_ms() - t0, out != SYNC_OK ? err : "");
-	if (out != SYNC_OK && !o->json)
-		cli_error("%s%s", err, out == SYNC_FAIL_CONFIG ? " (this "
-		    "will not go away by itself: check the account's "
-		    "settings with 'mailvault account show')" : "");
+	/* A refused login names its fix already ('account set'). */
+	if (out == SYNC_FAIL_CONFIG && !o->json &&
+	    strstr(err, "'mailvault account set") == NULL)
+		cli_error("%s (this will not go away by itself: see the "
+		    "account's settings with 'mailvault account show %s' and "
+		    "change them with 'mailvault account set %s KEY VALUE')",
+		    err, name, name);
+	else if (out != SYNC_OK && !o->json)
+		cli_error("%s", err);
 	return out == SYNC_OK ? 0 : -1;
 }
 
@@ -162,7 +167,7 @@ sync_by_daemon(const struct cli_opts *o, int argc, char **argv)
 		}
 		/* No read timeout: a first sync may take hours. The
 		 * daemon's progress lines are shown as they come. */
-		rc = cli_ctl_request_data(cmd, NULL, 0, 0, 1, &reply);
+		rc = cli_ctl_request_data(o, cmd, NULL, 0, 0, 1, &reply);
 		if (rc < 0)
 			return cli_error("the daemon did not answer the sync "
 			    "request; see its log");

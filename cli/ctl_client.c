@@ -2,7 +2,8 @@
  * ctl_client: the CLI's half of the control socket of a running daemon
  * (daemon.h describes the protocol; daemon/control.c answers it).
  *
- * One request per connection: connect to daemon_ctl_path(), send the
+ * One request per connection: connect to daemon_ctl_path() of the store
+ * the command was given (each store has its own daemon), send the
  * command line (and UNLOCK's passphrase line), read the whole answer
  * until the daemon closes. A daemon that is not there is not an error
  * here but CLI_CTL_DOWN, so each command decides what that means (`sync`
@@ -22,14 +23,32 @@
 #include "lib/net.h"
 #include "lib/util.h"
 
-/* A socket connected to the daemon: its descriptor, CLI_CTL_DOWN, or -1. */
+/* The control socket of the store o names; NULL when there is no store
+ * (then no daemon serves it either). The caller frees it. */
+static char *
+ctl_path(const struct cli_opts *o)
+{
+	char *path = cli_store_path(o), *abs = realpath(path, NULL), *ctl;
+
+	free(path);
+	if (abs == NULL)
+		return NULL;
+	ctl = daemon_ctl_path(abs);
+	free(abs);
+	return ctl;
+}
+
+/* A socket connected to the daemon of the store o names: its descriptor,
+ * CLI_CTL_DOWN, or -1. */
 static int
-ctl_connect(void)
+ctl_connect(const struct cli_opts *o)
 {
 	struct sockaddr_un sa;
-	char *path = daemon_ctl_path();
+	char *path = ctl_path(o);
 	int fd, rc;
 
+	if (path == NULL)
+		return CLI_CTL_DOWN;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -108,14 +127,15 @@ read_reply(int fd, int stream, struct buf *in)
 }
 
 int
-cli_ctl_request_data(const char *cmd, const char *data, size_t len,
-    int timeout_secs, int stream, char **reply_r)
+cli_ctl_request_data(const struct cli_opts *o, const char *cmd,
+    const char *data, size_t len, int timeout_secs, int stream,
+    char **reply_r)
 {
 	struct timeval tv = { timeout_secs, 0 };
 	struct buf in;
 	int fd, rc;
 
-	if ((fd = ctl_connect()) < 0)
+	if ((fd = ctl_connect(o)) < 0)
 		return fd;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (send_request(fd, cmd, data, len) < 0) {
@@ -134,9 +154,11 @@ cli_ctl_request_data(const char *cmd, const char *data, size_t len,
 }
 
 int
-cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r)
+cli_ctl_request(const struct cli_opts *o, const char *cmd, int timeout_secs,
+    char **reply_r)
 {
-	return cli_ctl_request_data(cmd, NULL, 0, timeout_secs, 0, reply_r);
+	return cli_ctl_request_data(o, cmd, NULL, 0, timeout_secs, 0,
+	    reply_r);
 }
 
 int
@@ -172,7 +194,7 @@ cli_ctl_same_store(const struct cli_opts *o)
 
 	abs = realpath(path, NULL);
 	free(path);
-	rc = cli_ctl_request(DAEMON_CTL_STORE, 10, &reply);
+	rc = cli_ctl_request(o, DAEMON_CTL_STORE, 10, &reply);
 	if (rc < 0 || abs == NULL) {
 		free(abs);
 		if (rc == 0)

@@ -88,7 +88,8 @@ static const struct cli_cmd commands[] = {
 	  "'mailvault serve' runs, detached, with the same options. Without a\n"
 	  "passphrase and a terminal to ask it on, or with --locked, it starts\n"
 	  "locked ('mailvault unlock'). It returns once the daemon serves, or\n"
-	  "prints why it could not. One daemon per store. The log is\n"
+	  "prints why it could not. One daemon per store, each with its own\n"
+	  "control socket, so two stores' daemons run side by side. The log is\n"
 	  "$XDG_STATE_HOME/mailvault/mailvault.log, lines stamped with the UTC\n"
 	  "time (SIGHUP reopens it); under systemd or with --log-stderr the\n"
 	  "daemon logs to its stderr unstamped. The pid is in mailvault.pid.\n"
@@ -126,23 +127,31 @@ static const struct cli_cmd commands[] = {
 	  "(error|warn|info|debug), pop3-delete (hide|expunge). Values are\n"
 	  "checked before they are saved. A running daemon takes poll-interval,\n"
 	  "log-level and pop3-delete at once; ports and listen need a restart.\n" },
-	{ "account", cli_cmd_account, "add, list, show, remove accounts",
+	{ "account", cli_cmd_account, "add, change, rename, remove accounts",
 	  "mailvault account add NAME --imap HOST[:PORT] | --pop3 HOST[:PORT]\n"
 	  "                      --user LOGIN [--tls implicit|starttls|none]\n"
 	  "                      [--pin-sha256 FP] [--ca-file FILE]\n"
 	  "                      [--password-file FILE | --password-fd N]\n"
-	  "                      [--oauth-token-command CMD]\n"
-	  "mailvault account list | show NAME | remove NAME --yes\n"
+	  "                      [--oauth-token-command CMD] [--no-check]\n"
+	  "mailvault account set NAME password [--password-file FILE |\n"
+	  "                      --password-fd N]\n"
 	  "mailvault account set NAME KEY VALUE\n"
+	  "mailvault account rename OLD NEW\n"
+	  "mailvault account list | show NAME | remove NAME --yes\n"
 	  "\n"
-	  "An account mirrors one IMAP or POP3 server. TLS is always verified\n"
-	  "(system CAs, --ca-file, or a pinned SHA-256 fingerprint); --tls none\n"
-	  "is allowed only to a server on this machine. The password comes from\n"
-	  "a prompt, --password-file or --password-fd, never from the command\n"
-	  "line, and is kept sealed in the store. Keys for 'set': host, port,\n"
-	  "user, tls, pin-sha256, ca-file, oauth-token-command, keep (POP3: yes\n"
-	  "or no), delete-after-days (POP3), skip-folders (comma-separated),\n"
-	  "poll-interval (seconds); an empty VALUE removes the setting.\n" },
+	  "An account mirrors one IMAP or POP3 server. add tries the connection\n"
+	  "and the login before it saves, and says which step failed (host,\n"
+	  "connection, TLS certificate with its fingerprint, login); --no-check\n"
+	  "saves without trying. TLS is always verified (system CAs, --ca-file,\n"
+	  "or a pinned SHA-256 fingerprint); --tls none is allowed only to a\n"
+	  "server on this machine. The password comes from a prompt,\n"
+	  "--password-file or --password-fd, never from the command line, and\n"
+	  "is kept sealed in the store. Keys for 'set': password (as above),\n"
+	  "host, port, user, tls, pin-sha256 (or pin), ca-file,\n"
+	  "oauth-token-command, keep (POP3: yes or no), delete-after-days\n"
+	  "(POP3), skip-folders (comma-separated), poll-interval (seconds); an\n"
+	  "empty VALUE removes the setting. rename keeps the account's mail.\n"
+	  "A running daemon follows every change at once.\n" },
 	{ "sync", cli_cmd_sync, "sync accounts with their servers now",
 	  "mailvault sync [ACCOUNT...]\n"
 	  "\n"
@@ -151,12 +160,18 @@ static const struct cli_cmd commands[] = {
 	  "renamed and deleted on either side followed, what was done offline\n"
 	  "sent up. Exits non-zero if an account failed, saying why.\n" },
 	{ "credentials", cli_cmd_credentials, "show the local login",
-	  "mailvault credentials [--json] [--cert]\n"
+	  "mailvault credentials [--json] [--cert] [--renew-cert]\n"
+	  "                      [--for thunderbird|neomutt|mbsync|fetchmail\n"
+	  "                      [--account NAME]]\n"
 	  "\n"
-	  "Show what a mail client needs: the host and ports, the user names\n"
-	  "(one per account), the store's local password and the SHA-256\n"
-	  "fingerprint of the server's certificate. --cert prints the\n"
-	  "certificate in PEM, for clients that trust a file.\n" },
+	  "Show what a mail client needs: the host and ports (the running\n"
+	  "daemon's, else the settings), the user names (one per account), the\n"
+	  "store's local password, the SHA-256 fingerprint of the server's\n"
+	  "certificate and its file beside the store. --cert prints the\n"
+	  "certificate in PEM, for clients that trust a file. --for prints\n"
+	  "ready-made settings for that client (every account, or --account's).\n"
+	  "--renew-cert makes a new certificate, which clients must then trust\n"
+	  "(one that names 127.0.0.1 as a DNS name, for an older store).\n" },
 };
 
 static void

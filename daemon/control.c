@@ -2,8 +2,9 @@
  * control: the server half of the control socket of a running `mailvault
  * serve` or daemon (the CLI has the client half).
  *
- * A UNIX stream socket at daemon_ctl_path(), in a folder of mode 0700,
- * itself 0600. One thread accepts a connection at a time, checks with
+ * A UNIX stream socket at daemon_ctl_path() of the store it serves (one
+ * socket per store, so the daemons of two stores run side by side), in a
+ * folder of mode 0700, itself 0600. One thread accepts a connection at a time, checks with
  * SO_PEERCRED that the peer runs as our own uid (the modes already say
  * so; the check is there for when they are loosened), reads one command
  * line of at most DAEMON_CTL_LINE_MAX bytes and answers, then closes:
@@ -22,6 +23,12 @@
  *	RELOAD		re-read poll-interval, log-level, pop3-delete from
  *			the store: "OK " and what is in force
  *	STORE		"OK /the/store/path" (is it the store I mean?)
+ *	ACCOUNTS [NAME]	the accounts changed in the store: start, stop or
+ *			rename their sync threads to match, and sync NAME
+ *			again at once (its connection settings changed):
+ *			"OK " and what is synced now
+ *	PORTS		"OK IMAP IMAPS POP3 POP3S ADDR": the ports bound (0:
+ *			off) and the address, for mail clients' settings
  *	STOP		"OK stopping", then the process gets SIGTERM and
  *			stops as `daemon stop` makes it
  *
@@ -59,14 +66,34 @@ struct daemon_ctl {
 	struct daemon_ctl_hooks hooks;
 };
 
+/*
+ * FNV-1a, 64 bits, of the store's absolute path: a short name, not a
+ * secret or a proof. The folder is private to its user whatever the name,
+ * and the CLI asks the daemon which store it serves (STORE) before it
+ * acts, so even a collision could not make it steer the wrong daemon.
+ */
+static uint64_t
+path_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
 char *
-daemon_ctl_path(void)
+daemon_ctl_path(const char *store)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	unsigned long long h = (unsigned long long)path_hash(store);
 
 	if (xdg != NULL && xdg[0] == '/')
-		return xasprintf("%s/mailvault/ctl", xdg);
-	return xasprintf("/tmp/mailvault-%lu/ctl", (unsigned long)geteuid());
+		return xasprintf("%s/mailvault/ctl-%016llx", xdg, h);
+	return xasprintf("/tmp/mailvault-%lu/ctl-%016llx",
+	    (unsigned long)geteuid(), h);
 }
 
 /* Make the socket's folder: ours, a real folder, mode 0700. */
@@ -273,6 +300,29 @@ do_reload(struct daemon_ctl *c, struct buf *out)
 }
 
 static void
+do_accounts(struct daemon_ctl *c, const char *changed, struct buf *out)
+{
+	char msg[512];
+
+	msg[0] = '\0';
+	if (c->hooks.accounts(c->hooks.arg, changed, msg, sizeof(msg)) < 0)
+		buf_printf(out, DAEMON_CTL_ERR "%s\n", msg);
+	else
+		buf_printf(out, DAEMON_CTL_OK " %s\n", msg);
+}
+
+static void
+do_ports(struct daemon_ctl *c, struct buf *out)
+{
+	char addr[128];
+	int p[4];
+
+	c->hooks.ports(c->hooks.arg, p, addr, sizeof(addr));
+	buf_printf(out, DAEMON_CTL_OK " %d %d %d %d %s\n", p[0], p[1], p[2],
+	    p[3], addr);
+}
+
+static void
 dispatch(struct daemon_ctl *c, char *line, struct ctl_conn *cc,
     struct buf *out)
 {
@@ -297,12 +347,20 @@ dispatch(struct daemon_ctl *c, char *line, struct ctl_conn *cc,
 		do_reload(c, out);
 	else if (strcmp(line, DAEMON_CTL_STORE) == 0)
 		buf_printf(out, DAEMON_CTL_OK " %s\n", c->store);
+	else if (strcmp(line, DAEMON_CTL_ACCOUNTS) == 0)
+		do_accounts(c, NULL, out);
+	else if (strncmp(line, DAEMON_CTL_ACCOUNTS " ", 9) == 0 &&
+	    line[9] != '\0')
+		do_accounts(c, line + 9, out);
+	else if (strcmp(line, DAEMON_CTL_PORTS) == 0)
+		do_ports(c, out);
 	else if (strcmp(line, DAEMON_CTL_STOP) == 0) {
 		buf_adds(out, DAEMON_CTL_OK " stopping\n");
 		c->hooks.shutdown(c->hooks.arg);
 	} else
 		buf_adds(out, DAEMON_CTL_ERR "unknown command; try STATUS, "
-		    "STATE, SYNC [ACCOUNT], UNLOCK, LOCK, RELOAD or STOP\n");
+		    "STATE, SYNC [ACCOUNT], UNLOCK, LOCK, RELOAD, ACCOUNTS "
+		    "[ACCOUNT], PORTS, STORE or STOP\n");
 }
 
 static void
@@ -404,8 +462,8 @@ ctl_bind(struct daemon_ctl *c, char *err, size_t errlen)
 		    "is too long", c->path);
 	if (socket_alive(c->path))
 		return seterr(err, errlen, -1, "another mailvault serve or "
-		    "daemon already listens on %s; 'mailvault daemon stop' "
-		    "or Ctrl-C in its terminal ends it", c->path);
+		    "daemon of this store already listens on %s; 'mailvault "
+		    "daemon stop' or Ctrl-C in its terminal ends it", c->path);
 	unlink(c->path);	/* a stale socket of a process that died */
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sa,
@@ -437,7 +495,7 @@ daemon_ctl_start(const char *store, const struct daemon_ctl_hooks *h,
 	struct daemon_ctl *c = xcalloc(1, sizeof(*c));
 
 	c->lfd = c->stop[0] = c->stop[1] = -1;
-	c->path = daemon_ctl_path();
+	c->path = daemon_ctl_path(store);
 	c->store = xstrdup(store);
 	c->hooks = *h;
 	if (ctl_bind(c, err, errlen) < 0) {

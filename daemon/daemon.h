@@ -71,11 +71,13 @@ int	daemon_ports_save(struct store *st);
 /* ---- the control socket ---- */
 
 /*
- * The socket's path: $XDG_RUNTIME_DIR/mailvault/ctl, else
- * /tmp/mailvault-UID/ctl. The caller frees it. This is the one place
- * that says where it is.
+ * The socket of the daemon serving the store whose absolute path is
+ * store: $XDG_RUNTIME_DIR/mailvault/ctl-HASH, else
+ * /tmp/mailvault-UID/ctl-HASH, HASH 16 hex digits of a hash of the path,
+ * so each store has its own daemon and socket. The caller frees it. This
+ * is the one place that says where it is.
  */
-char	*daemon_ctl_path(void);
+char	*daemon_ctl_path(const char *store);
 
 /*
  * The protocol: the client sends one command line (at most
@@ -96,6 +98,8 @@ char	*daemon_ctl_path(void);
 #define DAEMON_CTL_LOCK		"LOCK"
 #define DAEMON_CTL_RELOAD	"RELOAD"	/* OK and what is in force */
 #define DAEMON_CTL_STORE	"STORE"		/* OK /the/store/path */
+#define DAEMON_CTL_ACCOUNTS	"ACCOUNTS"	/* [SP ACCOUNT]: follow them */
+#define DAEMON_CTL_PORTS	"PORTS"		/* OK IMAP IMAPS POP3 POP3S ADDR */
 #define DAEMON_CTL_STOP		"STOP"
 #define DAEMON_CTL_DATA		"* "
 #define DAEMON_CTL_OK		"OK"
@@ -186,6 +190,19 @@ int	daemon_status(struct daemon *d, int json, struct buf *out, char *err,
 int	daemon_sync(struct daemon *d, const char *account, int cancel_fd,
 	    void (*line)(void *arg, const char *text), void *arg, char *err,
 	    size_t errlen);
+/*
+ * The accounts changed in the store (added, removed, renamed, settings):
+ * start, stop or rename their background sync to match; changed (NULL:
+ * none) names one whose connection settings changed, which syncs again
+ * at once. A sentence of what is synced now (or why nothing is: locked,
+ * --no-sync) into msg; 0, or -1 when the store cannot be read.
+ */
+int	daemon_accounts(struct daemon *d, const char *changed, char *msg,
+	    size_t msglen);
+/* The ports bound (IMAP, IMAPS, POP3, POP3S; 0: off) and the address
+ * listened on, for mail clients' settings. */
+void	daemon_ports(struct daemon *d, int ports_r[4], char *addr,
+	    size_t addrlen);
 /* Make daemon_run() return, as SIGTERM does. */
 void	daemon_shutdown(struct daemon *d);
 

@@ -101,6 +101,16 @@ struct daemon_sched;
 int	daemon_sched_start(struct store *st, int poll_s,
 	    struct daemon_sched **s_r, char *err, size_t errlen);
 void	daemon_sched_stop(struct daemon_sched **s);
+/*
+ * Follow the store's accounts (ACCOUNTS): start a thread for each account
+ * with an upstream that has none, stop the threads of accounts removed or
+ * without an upstream now, follow renames and poll-intervals; changed
+ * (NULL: none) names an account whose connection settings changed, whose
+ * thread stops what it does and syncs again at once. 0 and a sentence of
+ * what is synced into msg, or -1 and why into msg.
+ */
+int	daemon_sched_accounts(struct daemon_sched *s, struct store *st,
+	    const char *changed, char *msg, size_t msglen);
 /* A new poll-interval (RELOAD). NULL is fine. */
 void	daemon_sched_set_poll(struct daemon_sched *s, int poll_s);
 /* What each thread plans, for the status: *plans_r (the caller frees;
@@ -145,6 +155,10 @@ struct daemon_ctl_hooks {
 		    char *err, size_t errlen);
 	int	(*lock)(struct daemon *d);
 	void	(*reload)(struct daemon *d, char *msg, size_t msglen);
+	int	(*accounts)(struct daemon *d, const char *changed, char *msg,
+		    size_t msglen);
+	void	(*ports)(struct daemon *d, int ports_r[4], char *addr,
+		    size_t addrlen);
 	void	(*shutdown)(struct daemon *d);
 };
 

@@ -22,6 +22,19 @@
  * (`mailvault config`, live) before each wait; a scheduler thread wakes a
  * worker when a shorter interval set during a wait comes due first.
  *
+ * The set follows the store's accounts while it runs: daemon_sched_
+ * accounts() (the control socket's ACCOUNTS, which the CLI sends after
+ * `account add|remove|rename|set`) starts a worker for an account that
+ * gained an upstream, stops the worker of one that was removed or lost
+ * it, renames a worker whose account was renamed, and restarts the one
+ * whose connection settings changed: its wait or run is cut (as a "sync
+ * now" cuts it) and its backoff forgotten, so a new password is tried at
+ * once. Workers are allocated one by one and the set holds pointers, so
+ * a worker's own struct never moves while its thread runs. The set
+ * changes only on the thread that calls the daemon's operations (one at
+ * a time), under d->mu; a stopped worker is joined and freed outside the
+ * mutex, which its thread needs to finish.
+ *
  * A `serve --no-sync` has no workers; its SYNC is daemon_sync_here(),
  * one run on the caller's thread and handle.
  */
@@ -51,10 +64,10 @@ struct sched_worker {
 	struct daemon_sched *d;
 	struct store	*st;		/* the thread's own handle */
 	int64_t		 acct;
-	char		*name;
 	int		 wake[2];	/* the watch loop's cancel pipe */
-	int		 started;
 	/* Under d->mu. */
+	char		*name;		/* replaced at a rename */
+	int		 quit;		/* leave the loop: the account went */
 	int		 running;	/* a run is going on */
 	unsigned	 runs;		/* runs ended so far */
 	unsigned	 failures;	/* in a row */
@@ -73,7 +86,7 @@ struct sched_worker {
 };
 
 struct daemon_sched {
-	struct sched_worker *w;
+	struct sched_worker **w;	/* under mu; each one owned here */
 	size_t		 n;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* a worker's state changed */
@@ -213,17 +226,20 @@ worker_log(void *arg, int level, const char *msg)
 {
 	struct sched_worker *w = arg;
 	int running, due;
+	char *name;
 
 	pthread_mutex_lock(&w->d->mu);
 	running = w->running;
 	due = w->warn_due;
 	if (!running && level >= SYNC_LOG_LVL_WARN)
 		w->warn_due = 0;
+	name = xstrdup(w->name);	/* a rename may replace it */
 	pthread_mutex_unlock(&w->d->mu);
 	if (daemon_log_wanted(level == SYNC_LOG_LVL_DEBUG ? DAEMON_LOG_DEBUG :
 	    level == SYNC_LOG_LVL_INFO ? DAEMON_LOG_INFO :
 	    level == SYNC_LOG_LVL_WARN ? DAEMON_LOG_WARN : DAEMON_LOG_ERROR))
-		fprintf(stderr, "mailvault: sync %s: %s\n", w->name, msg);
+		fprintf(stderr, "mailvault: sync %s: %s\n", name, msg);
+	free(name);
 	/* The watch loop's warning about a run that never started (its
 	 * settings do not load): no progress call says it ended. */
 	if (!running && !due && level >= SYNC_LOG_LVL_WARN)
@@ -266,7 +282,7 @@ worker_run(void *arg)
 		sync_account_watch(w->st, w->acct, &o);
 		drain(w->wake[0]);
 		pthread_mutex_lock(&w->d->mu);
-		stopping = w->d->stopping;
+		stopping = w->d->stopping || w->quit;
 		w->woken = 0;
 		if (w->running) {	/* cancelled mid-run: it ended */
 			w->running = 0;
@@ -294,7 +310,7 @@ sched_run(void *arg)
 		now = (int64_t)time(NULL);
 		soonest = 0;
 		for (i = 0; i < d->n; i++) {
-			struct sched_worker *w = &d->w[i];
+			struct sched_worker *w = d->w[i];
 
 			if (!w->next_by_us || w->running || w->next <= 0)
 				continue;
@@ -312,20 +328,27 @@ sched_run(void *arg)
 	return NULL;
 }
 
+/* Start a worker for account a, added to the set (under d->mu). 0, or
+ * -1 after logging why. */
 static int
 worker_start(struct daemon_sched *d, struct store *st,
     const struct store_account *a)
 {
-	struct sched_worker *w = &d->w[d->n];
+	struct sched_worker *w = xcalloc(1, sizeof(*w));
 
 	w->d = d;
-	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(w);
 		return log_failure("cannot start the sync of %s: %s", a->name,
 		    strerror(errno));
+	}
 	if (store_open_shared(st, &w->st) < 0) {
+		log_failure("cannot start the sync of %s: %s", a->name,
+		    store_errmsg(st));
 		close(w->wake[0]);
 		close(w->wake[1]);
-		return log_failure("%s", store_errmsg(st));
+		free(w);
+		return -1;
 	}
 	w->acct = a->id;
 	w->name = xstrdup(a->name);
@@ -336,12 +359,26 @@ worker_start(struct daemon_sched *d, struct store *st,
 		free(w->name);
 		close(w->wake[0]);
 		close(w->wake[1]);
-		memset(w, 0, sizeof(*w));
+		free(w);
 		return -1;
 	}
-	w->started = 1;
-	d->n++;
+	d->w = xreallocarray(d->w, d->n + 1, sizeof(*d->w));
+	d->w[d->n++] = w;
+	fprintf(stderr, "mailvault: syncing %s in the background\n", a->name);
 	return 0;
+}
+
+/* Wait for a worker that was told to quit (not under d->mu: its thread
+ * takes it to finish) and free it. */
+static void
+worker_free(struct sched_worker *w)
+{
+	pthread_join(w->thread, NULL);
+	store_close(&w->st);
+	free(w->name);
+	close(w->wake[0]);
+	close(w->wake[1]);
+	free(w);
 }
 
 int
@@ -361,15 +398,12 @@ daemon_sched_start(struct store *st, int poll_s, struct daemon_sched **d_r,
 		daemon_sched_stop(&d);
 		return -1;
 	}
-	d->w = xcalloc(n + 1, sizeof(*d->w));
 	for (i = 0; i < n; i++) {
 		if (!sync_account_has_upstream(st, accts[i].id))
 			continue;
-		/* The set's lock: a started worker reads d->n's neighbours. */
+		/* The set's lock: the scheduler thread may read the set. */
 		pthread_mutex_lock(&d->mu);
-		if (worker_start(d, st, &accts[i]) == 0)
-			fprintf(stderr, "mailvault: syncing %s in the "
-			    "background\n", accts[i].name);
+		worker_start(d, st, &accts[i]);
 		pthread_mutex_unlock(&d->mu);
 	}
 	store_account_list_free(&accts, n);
@@ -390,25 +424,167 @@ daemon_sched_stop(struct daemon_sched **dp)
 	pthread_mutex_lock(&d->mu);
 	d->stopping = 1;
 	for (i = 0; i < d->n; i++)
-		wake(&d->w[i]);
+		wake(d->w[i]);
 	pthread_cond_broadcast(&d->sched_cv);
 	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->mu);
 	if (d->sched_started)
 		pthread_join(d->sched, NULL);
-	for (i = 0; i < d->n; i++) {
-		pthread_join(d->w[i].thread, NULL);
-		store_close(&d->w[i].st);
-		free(d->w[i].name);
-		close(d->w[i].wake[0]);
-		close(d->w[i].wake[1]);
-	}
+	for (i = 0; i < d->n; i++)
+		worker_free(d->w[i]);
 	pthread_cond_destroy(&d->sched_cv);
 	pthread_cond_destroy(&d->cv);
 	pthread_mutex_destroy(&d->mu);
 	free(d->w);
 	free(d);
 	*dp = NULL;
+}
+
+/* ---- following the accounts ---- */
+
+/* An account as the store has it now, read before d->mu is taken. */
+struct acct_now {
+	const struct store_account *a;
+	int	 upstream;	/* it has an upstream to sync with */
+	int	 poll;		/* its own poll-interval, 0: none */
+};
+
+/* What a reconciliation did, for the answer. */
+struct changes {
+	unsigned started, stopped, renamed, restarted;
+};
+
+/* The account with id acct in now[], or NULL. */
+static const struct acct_now *
+find_id(const struct acct_now *now, size_t n, int64_t acct)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (now[i].a->id == acct)
+			return &now[i];
+	return NULL;
+}
+
+/* Take the workers whose account is gone or has no upstream any more
+ * out of the set (under d->mu): told to quit, and put in gone[] for the
+ * caller to free. */
+static void
+take_gone(struct daemon_sched *d, const struct acct_now *now, size_t n,
+    struct sched_worker **gone, struct changes *c)
+{
+	const struct acct_now *a;
+	size_t i, kept = 0;
+
+	for (i = 0; i < d->n; i++) {
+		struct sched_worker *w = d->w[i];
+
+		a = find_id(now, n, w->acct);
+		if (a != NULL && a->upstream) {
+			d->w[kept++] = w;
+			continue;
+		}
+		fprintf(stderr, "mailvault: no longer syncing %s\n", w->name);
+		w->quit = 1;
+		wake(w);
+		gone[c->stopped++] = w;
+	}
+	d->n = kept;
+}
+
+/* Follow renames and poll-intervals, start new workers (under d->mu). */
+static void
+follow(struct daemon_sched *d, struct store *st, const struct acct_now *now,
+    size_t n, struct changes *c)
+{
+	const struct acct_now *a;
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		struct sched_worker *w = d->w[i];
+
+		a = find_id(now, n, w->acct);
+		if (strcmp(a->a->name, w->name) != 0) {
+			fprintf(stderr, "mailvault: sync %s: the account is "
+			    "now called %s\n", w->name, a->a->name);
+			free(w->name);
+			w->name = xstrdup(a->a->name);
+			c->renamed++;
+		}
+		w->own_poll = a->poll;
+		if (!w->running && w->runs > 0 && w->failures == 0)
+			plan_next(w);
+	}
+	for (i = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; j < d->n; j++)
+			if (d->w[j]->acct == now[i].a->id)
+				break;
+		if (j == d->n && now[i].upstream &&
+		    worker_start(d, st, now[i].a) == 0)
+			c->started++;
+	}
+}
+
+/* Cut the wait or run of the worker of the account named changed, and
+ * forget its failures: it syncs again at once (under d->mu). */
+static void
+restart(struct daemon_sched *d, const char *changed, struct changes *c)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		struct sched_worker *w = d->w[i];
+
+		if (strcmp(w->name, changed) != 0)
+			continue;
+		fprintf(stderr, "mailvault: sync %s: its settings changed; "
+		    "syncing again now\n", w->name);
+		w->failures = 0;
+		w->last_err[0] = '\0';
+		wake(w);
+		c->restarted++;
+	}
+}
+
+int
+daemon_sched_accounts(struct daemon_sched *d, struct store *st,
+    const char *changed, char *msg, size_t msglen)
+{
+	struct store_account *list = NULL;
+	struct sched_worker **gone;
+	struct changes c = { 0, 0, 0, 0 };
+	struct acct_now *now;
+	size_t n = 0, i;
+
+	if (store_account_list(st, &list, &n) < 0)
+		return seterr(msg, msglen, -1, "cannot read the accounts: %s",
+		    store_errmsg(st));
+	now = xcalloc(n + 1, sizeof(*now));
+	for (i = 0; i < n; i++) {
+		now[i].a = &list[i];
+		now[i].upstream = sync_account_has_upstream(st, list[i].id);
+		now[i].poll = own_poll(st, list[i].id);
+	}
+	pthread_mutex_lock(&d->mu);
+	gone = xcalloc(d->n + 1, sizeof(*gone));
+	take_gone(d, now, n, gone, &c);
+	follow(d, st, now, n, &c);
+	if (changed != NULL)
+		restart(d, changed, &c);
+	snprintf(msg, msglen, "syncing %zu account%s in the background "
+	    "(%u started, %u stopped, %u renamed, %u restarted)", d->n,
+	    d->n == 1 ? "" : "s", c.started, c.stopped, c.renamed,
+	    c.restarted);
+	pthread_cond_signal(&d->sched_cv);
+	pthread_mutex_unlock(&d->mu);
+	for (i = 0; i < c.stopped; i++)
+		worker_free(gone[i]);
+	free(gone);
+	free(now);
+	store_account_list_free(&list, n);
+	return 0;
 }
 
 void
@@ -421,9 +597,9 @@ daemon_sched_set_poll(struct daemon_sched *d, int poll_s)
 	pthread_mutex_lock(&d->mu);
 	d->poll_s = poll_s;
 	for (i = 0; i < d->n; i++)
-		if (!d->w[i].running && d->w[i].runs > 0 &&
-		    d->w[i].failures == 0)
-			plan_next(&d->w[i]);
+		if (!d->w[i]->running && d->w[i]->runs > 0 &&
+		    d->w[i]->failures == 0)
+			plan_next(d->w[i]);
 	pthread_cond_signal(&d->sched_cv);
 	pthread_mutex_unlock(&d->mu);
 }
@@ -443,9 +619,9 @@ daemon_sched_plans(struct daemon_sched *d, struct daemon_plan **plans_r,
 	if (d->n > 0)
 		p = xcalloc(d->n, sizeof(*p));
 	for (i = 0; i < d->n; i++) {
-		p[i].acct = d->w[i].acct;
-		p[i].next = d->w[i].next;
-		p[i].running = d->w[i].running;
+		p[i].acct = d->w[i]->acct;
+		p[i].next = d->w[i]->next;
+		p[i].running = d->w[i]->running;
 	}
 	*n_r = d->n;
 	pthread_mutex_unlock(&d->mu);
@@ -487,23 +663,26 @@ daemon_sched_sync_now(struct daemon_sched *d, const char *name, int cancel_fd,
 	size_t i, left = 0;
 	int failed = 0, any = 0;
 
+	/* Indexes into the set stay valid while this waits: only
+	 * daemon_sched_accounts() changes it, and the daemon runs one
+	 * operation at a time (service.c). */
 	want = xcalloc(d->n + 1, sizeof(*want));
 	seen = xcalloc(d->n + 1, sizeof(*seen));
 	pthread_mutex_lock(&d->mu);
 	for (i = 0; i < d->n; i++) {
-		if (name != NULL && strcmp(d->w[i].name, name) != 0)
+		if (name != NULL && strcmp(d->w[i]->name, name) != 0)
 			continue;
 		any = 1;
 		/* The run going on counts; else a new one starts now. */
-		want[i] = d->w[i].runs + 1;
-		if (!d->w[i].running)
-			wake(&d->w[i]);
+		want[i] = d->w[i]->runs + 1;
+		if (!d->w[i]->running)
+			wake(d->w[i]);
 		left++;
 	}
 	while (left > 0 && !d->stopping && !cancelled(cancel_fd)) {
 		left = 0;
 		for (i = 0; i < d->n; i++) {
-			struct sched_worker *w = &d->w[i];
+			struct sched_worker *w = d->w[i];
 
 			if (want[i] == 0)
 				continue;

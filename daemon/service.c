@@ -11,8 +11,9 @@
  *
  * Locked. Without a passphrase it starts LOCKED: the store stays closed,
  * the listeners are where the options or the ports file ("<store>.ports")
- * say, every login is refused with how to unlock (server.h), and nothing
- * syncs. daemon_unlock() opens the store: the server takes logins, the
+ * say, TLS works from the certificate and key beside the store
+ * (server/cert.c), every login is refused with how to unlock (server.h),
+ * and nothing syncs. daemon_unlock() opens the store: the server takes logins, the
  * sync threads start. daemon_lock() undoes it: the sync threads stop (a
  * batch in flight finishes or rolls back), every session ends, every
  * store handle is closed (keys wiped).
@@ -108,6 +109,7 @@ make_config(struct daemon *d, const struct daemon_opts *o,
 	cfg->pop3s_port = o->pop3s_port >= 0 ? o->pop3s_port :
 	    setting_port(d->st, "pop3s-port");
 	cfg->pop3_delete = o->pop3_delete;
+	cfg->store_path = d->path;
 	if (o->listen != NULL)
 		d->listen = xstrdup(o->listen);
 	else if (daemon_setting_get(d->st, "listen", &d->listen) < 0)
@@ -140,6 +142,7 @@ make_config_locked(struct daemon *d, const struct daemon_opts *o,
 	cfg->pop3_port = o->pop3_port >= 0 ? o->pop3_port : ports[2];
 	cfg->pop3s_port = o->pop3s_port >= 0 ? o->pop3s_port : ports[3];
 	cfg->pop3_delete = o->pop3_delete;
+	cfg->store_path = d->path;
 	if (o->listen != NULL) {
 		free(d->listen);
 		d->listen = xstrdup(o->listen);
@@ -195,7 +198,7 @@ start_ctl(struct daemon *d, char *err, size_t errlen)
 {
 	struct daemon_ctl_hooks hooks = { d, daemon_locked, daemon_status,
 	    daemon_sync, daemon_unlock, daemon_lock, daemon_reload,
-	    daemon_shutdown };
+	    daemon_accounts, daemon_ports, daemon_shutdown };
 	char why[512];
 
 	if (daemon_ctl_start(d->abs, &hooks, &d->ctl, why, sizeof(why)) == 0)
@@ -221,6 +224,16 @@ start_server(struct daemon *d, const struct server_config *cfg, char *err,
 	return 0;
 }
 
+/* The fingerprint a locked service shows: the certificate beside the
+ * store serves TLS while locked (server/cert.c). */
+static void
+locked_fingerprint(struct daemon *d)
+{
+	if (server_cert_read_file(d->path, NULL, d->fp, sizeof(d->fp)) < 0)
+		snprintf(d->fp, sizeof(d->fp), "(none until the first "
+		    "unlock: no TLS while locked)");
+}
+
 /* Open the store (unless pass is NULL) and make the configuration. */
 static int
 prepare(struct daemon *d, const struct daemon_opts *o, const char *pass,
@@ -228,7 +241,7 @@ prepare(struct daemon *d, const struct daemon_opts *o, const char *pass,
 {
 	if (pass == NULL) {
 		make_config_locked(d, o, cfg);
-		snprintf(d->fp, sizeof(d->fp), "(sealed until unlocked)");
+		locked_fingerprint(d);
 		return 0;
 	}
 	if (store_open(d->path, pass, len, &d->st, err, errlen) < 0 ||
@@ -326,9 +339,8 @@ daemon_run(struct daemon *d)
 	if (locked)
 		fprintf(stderr, "mailvault: locked: logins are refused and "
 		    "nothing syncs until 'mailvault unlock'\n");
-	else
-		fprintf(stderr, "mailvault: certificate SHA-256 fingerprint "
-		    "%s\n", fp);
+	fprintf(stderr, "mailvault: certificate SHA-256 fingerprint %s\n",
+	    fp);
 	fprintf(stderr, "mailvault: 'mailvault credentials' shows the login; "
 	    "stop with %s\n", d->detached ? "'mailvault daemon stop'" :
 	    "Ctrl-C");
@@ -441,7 +453,7 @@ daemon_lock(struct daemon *d)
 		    "in %d s; their handles close when they do\n", left,
 		    LOCK_WAIT_MS / 1000);
 	store_close(&d->st);
-	snprintf(d->fp, sizeof(d->fp), "(sealed until unlocked)");
+	locked_fingerprint(d);
 	fprintf(stderr, "mailvault: locked: sessions ended, keys wiped\n");
 	pthread_mutex_unlock(&d->mu);
 	return 0;
@@ -521,6 +533,7 @@ sync_store(struct daemon *d, const char *name, int cancel_fd,
     void (*line)(void *arg, const char *text), void *arg, char *err,
     size_t errlen)
 {
+	char msg[256];
 	int64_t acct = 0;
 	int rc;
 
@@ -533,10 +546,17 @@ sync_store(struct daemon *d, const char *name, int cancel_fd,
 	if (d->sched == NULL && name == NULL)
 		return sync_all_here(d, cancel_fd, line, arg, err, errlen);
 	if (d->sched == NULL)
-		rc = daemon_sync_here(d->st, acct, name, cancel_fd, line, arg);
-	else
+		return daemon_sync_here(d->st, acct, name, cancel_fd, line,
+		    arg) < 0 ? seterr(err, errlen, -1, "the sync failed") : 0;
+	rc = daemon_sched_sync_now(d->sched, name, cancel_fd, line, arg);
+	if (rc == DAEMON_SCHED_NOACCT && name != NULL &&
+	    daemon_sched_accounts(d->sched, d->st, NULL, msg,
+	    sizeof(msg)) == 0) {
+		/* Added behind our back (no ACCOUNTS came): follow now. */
+		fprintf(stderr, "mailvault: accounts: %s\n", msg);
 		rc = daemon_sched_sync_now(d->sched, name, cancel_fd, line,
 		    arg);
+	}
 	if (rc == DAEMON_SCHED_NOACCT && name == NULL) {
 		line(arg, "no account has an upstream server");
 		return 0;
@@ -562,6 +582,36 @@ daemon_sync(struct daemon *d, const char *account, int cancel_fd,
 		rc = sync_store(d, account, cancel_fd, line, arg, err, errlen);
 	pthread_mutex_unlock(&d->mu);
 	return rc;
+}
+
+int
+daemon_accounts(struct daemon *d, const char *changed, char *msg,
+    size_t msglen)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&d->mu);
+	if (d->st == NULL)
+		snprintf(msg, msglen, "locked: the accounts are read at "
+		    "unlock");
+	else if (d->sched == NULL)
+		snprintf(msg, msglen, "not syncing in the background "
+		    "(--no-sync)");
+	else if ((rc = daemon_sched_accounts(d->sched, d->st, changed, msg,
+	    msglen)) == 0)
+		fprintf(stderr, "mailvault: accounts: %s\n", msg);
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
+void
+daemon_ports(struct daemon *d, int ports_r[4], char *addr, size_t addrlen)
+{
+	pthread_mutex_lock(&d->mu);
+	memcpy(ports_r, d->ports, sizeof(d->ports));
+	snprintf(addr, addrlen, "%s", d->listen != NULL ? d->listen :
+	    "127.0.0.1");
+	pthread_mutex_unlock(&d->mu);
 }
 
 void

@@ -831,6 +831,24 @@ tls_stream_write_all(struct tls_stream *s, const void *p, size_t n)
 
 /* ---- handshakes ---------------------------------------------------------- */
 
+/* 1 if name is an item of the ", "-separated list (or empty). */
+static int
+listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	if (n == 0)
+		return 1;	/* nothing to show */
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == '\0' ||
+		    p[n] == ','))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 /* The certificate's names: its DNS and IP subjectAltNames, else its CN. */
 static void
 cert_names(X509 *x, char *out, size_t len)
@@ -863,6 +881,8 @@ cert_names(X509 *x, char *out, size_t len)
 		} else {
 			continue;
 		}
+		if (listed(out, name))
+			continue;	/* DNS:127.0.0.1 beside IP:127.0.0.1 */
 		k = snprintf(out + o, len - o, "%s%s", o > 0 ? ", " : "",
 		    name);
 		o += k > 0 ? (size_t)k : 0;

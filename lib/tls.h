@@ -198,8 +198,8 @@ int	tls_stream_write_all(struct tls_stream *s, const void *p, size_t n);
 
 /*
  * Make a self-signed server certificate: an EC P-256 key, subject CN=cn,
- * subjectAltName DNS:localhost, IP:127.0.0.1, IP:::1, valid for ten
- * years. 0 and two new PEM strings (the caller frees *cert_pem_r with
+ * subjectAltName DNS:localhost, DNS:127.0.0.1, IP:127.0.0.1, IP:::1,
+ * valid for ten years. 0 and two new PEM strings (the caller frees *cert_pem_r with
  * free() and *key_pem_r with tls_secret_free()), or -1 and err.
  */
 int	tls_cert_generate(const char *cn, char **cert_pem_r, char **key_pem_r,
@@ -209,6 +209,15 @@ int	tls_cert_generate(const char *cn, char **cert_pem_r, char **key_pem_r,
  * "AB:CD:…" (95 characters). 0, or -1 when it does not parse. */
 int	tls_cert_fingerprint(const char *cert_pem,
 	    char out[TLS_FINGERPRINT_LEN]);
+
+/* The MD5 fingerprint, "AB:CD:…" (47 characters), which is what
+ * fetchmail's sslfingerprint compares; nothing else should use MD5.
+ * 0, or -1 when it does not parse (or MD5 is refused, FIPS). */
+int	tls_cert_fingerprint_md5(const char *cert_pem,
+	    char out[TLS_FINGERPRINT_LEN]);
+/* 1 if the first certificate of cert_pem names name among its DNS names
+ * (subjectAltName, exactly), 0 if not, -1 when it does not parse. */
+int	tls_cert_names_dns(const char *cert_pem, const char *name);
 
 /* Format n (at most 32) digest bytes as "AB:CD:…" into out. */
 void	tls_fingerprint_format(const unsigned char *md, size_t n,

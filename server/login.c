@@ -133,12 +133,14 @@ server_login_cram(struct store *st, const char *challenge, const char *resp,
     size_t resplen, char **user_r, int64_t *acct_r)
 {
 	unsigned char mac[DIGEST_MD5_LEN];
-	const char *sp = memchr(resp, ' ', resplen);
+	/* The digest is the last 32 characters: a user name (an account)
+	 * may hold spaces, so the separator is the last space. */
+	const char *sp = resplen > 33 ? resp + resplen - 33 : NULL;
 	int64_t acct = -1;
 	char *pw = NULL;
 	int known, rc;
 
-	if (sp == NULL || (size_t)(resp + resplen - sp - 1) != 32)
+	if (sp == NULL || *sp != ' ')
 		return SERVER_LOGIN_MALFORMED;
 	*user_r = xstrndup(resp, (size_t)(sp - resp));
 	known = store_account_find(st, *user_r, &acct) == 0;

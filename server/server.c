@@ -58,6 +58,7 @@ struct server {
 	struct srv_epoch	*all;		/* every epoch not freed */
 	struct listen_set	*ls;
 	int			 pop3_delete;
+	char			*store_path;	/* TLS while locked; or NULL */
 	char			 desc[600];
 };
 
@@ -92,6 +93,20 @@ load_tls(struct store *st, struct tls_ctx **ctx_r, char *err, size_t errlen)
 }
 
 /* ---- epochs ------------------------------------------------------------ */
+
+/* A locked epoch's TLS, from the files beside the store: without them
+ * the locked server has no TLS (logged), as before they existed. */
+static void
+locked_tls(struct server *srv, struct srv_epoch *ep)
+{
+	char why[512];
+
+	if (srv->store_path == NULL)
+		return;
+	ep->sh.tls = server_tls_from_files(srv->store_path, why, sizeof(why));
+	if (ep->sh.tls == NULL)
+		imapd_log_line("locked without TLS: %s", why);
+}
 
 static void
 epoch_free(struct srv_epoch *ep)
@@ -137,7 +152,8 @@ epoch_new(struct server *srv, struct store *st, unsigned first_id, char *err,
 			epoch_free(ep);
 			return NULL;
 		}
-	}
+	} else
+		locked_tls(srv, ep);
 	return ep;
 }
 
@@ -212,7 +228,8 @@ handler(void *arg, int fd, int tag, const struct sockaddr *peer)
 	ep->refs++;
 	pthread_mutex_unlock(&srv->mu);
 	if (tls_port && ep->sh.tls == NULL) {
-		/* Locked: the key that would answer the handshake is sealed. */
+		/* Locked without the files beside the store: the key that
+		 * would answer the handshake is sealed. */
 		imapd_log_line("%s: closed a connection: mailvault is locked "
 		    "(run \"mailvault unlock\")", tag == TAG_IMAPS ? "imaps" :
 		    "pop3s");
@@ -241,6 +258,8 @@ server_start(struct store *st, const struct server_config *cfg,
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_cond_init(&srv->cv, NULL);
 	srv->pop3_delete = cfg->pop3_delete;
+	if (cfg->store_path != NULL)
+		srv->store_path = xstrdup(cfg->store_path);
 	srv->cur = epoch_new(srv, st, 0, err, errlen);
 	if (srv->cur == NULL)
 		goto fail;
@@ -285,6 +304,7 @@ server_start(struct store *st, const struct server_config *cfg,
 fail:
 	if (srv->cur != NULL)
 		epoch_free(srv->cur);
+	free(srv->store_path);
 	pthread_cond_destroy(&srv->cv);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);
@@ -319,8 +339,8 @@ server_unlock(struct server *srv, struct store *st, char *err, size_t errlen)
 		pthread_mutex_unlock(&srv->mu);
 		return -1;
 	}
-	/* Clients that connected while locked may log in now (still
-	 * without TLS: their epoch has none, as its CAPABILITY said). */
+	/* Clients that connected while locked may log in now (with the
+	 * TLS of their epoch, as its CAPABILITY said). */
 	for (old = srv->all; old != NULL; old = old->next) {
 		if (old->pipe[1] < 0)
 			continue;
@@ -455,6 +475,7 @@ server_stop(struct server **srvp)
 		srv->all = ep->next;
 		epoch_free(ep);
 	}
+	free(srv->store_path);
 	pthread_cond_destroy(&srv->cv);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);

@@ -15,10 +15,14 @@
  * Locked and unlocked. Started with a NULL store the server is LOCKED:
  * it listens on every configured port, but every IMAP login (LOGIN,
  * AUTHENTICATE) gets NO [UNAVAILABLE] and every POP3 one (USER, PASS,
- * APOP, AUTH) -ERR [SYS/TEMP], both saying to run "mailvault unlock".
- * The TLS key is sealed in the store, so while locked STARTTLS and STLS
- * are not offered and a connection to the IMAPS or POP3S port is closed
- * at once (and logged). server_unlock() gives it a store: logins work,
+ * APOP, AUTH) -ERR [SYS/TEMP], both saying to run "mailvault unlock",
+ * which mail clients show. TLS works while locked from the certificate
+ * and key kept beside the store (cert.c; cfg->store_path says where), so
+ * STARTTLS and STLS are offered and IMAPS and POP3S handshake as usual;
+ * only a store that has never been unlocked since those files came has
+ * no TLS while locked: STARTTLS and STLS are not offered then, and a
+ * connection to the IMAPS or POP3S port is closed at once (and logged).
+ * server_unlock() gives it a store: logins work,
  * also on connections made while it was locked. server_lock() ends every
  * session (IMAP "* BYE", POP3 closed), drops every store handle the
  * server holds (their keys are wiped) and the TLS context, and is locked
@@ -51,6 +55,8 @@ struct server;
 
 struct server_config {
 	const char	*listen_addr;	/* NULL: "127.0.0.1"; must be loopback */
+	const char	*store_path;	/* the store's file, for TLS while
+					 * locked; NULL: no TLS while locked */
 	int		 imap_port;	/* 0: off; SERVER_PORT_ANY: ephemeral */
 	int		 imaps_port;	/* 0: off */
 	int		 pop3_port;	/* 0: off */
@@ -103,11 +109,25 @@ void	server_stop(struct server **srv);
 
 /*
  * cert.c: make the server's self-signed certificate if the store has
- * none (key and certificate sealed in the store). cert_r, if not NULL,
+ * none (key and certificate sealed in the store), and make sure the
+ * copies beside the store that TLS while locked needs are current
+ * ("<store>.cert.pem", "<store>.key.pem", 0600). cert_r, if not NULL,
  * gets the PEM (the caller frees it); fp, if not NULL, the SHA-256
  * fingerprint "AB:CD:..." (fplen >= 96). 0, or -1 and a sentence in err.
  */
 int	server_cert_ensure(struct store *st, char **cert_r, char *fp,
 	    size_t fplen, char *err, size_t errlen);
+/* As server_cert_ensure(), with a new certificate and key in place of
+ * the old ones (clients that trusted the old one must trust this one). */
+int	server_cert_renew(struct store *st, char **cert_r, char *fp,
+	    size_t fplen, char *err, size_t errlen);
+/* The certificate file beside the store at store_path, which a client's
+ * settings may name (a new string). */
+char	*server_cert_path(const char *store_path);
+/* Read that file without the store: 0, *cert_r (if not NULL; the caller
+ * frees) and the fingerprint into fp (if not NULL), or -1 when it is
+ * missing or does not parse. */
+int	server_cert_read_file(const char *store_path, char **cert_r,
+	    char *fp, size_t fplen);
 
 #endif

@@ -78,6 +78,14 @@ int	server_shared_open_store(struct server_shared *sh, struct store **st_r,
 /* An integer from the environment (tests), or def when unset or > max. */
 int	server_env_int(const char *name, int def, int max);
 
+/* ---- cert.c -------------------------------------------------------------- */
+
+/* A TLS context from the certificate and key files beside the store at
+ * store_path, for a locked server; NULL and a sentence in err when they
+ * are missing or do not load. */
+struct tls_ctx *server_tls_from_files(const char *store_path, char *err,
+	    size_t errlen);
+
 /* ---- login.c ------------------------------------------------------------- */
 
 /* What a check found. Only SERVER_LOGIN_OK logs in. */

@@ -2,7 +2,9 @@
  * account: named trees of mailboxes.
  *
  * An account's name is sealed (AD: its id and name hash) and found by a
- * keyed hash of the exact name. Creating an account creates its INBOX in
+ * keyed hash of the exact name. Nothing else is sealed with the name
+ * (mailboxes, keywords and settings name the account by its id), so a
+ * rename rewrites the one row and the mail stays where it is. Creating an account creates its INBOX in
  * the same transaction; deleting it removes its mailboxes, messages,
  * keywords and settings through ON DELETE CASCADE, and content nobody
  * refers to any more through the triggers in schema.sql.
@@ -19,6 +21,8 @@ static const char SQL_FIND[] = "SELECT id FROM account WHERE name_hash = ?";
 static const char SQL_INSERT[] =
     "INSERT INTO account (name_hash, name) VALUES (?, x'')";
 static const char SQL_SET_NAME[] = "UPDATE account SET name = ? WHERE id = ?";
+static const char SQL_SET_HASH[] =
+    "UPDATE account SET name_hash = ? WHERE id = ?";
 static const char SQL_DELETE[] = "DELETE FROM account WHERE id = ?";
 static const char SQL_LIST[] = "SELECT id, name_hash, name FROM account";
 static const char SQL_EXISTS[] = "SELECT 1 FROM account WHERE id = ?";
@@ -119,6 +123,50 @@ store_account_find(struct store *st, const char *name, int64_t *id_r)
 	if (rc == STORE_ENOENT)
 		return store_err(st, rc, "there is no account named '%s'", name);
 	return rc;
+}
+
+static int
+rename_row(struct store *st, int64_t id, const char *name,
+    const unsigned char *h)
+{
+	unsigned char ad[STORE_AD_MAX];
+	sqlite3_stmt *s;
+	size_t adlen;
+	int64_t other;
+	int rc;
+
+	rc = find_hash(st, h, &other);
+	if (rc == 0)
+		return store_err(st, STORE_EEXIST, "an account named '%s' "
+		    "exists already", name);
+	if (rc != STORE_ENOENT)
+		return rc;
+	if ((rc = store_account_exists(st, id)) != 0)
+		return rc;
+	if ((s = store_stmt(st, SQL_SET_HASH)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_blob(s, 1, h, STORE_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	if ((rc = store_step_done(st, s, "rename the account")) != 0)
+		return rc;
+	adlen = store_account_ad(ad, id, h);
+	return store_put_sealed(st, SQL_SET_NAME, id, ad, adlen, name,
+	    strlen(name), "rename the account");
+}
+
+int
+store_account_rename(struct store *st, int64_t id, const char *name)
+{
+	unsigned char h[STORE_HASH_BYTES];
+	int rc;
+
+	rc = store_check_text(st, "account name", name, STORE_NAME_MAX);
+	if (rc != 0)
+		return rc;
+	store_name_hash(st->keys, "account", name, strlen(name), h);
+	if ((rc = store_wbegin(st)) != 0)
+		return rc;
+	return store_wend(st, rename_row(st, id, name, h));
 }
 
 int

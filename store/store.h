@@ -188,6 +188,9 @@ struct store_account {
 int	store_account_create(struct store *st, const char *name, int64_t *id_r);
 /* Look up by name (exact match); STORE_ENOENT if absent. */
 int	store_account_find(struct store *st, const char *name, int64_t *id_r);
+/* Give account id the name name; its mail and settings stay. 0,
+ * STORE_EEXIST (the name is taken), STORE_ENOENT (no such account). */
+int	store_account_rename(struct store *st, int64_t id, const char *name);
 /* Remove an account with all its mailboxes, messages and settings. */
 int	store_account_delete(struct store *st, int64_t id);
 /* All accounts, sorted by name; free with store_account_list_free(). */

@@ -87,9 +87,10 @@ sync_setting_check(const char *key, const char *value, char *err,
 			break;
 	if (i == ARRAY_SIZE(settable))
 		return seterr(err, errlen, -1, "'%s' is not a setting that "
-		    "can be changed; settable: host, port, user, tls, "
-		    "pin-sha256, ca-file, oauth-token-command, keep, "
-		    "delete-after-days, skip-folders, poll-interval", key);
+		    "can be changed; settable: password (asked for, never "
+		    "on the command line), host, port, user, tls, pin-sha256, "
+		    "ca-file, oauth-token-command, keep, delete-after-days, "
+		    "skip-folders, poll-interval", key);
 	if (strcmp(key, SYNC_KEY_PORT) == 0 &&
 	    (parse_u64(value, 65535, &n) != 0 || n == 0))
 		return seterr(err, errlen, -1, "port needs a number from 1 to "
@@ -1077,6 +1078,27 @@ save_result(struct store *st, int64_t acct, const char *msg,
 		store_txn_rollback(st);
 }
 
+/*
+ * A refused login is the one failure a person fixes with one command:
+ * say which, in the error every place shows (the CLI, the daemon's log
+ * and SYNC answer, `status` through last-error).
+ */
+static void
+auth_hint(struct sync_run *r)
+{
+	char *oauth = setting(r->st, r->acct, SYNC_KEY_OAUTH_CMD);
+	size_t n = strlen(r->err.msg);
+
+	if (r->err.kind != SYNC_EK_AUTH)
+		return;
+	snprintf(r->err.msg + n, sizeof(r->err.msg) - n, oauth != NULL ?
+	    "; check the account's oauth-token-command ('mailvault account "
+	    "set %s oauth-token-command CMD')" : "; if the password changed, "
+	    "give the new one with 'mailvault account set %s password'",
+	    r->acct_name);
+	free(oauth);
+}
+
 int
 sync_account_with(struct store *st, int64_t acct, struct sync_driver *d,
     const struct sync_opts *o, struct sync_stats *stats_r, char *err,
@@ -1107,6 +1129,7 @@ sync_account_with(struct store *st, int64_t acct, struct sync_driver *d,
 	d->ops->disconnect(d);
 	if (rc != 0) {
 		out = outcome_of(&r.err);
+		auth_hint(&r);
 		seterr(err, errlen, -1, "%s: %s", r.acct_name, r.err.msg);
 	} else if (err != NULL && errlen > 0)
 		err[0] = '\0';

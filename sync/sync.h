@@ -141,6 +141,47 @@ enum sync_outcome sync_account(struct store *st, int64_t acct,
 void	sync_account_watch(struct store *st, int64_t acct,
 	    const struct sync_opts *o);
 
+/*
+ * What `account add` tries before it saves an account (sync/check.c):
+ * the settings as they would be saved. Borrowed for the call.
+ */
+struct sync_check {
+	const char	*proto;		/* "imap" or "pop3" */
+	const char	*host;
+	unsigned	 port;		/* 0: the default for proto and tls */
+	const char	*tls;		/* implicit|starttls|none; NULL:
+					 * implicit */
+	const char	*user;
+	const char	*password;	/* NULL with oauth_token_command */
+	const char	*ca_file;	/* NULL: the system's CAs */
+	const char	*pin_sha256;	/* NULL: no pin */
+	const char	*oauth_token_command;	/* NULL: password login */
+	int		 timeout_ms;	/* per network wait; 0: 30 s */
+};
+
+/* Which step of the check failed. */
+enum sync_check_result {
+	SYNC_CHECK_OK = 0,
+	SYNC_CHECK_HOST,	/* the host name does not resolve */
+	SYNC_CHECK_CONNECT,	/* refused, unreachable, or no answer */
+	SYNC_CHECK_TLS,		/* handshake or certificate; the sentence
+				 * has the server's SHA-256 fingerprint
+				 * when it sent a certificate */
+	SYNC_CHECK_AUTH,	/* the login was refused */
+	SYNC_CHECK_OTHER,	/* not an IMAP/POP3 server, a protocol
+				 * error */
+};
+
+/*
+ * Connect to the upstream c describes, TLS and all, log in and log out,
+ * as a mail client's account setup does; the store is not touched.
+ * SYNC_CHECK_OK, or the step that failed with the server's or the
+ * network's words in err ("authentication refused by h:993 for me:
+ * [AUTHENTICATIONFAILED] ...").
+ */
+enum sync_check_result sync_account_check(const struct sync_check *c,
+	    char *err, size_t errlen);
+
 /* 1 if the account has an upstream configured, else 0. */
 int	sync_account_has_upstream(struct store *st, int64_t acct);
 

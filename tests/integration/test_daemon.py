@@ -4,7 +4,10 @@ daemon on the store is refused, a busy port or a wrong passphrase is
 reported by `daemon start` itself, status shows ports and folders (text
 and JSON), SIGHUP reopens the log, the control socket answers its owner
 only (SO_PEERCRED, checked with the folder's mode opened up), and stop
-says BYE to clients and leaves no process, pid file or socket behind."""
+says BYE to clients and leaves no process, pid file or socket behind.
+Two stores have two daemons side by side, each with its own control
+socket (in one $XDG_RUNTIME_DIR, and in /tmp/mailvault-UID without it),
+and each status answers about its own store."""
 import imaplib
 import json
 import os
@@ -352,6 +355,60 @@ def test_cli_sync_while_the_daemon_runs():
     expect(p.returncode != 0 and "no account named nosuch" in p.stderr,
            p.stderr)
 
+
+
+# ---- one daemon per store ----
+
+def two_daemons(runtime):
+    """Two stores whose daemons share the runtime folder (None: no
+    XDG_RUNTIME_DIR at all, so /tmp/mailvault-UID): both start, each
+    status answers about its own store, locking one leaves the other."""
+    tag = "shared" if runtime else "tmp"
+    pair = [DaemonStore("%s-%d" % (tag, i)) for i in (1, 2)]
+    for s in pair:
+        if runtime:
+            s.env["XDG_RUNTIME_DIR"] = runtime
+        else:
+            del s.env["XDG_RUNTIME_DIR"]
+        stop_at_end(lambda s=s: s.mv("daemon", "stop", check=False))
+        s.mv("daemon", "start")
+    try:
+        socks = [s.ctl for s in pair]
+        expect(socks[0] != socks[1], "one socket for two stores: %s" %
+               socks)
+        expect(os.path.dirname(socks[0]) == os.path.dirname(socks[1]),
+               socks)
+        if not runtime:
+            expect(socks[0].startswith("/tmp/mailvault-%d/ctl-" %
+                                       os.geteuid()), socks[0])
+        for s in pair:
+            j = json.loads(s.mv("--json", "status").stdout)
+            expect(j["store"] == os.path.realpath(s.path) and
+                   j["ports"]["imap"] == s.port, j)
+            expect("store: %s" % os.path.realpath(s.path) in
+                   s.mv("status").stdout, "text status")
+        pair[0].mv("lock")
+        expect(json.loads(pair[0].mv("--json", "status").stdout)["locked"],
+               "the first did not lock")
+        expect(not json.loads(pair[1].mv("--json", "status").stdout)[
+            "locked"], "locking the first locked the second")
+        p = pair[1].mv("config", "set", "poll-interval", "60")
+        expect("running daemon took it" in p.stdout, p.stdout)
+    finally:
+        for s in pair:
+            s.mv("daemon", "stop")
+    for s, sock in zip(pair, socks):
+        expect(not os.path.exists(sock), "a socket was left: " + sock)
+
+
+def test_two_stores_two_daemons_in_one_runtime_folder():
+    run = os.path.join(TESTDIR, "shared-run")
+    os.makedirs(run, mode=0o700, exist_ok=True)
+    two_daemons(run)
+
+
+def test_two_stores_two_daemons_without_xdg_runtime_dir():
+    two_daemons(None)
 
 
 run_tests(globals())

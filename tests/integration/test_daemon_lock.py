@@ -1,19 +1,29 @@
-"""The daemon's whole life cycle with a locked start (issue 6): init,
-account add (a real Dovecot upstream), `daemon start` with no passphrase
-and no terminal starts LOCKED; IMAP logins get NO [UNAVAILABLE] with the
-unlock hint, POP3 -ERR [SYS/TEMP], the IMAPS port closes at once; a
-wrong passphrase to `unlock` is an error and it stays locked; `unlock`
-opens it: a client that connected while locked logs in, imaplib sees the
-upstream mail, new upstream mail reaches an IDLE client without any CLI
-call, status shows it and the next sync time; `config set poll-interval`
-reaches the running daemon; `lock` ends the sessions (the IDLE client
-gets BYE) and logins are refused again; `daemon stop` leaves no process
-and no socket."""
+"""The daemon's whole life cycle with a locked start (issues 6 and 16):
+init, account add (a real Dovecot upstream), `daemon start` with no
+passphrase and no terminal starts LOCKED. A store from before the TLS
+files beside it (removed here) has no TLS while locked: IMAP logins get
+NO [UNAVAILABLE] with the unlock hint, POP3 -ERR [SYS/TEMP], the IMAPS
+port closes at once; a wrong passphrase to `unlock` is an error and it
+stays locked; `unlock` opens it and writes the certificate and key
+beside the store (0600): a client that connected while locked logs in,
+imaplib sees the upstream mail, new upstream mail reaches an IDLE client
+without any CLI call, status shows it and the next sync time; `config
+set poll-interval` reaches the running daemon; `lock` ends the sessions
+(the IDLE client gets BYE) and logins are refused again. From then on
+TLS works while locked, as mail clients need to show why they cannot log
+in: STARTTLS and STLS are offered, IMAPS and POP3S handshake with the
+store's certificate, and LOGIN gets NO [UNAVAILABLE] 'mailvault is
+locked: run "mailvault unlock"' (POP3 -ERR [SYS/TEMP]) over TLS, also
+after the daemon is started again locked; `daemon stop` leaves no
+process and no socket."""
+import hashlib
 import imaplib
 import json
 import os
 import poplib
 import socket
+import ssl
+import stat
 import sys
 import time
 
@@ -29,10 +39,15 @@ HINT = 'mailvault is locked: run "mailvault unlock"'
 
 env = stop_at_end(Env("lock"))
 env.env["MAILVAULT_AUTH_DELAY_MS"] = "10"
-ports = {"imap": free_port(), "imaps": free_port(), "pop3": free_port()}
-env.mv("config", "set", "imap-port", str(ports["imap"]))
-env.mv("config", "set", "imaps-port", str(ports["imaps"]))
-env.mv("config", "set", "pop3-port", str(ports["pop3"]))
+ports = {"imap": free_port(), "imaps": free_port(), "pop3": free_port(),
+         "pop3s": free_port()}
+for _k in ports:
+    env.mv("config", "set", _k + "-port", str(ports[_k]))
+# A store from before TLS while locked: no certificate or key beside it.
+CERT_FILE = env.path + ".cert.pem"
+KEY_FILE = env.path + ".key.pem"
+os.unlink(CERT_FILE)
+os.unlink(KEY_FILE)
 env.add_imap()
 up = env.remote()
 up.append("INBOX", None, None, MSG % (b"first", b"m1"))
@@ -77,7 +92,7 @@ def test_daemon_starts_locked_without_passphrase():
            "text status")
 
 
-def test_locked_refuses_imap_pop3_and_tls_logins():
+def test_old_store_locked_refuses_imap_pop3_and_tls_logins():
     m = imaplib.IMAP4("127.0.0.1", ports["imap"])
     expect("STARTTLS" not in m.capabilities, m.capabilities)
     try:
@@ -121,6 +136,9 @@ def test_unlock_then_imaplib_sees_upstream_mail():
     p = mv("--passphrase-file", passfile, "unlock")
     expect("unlocked" in p.stdout, p.stdout)
     expect(status()["locked"] is False, "still locked")
+    for path in (CERT_FILE, KEY_FILE):
+        expect(os.path.exists(path), "the unlock did not write " + path)
+        expect(stat.S_IMODE(os.stat(path).st_mode) == 0o600, path)
     pw = password()
     m = state["early"]
     m.login("acc", pw)      # connected while locked
@@ -207,9 +225,81 @@ def test_lock_says_bye_and_refuses_logins():
     expect(p.returncode != 0 and "locked" in p.stderr, p.stderr)
 
 
-def test_stop_leaves_no_process_and_no_socket():
+def tls_context():
+    """Trusting the store's certificate from the file beside it, as a
+    client given it with CertificateFile does."""
+    ctx = ssl.create_default_context(cafile=CERT_FILE)
+    ctx.check_hostname = False      # it names localhost and 127.0.0.1
+    return ctx
+
+
+def peer_fingerprint(sock):
+    der = sock.getpeercert(binary_form=True)
+    h = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+
+def expect_locked_login(m, how):
+    try:
+        m.login("acc", "whatever")
+        raise AssertionError("a locked daemon took a login (%s)" % how)
+    except imaplib.IMAP4.error as e:
+        expect("[UNAVAILABLE]" in str(e) and HINT in str(e),
+               "%s: %s" % (how, e))
+
+
+def expect_locked_pop3(p, how):
+    try:
+        p.user("acc")
+        raise AssertionError("POP3 USER was taken while locked (%s)" % how)
+    except poplib.error_proto as e:
+        expect(str(e).startswith("b'-ERR [SYS/TEMP] " + HINT),
+               "%s: %s" % (how, e))
+
+
+def check_tls_while_locked():
+    fp = json.loads(mv("--json", "credentials").stdout)["fingerprint"]
+    m = imaplib.IMAP4("127.0.0.1", ports["imap"])
+    expect("STARTTLS" in m.capabilities, m.capabilities)
+    m.starttls(ssl_context=tls_context())
+    expect(peer_fingerprint(m.sock) == fp, "another certificate")
+    expect_locked_login(m, "STARTTLS")
+    m.logout()
+    m = imaplib.IMAP4_SSL("127.0.0.1", ports["imaps"],
+                          ssl_context=tls_context())
+    expect(peer_fingerprint(m.sock) == fp, "another certificate (IMAPS)")
+    expect_locked_login(m, "IMAPS")
+    m.logout()
+    p = poplib.POP3("127.0.0.1", ports["pop3"], timeout=10)
+    p.stls(context=tls_context())
+    expect_locked_pop3(p, "STLS")
+    p.quit()
+    p = poplib.POP3_SSL("127.0.0.1", ports["pop3s"], timeout=10,
+                        context=tls_context())
+    expect_locked_pop3(p, "POP3S")
+    p.quit()
+
+
+def test_tls_works_while_locked_after_a_lock():
+    expect(status()["locked"] is True, "not locked")
+    check_tls_while_locked()
+
+
+def test_tls_works_in_a_daemon_started_locked():
     mv("daemon", "stop")
-    expect(not alive(state["pid"]), "the daemon still runs")
+    p = mv("daemon", "start", use_env=locked_env)
+    expect("locked" in p.stdout, p.stdout)
+    check_tls_while_locked()
+    text = open(log).read()
+    expect("certificate SHA-256 fingerprint" in text.split(
+        "daemon started")[-1], "the locked daemon did not log it")
+
+
+def test_stop_leaves_no_process_and_no_socket():
+    pid = status()["pid"]
+    mv("daemon", "stop")
+    expect(not alive(state["pid"]) and not alive(pid),
+           "the daemon still runs")
     expect(not os.path.exists(ctl), "the socket is left behind")
     text = open(log).read()
     expect(text[:4].isdigit() and "Z mailvault: " in text,

@@ -210,6 +210,40 @@ protocol pop3 {{
         except OSError:
             return "(no log)"
 
+    def set_password(self, password):
+        """Change the password every user logs in with, as a provider's
+        password change does: the running Dovecot reloads its config."""
+        self.password = password
+        self._write_conf()
+        self.doveadm("reload")
+        # The reload is asynchronous: wait until a login with the new
+        # password works (a bound for a hung server, not a speed check).
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self._login_works(password):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("Dovecot did not take the new password:\n" +
+                           self.log())
+
+    def _login_works(self, password):
+        import imaplib
+        import ssl
+        try:
+            if self.imap_port:
+                m = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=5)
+            else:
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                m = imaplib.IMAP4_SSL("127.0.0.1", self.imaps_port,
+                                      ssl_context=ctx, timeout=5)
+            m.login("probe", password)
+            m.logout()
+            return True
+        except (OSError, imaplib.IMAP4.error):
+            return False
+
     def doveadm(self, *args, **kw):
         return subprocess.run(["doveadm", "-c", self.conf, *args],
                               check=True, **kw)

@@ -92,13 +92,22 @@ class Store:
         self.env.update(env or {})
         state = os.path.join(self.env["XDG_STATE_HOME"], "mailvault")
         self.ctl_dir = os.path.join(self.env["XDG_RUNTIME_DIR"], "mailvault")
-        self.ctl = os.path.join(self.ctl_dir, "ctl")
+        self._ctl = None
         self.log = os.path.join(state, "mailvault.log")
         self.pidfile = os.path.join(state, "mailvault.pid")
         self.proc = None
         self.password = None
         if init:
             self.mv("init", "--kdf", "min", "--quiet")
+
+    @property
+    def ctl(self):
+        """The control socket of this store's daemon (one per store, named
+        from the store's path), as `daemon status --json` says."""
+        if self._ctl is None:
+            p = self.mv("--json", "daemon", "status", check=False)
+            self._ctl = json.loads(p.stdout)["socket"]
+        return self._ctl
 
     def mv(self, *args, check=True, timeout=300, env=None, **kw):
         """Run mailvault (no terminal, stdin empty); the completed

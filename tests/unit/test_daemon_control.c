@@ -4,7 +4,8 @@
  * control thread with stub hooks in place of the service, so every
  * answer's wording is pinned without a store or a server: STATE, UNLOCK
  * (with and without its passphrase line), LOCK, data lines then OK or
- * ERR, unknown and over-long lines, STOP, one listener per socket.
+ * ERR, ACCOUNTS and PORTS, unknown and over-long lines, STOP, one
+ * listener per store and one socket per store.
  */
 #include <check.h>
 #include <stdio.h>
@@ -90,6 +91,27 @@ stub_reload(struct daemon *d, char *msg, size_t msglen)
 	snprintf(msg, msglen, "poll-interval 45 s");
 }
 
+static int
+stub_accounts(struct daemon *d, const char *changed, char *msg,
+    size_t msglen)
+{
+	if (changed != NULL && strcmp(changed, "bad") == 0)
+		return seterr(msg, msglen, -1, "cannot read the accounts");
+	snprintf(msg, msglen, "syncing 1 account (changed: %s)",
+	    changed != NULL ? changed : "none");
+	return 0;
+}
+
+static void
+stub_ports(struct daemon *d, int ports_r[4], char *addr, size_t addrlen)
+{
+	ports_r[0] = 1143;
+	ports_r[1] = 0;
+	ports_r[2] = 1110;
+	ports_r[3] = 1995;
+	snprintf(addr, addrlen, "127.0.0.1");
+}
+
 static void
 stub_shutdown(struct daemon *d)
 {
@@ -101,7 +123,7 @@ ctl_setup(void)
 {
 	struct daemon_ctl_hooks h = { (struct daemon *)(void *)&stub,
 	    stub_locked, stub_status, stub_sync, stub_unlock, stub_lock,
-	    stub_reload, stub_shutdown };
+	    stub_reload, stub_accounts, stub_ports, stub_shutdown };
 	char err[256];
 
 	memset(&stub, 0, sizeof(stub));
@@ -130,7 +152,7 @@ static char *
 ask(const char *req)
 {
 	struct sockaddr_un sa;
-	char *path = daemon_ctl_path(), chunk[4096];
+	char *path = daemon_ctl_path("/the/store"), chunk[4096];
 	struct buf in;
 	ssize_t r;
 	int fd;
@@ -164,7 +186,7 @@ expect_answer(const char *req, const char *want)
 
 START_TEST(test_daemon_ctl_socket_is_private)
 {
-	char *path = daemon_ctl_path(), *dir = xstrdup(path);
+	char *path = daemon_ctl_path("/the/store"), *dir = xstrdup(path);
 	struct stat sb;
 
 	*strrchr(dir, '/') = '\0';
@@ -204,6 +226,11 @@ START_TEST(test_daemon_ctl_data_lines_then_ok_or_err)
 	expect_answer("SYNC\n", "ERR there is no account named (all)\n");
 	expect_answer("RELOAD\n", "OK poll-interval 45 s\n");
 	expect_answer("STORE\n", "OK /the/store\n");
+	expect_answer("ACCOUNTS\n", "OK syncing 1 account (changed: none)\n");
+	expect_answer("ACCOUNTS work\n", "OK syncing 1 account (changed: "
+	    "work)\n");
+	expect_answer("ACCOUNTS bad\n", "ERR cannot read the accounts\n");
+	expect_answer("PORTS\n", "OK 1143 0 1110 1995 127.0.0.1\n");
 }
 END_TEST
 
@@ -217,9 +244,11 @@ START_TEST(test_daemon_ctl_refuses_unknown_and_long_lines)
 	expect_answer(line, "ERR a command is one line of at most 255 "
 	    "bytes\n");
 	expect_answer("STATUSX\n", "ERR unknown command; try STATUS, STATE, "
-	    "SYNC [ACCOUNT], UNLOCK, LOCK, RELOAD or STOP\n");
+	    "SYNC [ACCOUNT], UNLOCK, LOCK, RELOAD, ACCOUNTS [ACCOUNT], PORTS, "
+	    "STORE or STOP\n");
 	expect_answer("SYNC \n", "ERR unknown command; try STATUS, STATE, "
-	    "SYNC [ACCOUNT], UNLOCK, LOCK, RELOAD or STOP\n");
+	    "SYNC [ACCOUNT], UNLOCK, LOCK, RELOAD, ACCOUNTS [ACCOUNT], PORTS, "
+	    "STORE or STOP\n");
 }
 END_TEST
 
@@ -230,23 +259,60 @@ START_TEST(test_daemon_ctl_stop_asks_the_service)
 }
 END_TEST
 
-/* A second service on the same socket is refused; the first one's socket
+/* A second service of the same store is refused; the first one's socket
  * goes when it stops. */
 START_TEST(test_daemon_ctl_one_listener_and_cleanup)
 {
 	struct daemon_ctl_hooks h = { NULL, stub_locked, stub_status,
-	    stub_sync, stub_unlock, stub_lock, stub_reload, stub_shutdown };
+	    stub_sync, stub_unlock, stub_lock, stub_reload, stub_accounts,
+	    stub_ports, stub_shutdown };
 	struct daemon_ctl *other = NULL;
-	char err[256], *path = daemon_ctl_path();
+	char err[256], *path = daemon_ctl_path("/the/store");
 
-	ck_assert_int_eq(daemon_ctl_start("/x", &h, &other, err, sizeof(err)),
-	    -1);
+	ck_assert_int_eq(daemon_ctl_start("/the/store", &h, &other, err,
+	    sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "already listens"));
 	ck_assert_ptr_null(other);
 	daemon_ctl_stop(&ctl);
 	ck_assert_ptr_null(ctl);
 	ck_assert_int_eq(access(path, F_OK), -1);
 	free(path);
+}
+END_TEST
+
+/* Two stores, two sockets in the same folder: each service listens on
+ * its own, and the names differ only by the store. */
+START_TEST(test_daemon_ctl_one_socket_per_store)
+{
+	struct daemon_ctl_hooks h = { NULL, stub_locked, stub_status,
+	    stub_sync, stub_unlock, stub_lock, stub_reload, stub_accounts,
+	    stub_ports, stub_shutdown };
+	struct daemon_ctl *other = NULL;
+	char err[256], *a = daemon_ctl_path("/the/store");
+	char *b = daemon_ctl_path("/another/store");
+	char *a2 = daemon_ctl_path("/the/store");
+
+	ck_assert_str_ne(a, b);
+	ck_assert_str_eq(a, a2);
+	ck_assert_ptr_nonnull(strstr(a, "/mailvault/ctl-"));
+	ck_assert_msg(daemon_ctl_start("/another/store", &h, &other, err,
+	    sizeof(err)) == 0, "second store: %s", err);
+	ck_assert_int_eq(access(a, F_OK), 0);
+	ck_assert_int_eq(access(b, F_OK), 0);
+	expect_answer("STORE\n", "OK /the/store\n");
+	daemon_ctl_stop(&other);
+	ck_assert_int_eq(access(b, F_OK), -1);
+	ck_assert_int_eq(access(a, F_OK), 0);
+	unsetenv("XDG_RUNTIME_DIR");
+	free(b);
+	b = daemon_ctl_path("/the/store");
+	free(a2);
+	a2 = xasprintf("/tmp/mailvault-%lu/ctl-", (unsigned long)geteuid());
+	ck_assert_msg(strncmp(b, a2, strlen(a2)) == 0, "%s", b);
+	setenv("XDG_RUNTIME_DIR", runtime, 1);
+	free(a);
+	free(b);
+	free(a2);
 }
 END_TEST
 
@@ -263,6 +329,7 @@ daemon_suite(void)
 	tcase_add_test(tc, test_daemon_ctl_refuses_unknown_and_long_lines);
 	tcase_add_test(tc, test_daemon_ctl_stop_asks_the_service);
 	tcase_add_test(tc, test_daemon_ctl_one_listener_and_cleanup);
+	tcase_add_test(tc, test_daemon_ctl_one_socket_per_store);
 	suite_add_tcase(s, tc);
 	return s;
 }

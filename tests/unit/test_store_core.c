@@ -954,6 +954,44 @@ END_TEST
 
 /* ---- accounts, settings, transactions -------------------------------------- */
 
+/* A rename keeps the account's id, mail and settings, survives a reopen,
+ * frees the old name and refuses a name in use. */
+START_TEST(test_store_account_rename_keeps_mail)
+{
+	struct store_mailbox mb;
+	struct fx f;
+	int64_t id, other;
+	char *v;
+
+	fx_setup(&f);
+	ck_assert_int_eq(store_account_create(f.st, "work", &id), 0);
+	ck_assert_int_eq(store_account_create(f.st, "home", &other), 0);
+	ck_assert_int_eq(store_account_set(f.st, id, "host", "h", 1), 0);
+	ck_assert_int_eq(store_mailbox_find(f.st, id, "INBOX", &mb), 0);
+	append(&f, mb.id, MSG2);
+	store_mailbox_clear(&mb);
+	ck_assert_int_eq(store_account_rename(f.st, id, "home"), STORE_EEXIST);
+	ck_assert_int_eq(store_account_rename(f.st, 9999, "x"), STORE_ENOENT);
+	ck_assert_int_eq(store_account_rename(f.st, id, "job"), 0);
+	fx_reopen(&f);
+	ck_assert_int_eq(store_account_find(f.st, "work", &other),
+	    STORE_ENOENT);
+	ck_assert_int_eq(store_account_find(f.st, "job", &other), 0);
+	ck_assert_int_eq(other, id);
+	ck_assert_int_eq(store_account_get(f.st, id, "host", &v, NULL), 0);
+	ck_assert_str_eq(v, "h");
+	free(v);
+	ck_assert_int_eq(store_mailbox_find(f.st, id, "INBOX", &mb), 0);
+	other = mb.id;
+	store_mailbox_clear(&mb);
+	ck_assert_int_eq(store_mailbox_status(f.st, other, &mb), 0);
+	ck_assert_uint_eq(mb.messages, 1);
+	store_mailbox_clear(&mb);
+	ck_assert_int_eq(store_account_create(f.st, "work", &other), 0);
+	fx_teardown(&f);
+}
+END_TEST
+
 START_TEST(test_store_accounts_and_settings)
 {
 	struct fx f;
@@ -1508,6 +1546,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_inbox_is_case_insensitive);
 	tcase_add_test(tc, test_store_subscribe_and_special_use);
 	tcase_add_test(tc, test_store_accounts_and_settings);
+	tcase_add_test(tc, test_store_account_rename_keeps_mail);
 	tcase_add_test(tc, test_store_txn_groups_changes_atomically);
 	tc = tcase(s, "feed");
 	tcase_add_test(tc, test_store_change_feed_wakes_waiter_in_process);

@@ -210,6 +210,24 @@ START_TEST(test_tls_cert_fingerprint_format)
 }
 END_TEST
 
+/* A new certificate names 127.0.0.1 as a DNS name too (fetchmail and
+ * mutt match only DNS names), localhost, and nothing else; its MD5
+ * fingerprint (fetchmail's sslfingerprint) is 16 bytes long. */
+START_TEST(test_tls_cert_names_and_md5)
+{
+	char fp[TLS_FINGERPRINT_LEN];
+
+	ck_assert_int_eq(tls_cert_names_dns(cert_pem, "127.0.0.1"), 1);
+	ck_assert_int_eq(tls_cert_names_dns(cert_pem, "localhost"), 1);
+	ck_assert_int_eq(tls_cert_names_dns(cert_pem, "example.org"), 0);
+	ck_assert_int_eq(tls_cert_names_dns("not a certificate", "x"), -1);
+	ck_assert_int_eq(tls_cert_fingerprint_md5(cert_pem, fp), 0);
+	ck_assert_uint_eq(strlen(fp), 47);
+	ck_assert_str_ne(fp, cert_fp);
+	ck_assert_int_eq(tls_cert_fingerprint_md5("nope", fp), -1);
+}
+END_TEST
+
 START_TEST(test_tls_fingerprint_format_vector)
 {
 	static const unsigned char md[3] = { 0x00, 0xab, 0xf1 };
@@ -743,6 +761,7 @@ tls_suite(void)
 	TCase *tc = tcase_create("certificates");
 
 	tcase_add_test(tc, test_tls_cert_fingerprint_format);
+	tcase_add_test(tc, test_tls_cert_names_and_md5);
 	tcase_add_test(tc, test_tls_fingerprint_format_vector);
 	tcase_add_test(tc, test_tls_cert_generate_refuses_bad_name);
 	tcase_add_test(tc, test_tls_secret_free_clears);
