@@ -85,6 +85,9 @@ int	cli_is_help(const char *arg);
 /* Write s as a JSON string literal on stdout. */
 void	cli_json_string(const char *s);
 
+/* Split "ACCOUNT[/MAILBOX]" at the first '/': *mbox_r is NULL without a
+ * mailbox part. The caller frees both. */
+void	cli_split_path(const char *path, char **acct_r, char **mbox_r);
 struct store_mailbox;
 /* Find "ACCOUNT[/MAILBOX]" (INBOX when no mailbox is named), printing an
  * error that says how to list what exists. mb_r is cleared by the caller
@@ -109,6 +112,12 @@ int	cli_cmd_daemon(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_status(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_unlock(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_lock(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_mailbox(const struct cli_opts *o, int argc, char **argv);
+/* cmd_msg.c: mv, cp, rm, flag. */
+int	cli_cmd_mv(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_cp(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_rm(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_flag(const struct cli_opts *o, int argc, char **argv);
 
 /*
  * cmd_serve.c: the options of `serve`, which `daemon start` takes too

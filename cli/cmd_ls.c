@@ -16,44 +16,6 @@
 #include "lib/util.h"
 #include "store/store.h"
 
-/* Split "ACCOUNT[/MAILBOX]"; *mbox_r is NULL without a mailbox part. The
- * caller frees both. */
-static void
-split_path(const char *path, char **acct_r, char **mbox_r)
-{
-	const char *slash = strchr(path, '/');
-
-	if (slash == NULL) {
-		*acct_r = xstrdup(path);
-		*mbox_r = NULL;
-		return;
-	}
-	*acct_r = xstrndup(path, (size_t)(slash - path));
-	*mbox_r = slash[1] != '\0' ? xstrdup(slash + 1) : NULL;
-}
-
-int
-cli_find_mailbox(struct store *st, const char *path, int64_t *acct_r,
-    struct store_mailbox *mb_r)
-{
-	char *acct, *mbox;
-	int rc;
-
-	split_path(path, &acct, &mbox);
-	if (store_account_find(st, acct, acct_r) < 0) {
-		cli_error("there is no account '%s': 'mailvault ls' lists "
-		    "them", acct);
-		rc = -1;
-	} else if ((rc = store_mailbox_find(st, *acct_r,
-	    mbox != NULL ? mbox : "INBOX", mb_r)) < 0)
-		cli_error("account '%s' has no mailbox '%s': 'mailvault ls "
-		    "%s' lists them", acct, mbox != NULL ? mbox : "INBOX",
-		    acct);
-	free(acct);
-	free(mbox);
-	return rc < 0 ? -1 : 0;
-}
-
 static int
 list_accounts(struct store *st, const struct cli_opts *o)
 {

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "lib/util.h"
+#include "store/store.h"
 
 int
 cli_error(const char *fmt, ...)
@@ -102,4 +103,40 @@ cli_json_string(const char *s)
 			putchar(c);
 	}
 	putchar('"');
+}
+
+void
+cli_split_path(const char *path, char **acct_r, char **mbox_r)
+{
+	const char *slash = strchr(path, '/');
+
+	if (slash == NULL) {
+		*acct_r = xstrdup(path);
+		*mbox_r = NULL;
+		return;
+	}
+	*acct_r = xstrndup(path, (size_t)(slash - path));
+	*mbox_r = slash[1] != '\0' ? xstrdup(slash + 1) : NULL;
+}
+
+int
+cli_find_mailbox(struct store *st, const char *path, int64_t *acct_r,
+    struct store_mailbox *mb_r)
+{
+	char *acct, *mbox;
+	int rc;
+
+	cli_split_path(path, &acct, &mbox);
+	if (store_account_find(st, acct, acct_r) < 0) {
+		cli_error("there is no account '%s': 'mailvault ls' lists "
+		    "them", acct);
+		rc = -1;
+	} else if ((rc = store_mailbox_find(st, *acct_r,
+	    mbox != NULL ? mbox : "INBOX", mb_r)) < 0)
+		cli_error("account '%s' has no mailbox '%s': 'mailvault ls "
+		    "%s' lists them", acct, mbox != NULL ? mbox : "INBOX",
+		    acct);
+	free(acct);
+	free(mbox);
+	return rc < 0 ? -1 : 0;
 }

@@ -58,6 +58,49 @@ static const struct cli_cmd commands[] = {
 	  "mailvault show ACCOUNT/MAILBOX UID [--raw]\n"
 	  "\n"
 	  "Print a message's bytes exactly as stored.\n" },
+	{ "mailbox", cli_cmd_mailbox, "create, rename or delete a mailbox",
+	  "mailvault mailbox create ACCOUNT/NAME\n"
+	  "mailvault mailbox rename ACCOUNT/NAME ACCOUNT/NEWNAME\n"
+	  "mailvault mailbox delete ACCOUNT/NAME [--yes]\n"
+	  "\n"
+	  "Manage an account's mailboxes as a mail client does ('/' separates\n"
+	  "levels: work/Projects/2026). create makes missing parents too;\n"
+	  "rename takes the children along; delete removes the mailbox and\n"
+	  "its messages but not its children, and asks for --yes when it\n"
+	  "holds messages. INBOX is neither renamed nor deleted. Clients see\n"
+	  "the change at once and the next sync repeats it upstream.\n" },
+	{ "mv", cli_cmd_mv, "move messages to another mailbox",
+	  "mailvault mv ACCOUNT/MAILBOX UIDS|--search QUERY ACCOUNT/MAILBOX\n"
+	  "             [--dry-run]\n"
+	  "\n"
+	  "Move messages, as a mail client's MOVE does: they get new UIDs in\n"
+	  "the destination (printed), which may be in another account. UIDS\n"
+	  "is a set as IMAP writes it (42, 42:45, 1,3,7:*; '*' is the highest\n"
+	  "UID; 'mailvault ls' shows them); --search QUERY picks them with\n"
+	  "IMAP SEARCH ('FROM bob', 'UNSEEN SINCE 1-Jan-2026', 'SUBJECT\n"
+	  "\"two words\"'), as the server evaluates it. --dry-run only says\n"
+	  "which messages it would move. Clients see it at once; the next\n"
+	  "sync moves them upstream too.\n" },
+	{ "cp", cli_cmd_cp, "copy messages to another mailbox",
+	  "mailvault cp ACCOUNT/MAILBOX UIDS|--search QUERY ACCOUNT/MAILBOX\n"
+	  "             [--dry-run]\n"
+	  "\n"
+	  "Copy messages, as a mail client's COPY does (the store keeps one\n"
+	  "copy of the bytes). UIDS, --search and --dry-run as for 'mv'.\n" },
+	{ "rm", cli_cmd_rm, "delete messages",
+	  "mailvault rm ACCOUNT/MAILBOX UIDS|--search QUERY [--dry-run]\n"
+	  "\n"
+	  "Delete messages as a mail client does: flag them \\Deleted and\n"
+	  "expunge just them. The next sync deletes them upstream too.\n"
+	  "UIDS, --search and --dry-run as for 'mv'.\n" },
+	{ "flag", cli_cmd_flag, "set or clear flags and keywords",
+	  "mailvault flag ACCOUNT/MAILBOX UIDS|--search QUERY +FLAG|-FLAG...\n"
+	  "               [--dry-run]\n"
+	  "\n"
+	  "Set (+) or clear (-) flags: Seen, Answered, Flagged, Deleted, Draft\n"
+	  "(any case, the backslash optional), or any other word as a keyword\n"
+	  "($Label1, Important). Example: mailvault flag work/INBOX 42 +Seen\n"
+	  "-Flagged. UIDS, --search and --dry-run as for 'mv'.\n" },
 	{ "check", cli_cmd_check, "check the store's integrity",
 	  "mailvault check\n"
 	  "\n"
