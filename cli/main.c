@@ -36,12 +36,17 @@ static const struct cli_cmd commands[] = {
 	  "mailvault import ACCOUNT PATH [--mailbox NAME]\n"
 	  "                 [--format mboxrd|mboxo|maildir|eml]\n"
 	  "\n"
-	  "Import the messages of an mbox file or a Maildir (Maildir++ folders\n"
-	  "included) into ACCOUNT, creating the account if needed, into INBOX\n"
-	  "unless --mailbox says otherwise. A message already in the target\n"
-	  "mailbox is skipped, so an interrupted import can simply be run again.\n"
-	  "--format eml takes one message file, or a folder of them (*.eml and\n"
-	  "MH-style numbered files). Line ends become CRLF, the wire form.\n" },
+	  "Import the messages of an mbox file, a Maildir (Maildir++ folders\n"
+	  "included), one message file or a folder of them (*.eml and MH-style\n"
+	  "numbered files) into ACCOUNT, creating the account if needed. They\n"
+	  "go to --mailbox if given; else an mbox file goes to the mailbox\n"
+	  "named after the file (Archive.mbox to Archive; inbox, mbox and\n"
+	  "INBOX.mbox to INBOX), a Maildir's folders to their names, message\n"
+	  "files to INBOX. The summary says how many went where. The format is\n"
+	  "guessed (a file beginning with \"From \" is an mbox; *.eml or a\n"
+	  "header line first is one message); --format says it. A message\n"
+	  "already in the target mailbox is skipped, so an interrupted import\n"
+	  "can simply be run again. Line ends become CRLF, the wire form.\n" },
 	{ "export", cli_cmd_export, "export to mbox files or a Maildir",
 	  "mailvault export ACCOUNT PATH [--format mbox|maildir] [--mailbox NAME]\n"
 	  "\n"

@@ -430,10 +430,12 @@ def test_import_bar_on_terminal_plain_on_pipe():
     expect(any(re.search(r"\[#+-+\].*, \d+ s left", f) for f in frames),
            "the bar never shows part done and the time left: %r"
            % frames[len(frames) // 2])
-    # the bar's last frame stays, ended by a newline; the summary follows
+    # the bar's last frame stays, ended by a newline; the summary follows,
+    # naming where the messages went (the mailbox named after the file)
     lines = screen_lines(out)
-    expect(re.match(r"import \[#+\] %d msgs" % NMSG, lines[-3]) and
-           re.match(r"done: %d imported" % NMSG, lines[-2]),
+    expect(re.match(r"import \[#+\] %d msgs" % NMSG, lines[-4]) and
+           re.match(r"done: %d imported" % NMSG, lines[-3]) and
+           re.match(r"  tty/gen-%d: %d imported" % (NMSG, NMSG), lines[-2]),
            "the bar's last frame and the summary are not on lines of their "
            "own: %r" % out[-400:])
 
