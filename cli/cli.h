@@ -28,6 +28,13 @@ struct cli_opts {
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2,
 	CLI_NOT_RUNNING = 3 };	/* `daemon status`: no daemon (as LSB says) */
 
+/*
+ * Errors. Each is a sentence: "mailvault: <message>" on stderr, or with
+ * --json (cli_set_json_errors(), called by main) one JSON line on stdout,
+ * {"error": "<message>"} ({"error": ..., "hint": ...} for a usage
+ * error), with the same exit status.
+ */
+void	cli_set_json_errors(int on);
 /* Print "mailvault: <message>" on stderr. Returns CLI_FAIL. */
 int	cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a usage error with a pointer to --help. Returns CLI_USAGE. */
@@ -81,6 +88,24 @@ int	cli_opt_value(int argc, char **argv, int *i, const char *name,
 	    const char **val_r);
 /* 1 when argv[i] asks for help. */
 int	cli_is_help(const char *arg);
+
+/* A time for people: "2026-12-07 18:50 CET (3 minutes ago)", in the
+ * local zone, measured against now (both seconds since the epoch). */
+void	cli_when(int64_t t, int64_t now, char *out, size_t len);
+
+/* A header field of a message (the root part of its MIME tree) decoded
+ * to UTF-8 (RFC 2047); "" when absent or root is NULL. The caller frees
+ * it. Not yet fit for a terminal: see cli_printable(). */
+struct mime_part;
+char	*cli_header_text(const struct mime_part *root, const char *field);
+/*
+ * Make text from a message safe to print, in place: control characters
+ * (C0, DEL, and C1 such as CSI) and bytes that are not UTF-8 cannot
+ * reach the terminal, so a message cannot move the cursor, change the
+ * title or worse. C0 controls become spaces, the others '?'; with lines
+ * set, line feeds and tabs stay.
+ */
+void	cli_printable(char *s, int lines);
 
 /* Write s as a JSON string literal on stdout. */
 void	cli_json_string(const char *s);
@@ -148,6 +173,11 @@ int	cli_serve_options(const struct cli_opts *o, const char *cmd, int argc,
 int	cli_ctl_request(const char *cmd, int timeout_secs, char **reply_r);
 int	cli_ctl_request_data(const char *cmd, const char *data, size_t len,
 	    int timeout_secs, int stream, char **reply_r);
+/* The same without a data line, each data line (its "* " and LF taken
+ * off) handed to line(arg, text) as it comes. */
+int	cli_ctl_request_lines(const char *cmd, int timeout_secs,
+	    void (*line)(void *arg, const char *text), void *arg,
+	    char **reply_r);
 /* Print an answer's data lines on stdout and its ERR line as an error;
  * 0 if it ended in OK, else -1. */
 int	cli_ctl_print_reply(const char *reply);

@@ -57,12 +57,20 @@ static const struct cli_cmd commands[] = {
 	  "mailvault ls [ACCOUNT[/MAILBOX]]\n"
 	  "\n"
 	  "Without an argument: the accounts. With ACCOUNT: its mailboxes with\n"
-	  "message counts. With ACCOUNT/MAILBOX: its messages (UID, flags, date,\n"
-	  "size, from, subject).\n" },
+	  "message counts. With ACCOUNT/MAILBOX: its messages (UID, flags, date\n"
+	  "in local time, size in bytes, from, subject), under a header line\n"
+	  "and with a legend of the flag letters: S seen, A answered,\n"
+	  "F flagged, D deleted, d draft. On a terminal a line is cut at its\n"
+	  "edge; --json gives everything.\n" },
 	{ "show", cli_cmd_show, "print one message",
 	  "mailvault show ACCOUNT/MAILBOX UID [--raw]\n"
 	  "\n"
-	  "Print a message's bytes exactly as stored.\n" },
+	  "Show a message for reading: From, To, Cc, Date and Subject decoded,\n"
+	  "its text (the plain text part, or the HTML part reduced to text;\n"
+	  "transfer encoding undone, converted to UTF-8), then its attachments\n"
+	  "with their names, types and sizes. --raw writes the message's bytes\n"
+	  "exactly as stored instead, for a file or another program. --json\n"
+	  "gives the reading form as JSON.\n" },
 	{ "mailbox", cli_cmd_mailbox, "create, rename or delete a mailbox",
 	  "mailvault mailbox create ACCOUNT/NAME\n"
 	  "mailvault mailbox rename ACCOUNT/NAME ACCOUNT/NEWNAME\n"
@@ -294,6 +302,7 @@ main(int argc, char **argv)
 	o.pass_file = getenv("MAILVAULT_PASSPHRASE_FILE");
 	if (parse_global(&argc, argv, &o) < 0)
 		return CLI_USAGE;
+	cli_set_json_errors(o.json);
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_USAGE;

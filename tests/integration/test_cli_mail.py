@@ -7,7 +7,8 @@ EXISTS, FETCH FLAGS), LIST shows the CLI's mailboxes, `--search` picks
 exactly the messages the IMAP server's own UID SEARCH gives, and wrong
 input gets a sentence and a non-zero exit. A store syncing from a private
 Dovecot: flags set, messages moved and removed and a mailbox made and
-renamed from the CLI are on the upstream after the next sync.
+renamed from the CLI are on the upstream after the next sync (and
+`account show` gives the last sync as a date, "just now").
 """
 import imaplib
 import json
@@ -228,6 +229,14 @@ def remote_state(folder):
 def test_cli_changes_are_pushed_upstream():
     up.sync("acc")
     expect(len(remote_state("INBOX")) == 12, "the first sync")
+    # account show: the last sync as a date and how long ago, and no
+    # empty last-error line after a good run
+    shown = up.mv("account", "show", "acc").stdout
+    expect(re.search(r"^last-sync: \d{4}-\d\d-\d\d \d\d:\d\d \S+ "
+                     r"\((just now|\d+ minutes? ago)\)$", shown, re.M),
+           "account show gives last-sync as: %r" % shown)
+    expect("last-error" not in shown, "an empty last-error line: %r"
+           % shown)
     local = json.loads(up.mv("--json", "ls", "acc/INBOX").stdout)
     plain = [m["uid"] for m in local if m["flags"][2] == "-"]
     expect(len(plain) >= 4, "too few unflagged messages to work with")
