@@ -12,6 +12,11 @@
 #include "lib/util.h"
 #include "store/store.h"
 
+/* The version, from debian/changelog's first line (the Makefile). */
+#ifndef MAILVAULT_VERSION
+#define MAILVAULT_VERSION	"unknown"
+#endif
+
 struct cli_cmd {
 	const char *name;
 	int	(*fn)(const struct cli_opts *, int, char **);
@@ -223,7 +228,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: mailvault [--store PATH] [--passphrase-file FILE | "
 	    "--passphrase-fd N]\n"
-	    "                 [--json] [--quiet] COMMAND [ARGS]\n\n"
+	    "                 [--json] [--quiet] COMMAND [ARGS]\n"
+	    "       mailvault --version\n\n"
 	    "Commands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
@@ -234,6 +240,16 @@ usage(FILE *f)
 	    "a prompt, --passphrase-fd, --passphrase-file or "
 	    "$MAILVAULT_PASSPHRASE_FILE.\n"
 	    "'mailvault COMMAND --help' describes a command.\n");
+}
+
+const char *
+cli_command_at(size_t i, const char **usage_r)
+{
+	if (i >= ARRAY_SIZE(commands))
+		return NULL;
+	if (usage_r != NULL)
+		*usage_r = commands[i].usage;
+	return commands[i].name;
 }
 
 static const struct cli_cmd *
@@ -311,6 +327,13 @@ main(int argc, char **argv)
 		usage(stdout);
 		return CLI_OK;
 	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("mailvault %s\n", MAILVAULT_VERSION);
+		return CLI_OK;
+	}
+	/* Not in the table: it is for the bash completion, not for people. */
+	if (strcmp(argv[1], "complete") == 0)
+		return cli_cmd_complete(&o, argc - 1, argv + 1);
 	if ((cmd = find_command(argv[1])) == NULL)
 		return cli_usage(NULL, "unknown command '%s'", argv[1]);
 	for (j = 2; j < argc; j++) {
