@@ -204,15 +204,23 @@ select_uids(struct msg_cmd *m, struct store *st, int64_t acct, int64_t mbox,
 	return 0;
 }
 
-/* The compact form of uids ("12:15,20"); the caller frees it. */
+/* The compact form of uids ("12:15,20"), leaving out zeros (a message
+ * another client expunged meanwhile has no new UID); the caller frees
+ * it. */
 static char *
 uid_text(const uint32_t *uids, size_t n)
 {
+	uint32_t *v = xreallocarray(NULL, n + 1, sizeof(*v));
 	struct buf b;
+	size_t i, k = 0;
 
+	for (i = 0; i < n; i++)
+		if (uids[i] != 0)
+			v[k++] = uids[i];
 	buf_init(&b, 64u << 20);
-	if (imap_seqset_format(uids, n, &b) != 0 || n == 0)
-		buf_adds(&b, n == 0 ? "" : "(too many to list)");
+	if (k > 0 && imap_seqset_format(v, k, &b) != 0)
+		buf_adds(&b, "(too many to list)");
+	free(v);
 	return buf_steal(&b, NULL);
 }
 
