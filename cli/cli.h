@@ -120,10 +120,6 @@ struct store_mailbox;
 int	cli_find_mailbox(struct store *st, const char *path, int64_t *acct_r,
 	    struct store_mailbox *mb_r);
 
-/* main.c: the i-th command's name (NULL past the last) and, when
- * usage_r is not NULL, its usage text. Both static. */
-const char *cli_command_at(size_t i, const char **usage_r);
-
 /* One function per subcommand: argv[0] is the subcommand's name. */
 int	cli_cmd_init(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_passwd(const struct cli_opts *o, int argc, char **argv);
@@ -142,8 +138,14 @@ int	cli_cmd_status(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_unlock(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_lock(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_mailbox(const struct cli_opts *o, int argc, char **argv);
-/* cmd_complete.c: the hidden `complete` helper of the bash completion. */
-int	cli_cmd_complete(const struct cli_opts *o, int argc, char **argv);
+/*
+ * cmd_complete.c: the hidden `complete` helper of the bash completion.
+ * command_at(i, &usage) gives the i-th command's name (NULL past the
+ * last) and its usage text, from main.c's table (a callback: the table
+ * is main.c's, which the test binaries do not link).
+ */
+int	cli_cmd_complete(const struct cli_opts *o, int argc, char **argv,
+	    const char *(*command_at)(size_t i, const char **usage_r));
 /* cmd_msg.c: mv, cp, rm, flag. */
 int	cli_cmd_mv(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_cp(const struct cli_opts *o, int argc, char **argv);

@@ -151,23 +151,24 @@ accounts(const struct cli_opts *o, const char *want)
 }
 
 int
-cli_cmd_complete(const struct cli_opts *o, int argc, char **argv)
+cli_cmd_complete(const struct cli_opts *o, int argc, char **argv,
+    const char *(*command_at)(size_t i, const char **usage_r))
 {
 	const char *what = argc > 1 ? argv[1] : "", *arg = argc > 2 ?
 	    argv[2] : NULL, *usage;
 	size_t i;
 
 	if (strcmp(what, "commands") == 0) {
-		for (i = 0; cli_command_at(i, NULL) != NULL; i++)
-			printf("%s\n", cli_command_at(i, NULL));
+		for (i = 0; command_at(i, NULL) != NULL; i++)
+			printf("%s\n", command_at(i, NULL));
 	} else if (strcmp(what, "options") == 0 || strcmp(what,
 	    "subcommands") == 0) {
 		usage = NULL;
-		for (i = 0; arg != NULL && cli_command_at(i, &usage) != NULL;
+		for (i = 0; arg != NULL && command_at(i, &usage) != NULL;
 		    i++)
-			if (strcmp(cli_command_at(i, &usage), arg) == 0)
+			if (strcmp(command_at(i, &usage), arg) == 0)
 				break;
-		if (arg == NULL || cli_command_at(i, &usage) == NULL)
+		if (arg == NULL || command_at(i, &usage) == NULL)
 			usage = "";
 		if (what[0] == 'o')
 			options(usage);

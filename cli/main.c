@@ -242,8 +242,9 @@ usage(FILE *f)
 	    "'mailvault COMMAND --help' describes a command.\n");
 }
 
-const char *
-cli_command_at(size_t i, const char **usage_r)
+/* The i-th command and its usage text, for the completion helper. */
+static const char *
+command_at(size_t i, const char **usage_r)
 {
 	if (i >= ARRAY_SIZE(commands))
 		return NULL;
@@ -333,7 +334,7 @@ main(int argc, char **argv)
 	}
 	/* Not in the table: it is for the bash completion, not for people. */
 	if (strcmp(argv[1], "complete") == 0)
-		return cli_cmd_complete(&o, argc - 1, argv + 1);
+		return cli_cmd_complete(&o, argc - 1, argv + 1, command_at);
 	if ((cmd = find_command(argv[1])) == NULL)
 		return cli_usage(NULL, "unknown command '%s'", argv[1]);
 	for (j = 2; j < argc; j++) {
