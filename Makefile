@@ -7,6 +7,9 @@
 #   make bench    benchmarks against Dovecot, printed as ratios
 #   make run      a demo store with tests/corpus/, then serve it
 #   make depcheck fail on an include that points the wrong way
+#   make deb      a Debian package under build/deb (dpkg-buildpackage)
+#   make deb-check  make deb, lintian, the package unpacked into a scratch
+#                 root and its mailvault run from there (CI runs it)
 #
 # The Debian packages it needs are installed on first use when run as
 # root (scripts/deps.sh); otherwise it says which apt-get line to run.
@@ -47,14 +50,24 @@ UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all test unit integration asan fuzz bench run depcheck clean deps \
-	install uninstall cppcheck
+	install uninstall cppcheck deb deb-check
 
 all: $(BIN)
+
+# The version: debian/changelog's first line is its one source.
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+
+# NO_DEPS=1: someone else checked the packages (dpkg-buildpackage).
+ifeq ($(NO_DEPS),1)
+DEPS_SH = :
+else
+DEPS_SH = scripts/deps.sh
+endif
 
 deps: $(STAMP)
 # (again when the Makefile changes: its package lists may have grown)
 $(STAMP): scripts/deps.sh Makefile
-	@scripts/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
+	@$(DEPS_SH) $(BUILD_PKGS) $(TEST_PKGS)
 	@mkdir -p $(B) && touch $@
 
 # pkg-config is asked only once the packages are there: config.mk is made
@@ -92,6 +105,11 @@ $(OBJ)/gen/schema.o: $(B)/gen/schema.c | $(STAMP)
 $(OBJ)/%.o: %.c | $(STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+# `mailvault --version`
+$(OBJ)/cli/main.o $(B)/asan/cli/main.o: debian/changelog
+$(OBJ)/cli/main.o $(B)/asan/cli/main.o: ALL_CPPFLAGS += \
+	-DMAILVAULT_VERSION='"$(VERSION)"'
 
 $(BIN): $(CORE_OBJ) $(OBJ)/cli/main.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -252,12 +270,14 @@ BINDIR   = $(PREFIX)/bin
 MANDIR   = $(PREFIX)/share/man
 UNITDIR  = $(PREFIX)/lib/systemd/user
 PLISTDIR = $(PREFIX)/share/mailvault
+COMPDIR  = $(PREFIX)/share/bash-completion/completions
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PLISTDIR)
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PLISTDIR) $(DESTDIR)$(COMPDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/mailvault
 	install -m 644 cli/mailvault.1 $(DESTDIR)$(MANDIR)/man1/mailvault.1
+	install -m 644 cli/completion.bash $(DESTDIR)$(COMPDIR)/mailvault
 	sed 's|@BINDIR@|$(BINDIR)|g' daemon/mailvault.service.in > \
 	    $(DESTDIR)$(UNITDIR)/mailvault.service
 	sed 's|@BINDIR@|$(BINDIR)|g' daemon/org.mailvault.mailvault.plist.in > \
@@ -268,9 +288,30 @@ install: $(BIN)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mailvault \
 	    $(DESTDIR)$(MANDIR)/man1/mailvault.1 \
+	    $(DESTDIR)$(COMPDIR)/mailvault \
 	    $(DESTDIR)$(UNITDIR)/mailvault.service \
 	    $(DESTDIR)$(PLISTDIR)/org.mailvault.mailvault.plist
 	-rmdir $(DESTDIR)$(PLISTDIR) 2>/dev/null
+
+# ---- the Debian package -------------------------------------------------------
+
+# The tracked files (git ls-files, as they are now) are copied to
+# build/deb/src and built there, so dpkg-buildpackage's files land in
+# build/deb, not beside the checkout, and nothing of a local build gets
+# into the package.
+DEB      = $(B)/deb
+DEB_PKGS = dpkg-dev debhelper fakeroot lintian
+
+deb:
+	@scripts/deps.sh $(DEB_PKGS) $(BUILD_PKGS)
+	rm -rf $(DEB) && mkdir -p $(DEB)/src
+	git ls-files -z | tar --null -T - -cf - | tar -xf - -C $(DEB)/src
+	cd $(DEB)/src && DEB_BUILD_OPTIONS="parallel=$$(nproc) $${DEB_BUILD_OPTIONS:-}" \
+	    dpkg-buildpackage -us -uc -b
+	@ls $(DEB)/*.deb
+
+deb-check: deb
+	scripts/deb-check.sh $(DEB)
 
 clean:
 	rm -rf $(B) mailvault

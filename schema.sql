@@ -1,4 +1,4 @@
--- mailvault store schema, version 2: the complete current schema.
+-- mailvault store schema, version 3: the complete current schema.
 --
 -- store/store.c runs this on an empty file inside the transaction that
 -- creates the store; PRAGMA user_version says which schema a file has, and
@@ -14,7 +14,7 @@
 -- the id of a deleted mailbox or content never reaches another one. A row
 -- whose sealed value names its own id is inserted first with an empty
 -- placeholder, then given its sealed value.
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- The master key wrapped under a key derived from the passphrase with
 -- Argon2id; the parameters are stored so a store describes itself.
@@ -135,6 +135,19 @@ CREATE TABLE message (
 CREATE INDEX message_modseq ON message(mailbox, modseq);
 CREATE INDEX message_content ON message(content, mailbox);
 
+-- Messages a POP3 client deleted while pop3-delete is "hide": IMAP still
+-- has them, later POP3 maildrops leave them out. It is state of its own,
+-- not a flag bit or a keyword, so IMAP never shows it, no MODSEQ moves for
+-- it, and COPY and MOVE (a new message row) never carry it; the trigger
+-- below forgets it with its message. Schema 2 stores get this table when
+-- they are opened, and their $POP3Deleted keywords become rows here
+-- (store/store.c).
+CREATE TABLE pop3_hidden (
+	mailbox		INTEGER NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
+	uid		INTEGER NOT NULL,
+	PRIMARY KEY (mailbox, uid)
+) WITHOUT ROWID;
+
 -- Tombstones of expunged UIDs with the MODSEQ of their removal (VANISHED).
 CREATE TABLE expunged (
 	mailbox		INTEGER NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
@@ -153,6 +166,9 @@ END;
 CREATE TRIGGER message_unref AFTER DELETE ON message BEGIN
 	UPDATE content SET refs = refs - 1 WHERE id = old.content;
 	DELETE FROM content WHERE id = old.content AND refs <= 0;
+END;
+CREATE TRIGGER message_pop3_forget AFTER DELETE ON message BEGIN
+	DELETE FROM pop3_hidden WHERE mailbox = old.mailbox AND uid = old.uid;
 END;
 CREATE TRIGGER message_reref AFTER UPDATE OF content ON message
 WHEN old.content <> new.content BEGIN

@@ -392,7 +392,7 @@ def main():
 
     subprocess.run([mv, "init", "--kdf", "min", "--quiet"], env=env, check=True)
     t0 = time.monotonic()
-    subprocess.run([mv, "import", "bench", mbox, "--quiet"], env=env, check=True)
+    subprocess.run([mv, "import", "bench", mbox, "--mailbox", "INBOX", "--quiet"], env=env, check=True)
     print("mailvault import: %.0f s" % (time.monotonic() - t0))
     port, sport = free_port(), free_port()
     log = open(work + "/serve.log", "w")

@@ -41,7 +41,7 @@ try:
 
     subprocess.run([mv, "init", "--kdf", "min", "--quiet"], env=env, check=True)
     t0 = time.monotonic()
-    subprocess.run([mv, "import", "bench", mbox, "--quiet"], env=env, check=True)
+    subprocess.run([mv, "import", "bench", mbox, "--mailbox", "INBOX", "--quiet"], env=env, check=True)
     t_mv = time.monotonic() - t0
     store_bytes = du_bytes(work + "/store")
 

@@ -172,7 +172,7 @@ try:
     print("corpus: %d messages, %.1f MB mbox" % (n, os.path.getsize(mbox) / 1e6))
 
     subprocess.run([mv, "init", "--kdf", "min", "--quiet"], env=env, check=True)
-    subprocess.run([mv, "import", "bench", mbox, "--quiet"], env=env, check=True)
+    subprocess.run([mv, "import", "bench", mbox, "--mailbox", "INBOX", "--quiet"], env=env, check=True)
     ports = [free_port() for _ in range(3)]
     serve = subprocess.Popen([mv, "serve", "--imap-port", str(ports[0]),
                               "--imaps-port", "0", "--pop3-port", str(ports[1]),

@@ -28,6 +28,13 @@ struct cli_opts {
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2,
 	CLI_NOT_RUNNING = 3 };	/* `daemon status`: no daemon (as LSB says) */
 
+/*
+ * Errors. Each is a sentence: "mailvault: <message>" on stderr, or with
+ * --json (cli_set_json_errors(), called by main) one JSON line on stdout,
+ * {"error": "<message>"} ({"error": ..., "hint": ...} for a usage
+ * error), with the same exit status.
+ */
+void	cli_set_json_errors(int on);
 /* Print "mailvault: <message>" on stderr. Returns CLI_FAIL. */
 int	cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a usage error with a pointer to --help. Returns CLI_USAGE. */
@@ -84,9 +91,30 @@ int	cli_opt_value(int argc, char **argv, int *i, const char *name,
 /* 1 when argv[i] asks for help. */
 int	cli_is_help(const char *arg);
 
+/* A time for people: "2026-12-07 18:50 CET (3 minutes ago)", in the
+ * local zone, measured against now (both seconds since the epoch). */
+void	cli_when(int64_t t, int64_t now, char *out, size_t len);
+
+/* A header field of a message (the root part of its MIME tree) decoded
+ * to UTF-8 (RFC 2047); "" when absent or root is NULL. The caller frees
+ * it. Not yet fit for a terminal: see cli_printable(). */
+struct mime_part;
+char	*cli_header_text(const struct mime_part *root, const char *field);
+/*
+ * Make text from a message safe to print, in place: control characters
+ * (C0, DEL, and C1 such as CSI) and bytes that are not UTF-8 cannot
+ * reach the terminal, so a message cannot move the cursor, change the
+ * title or worse. C0 controls become spaces, the others '?'; with lines
+ * set, line feeds and tabs stay.
+ */
+void	cli_printable(char *s, int lines);
+
 /* Write s as a JSON string literal on stdout. */
 void	cli_json_string(const char *s);
 
+/* Split "ACCOUNT[/MAILBOX]" at the first '/': *mbox_r is NULL without a
+ * mailbox part. The caller frees both. */
+void	cli_split_path(const char *path, char **acct_r, char **mbox_r);
 struct store_mailbox;
 /* Find "ACCOUNT[/MAILBOX]" (INBOX when no mailbox is named), printing an
  * error that says how to list what exists. mb_r is cleared by the caller
@@ -111,6 +139,20 @@ int	cli_cmd_daemon(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_status(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_unlock(const struct cli_opts *o, int argc, char **argv);
 int	cli_cmd_lock(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_mailbox(const struct cli_opts *o, int argc, char **argv);
+/*
+ * cmd_complete.c: the hidden `complete` helper of the bash completion.
+ * command_at(i, &usage) gives the i-th command's name (NULL past the
+ * last) and its usage text, from main.c's table (a callback: the table
+ * is main.c's, which the test binaries do not link).
+ */
+int	cli_cmd_complete(const struct cli_opts *o, int argc, char **argv,
+	    const char *(*command_at)(size_t i, const char **usage_r));
+/* cmd_msg.c: mv, cp, rm, flag. */
+int	cli_cmd_mv(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_cp(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_rm(const struct cli_opts *o, int argc, char **argv);
+int	cli_cmd_flag(const struct cli_opts *o, int argc, char **argv);
 
 /*
  * cmd_serve.c: the options of `serve`, which `daemon start` takes too
@@ -143,6 +185,12 @@ int	cli_ctl_request(const struct cli_opts *o, const char *cmd,
 	    int timeout_secs, char **reply_r);
 int	cli_ctl_request_data(const struct cli_opts *o, const char *cmd,
 	    const char *data, size_t len, int timeout_secs, int stream,
+	    char **reply_r);
+/* The same without a data line, each data line (its "* " and LF taken
+ * off) handed to line(arg, text) as it comes. */
+int	cli_ctl_request_lines(const struct cli_opts *o, const char *cmd,
+	    int timeout_secs, void (*line)(void *arg, const char *text),
+	    void *arg,
 	    char **reply_r);
 /* Print an answer's data lines on stdout and its ERR line as an error;
  * 0 if it ended in OK, else -1. */

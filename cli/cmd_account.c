@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "daemon/daemon.h"
@@ -422,6 +423,24 @@ find_account(struct store *st, const char *name, int64_t *acct_r)
 	    "list' shows them)", name);
 }
 
+/* One setting of `account show` in words: the last sync as a date and
+ * how long ago, and nothing for an empty value (no error last time). */
+static void
+show_value(const char *key, const char *v)
+{
+	char when[128];
+	uint64_t t;
+
+	if (v[0] == '\0')
+		return;
+	if (strcmp(key, SYNC_KEY_LAST_SYNC) == 0 &&
+	    parse_u64(v, INT64_MAX, &t) == 0) {
+		cli_when((int64_t)t, (int64_t)time(NULL), when, sizeof(when));
+		v = when;
+	}
+	printf("%s: %s\n", key, v);
+}
+
 static int
 account_show(const struct cli_opts *o, const char *name)
 {
@@ -455,7 +474,7 @@ account_show(const struct cli_opts *o, const char *name)
 			fputs(":", stdout);
 			cli_json_string(v);
 		} else
-			printf("%s: %s\n", keys[i], v);
+			show_value(keys[i], v);
 		free(v);
 	}
 	if (o->json)

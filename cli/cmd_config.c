@@ -22,14 +22,15 @@ static int
 unknown_key(const char *name)
 {
 	const struct daemon_setting *s;
-	size_t i;
+	char names[1024] = "";
+	size_t i, n = 0;
 
-	fprintf(stderr, "mailvault: there is no setting '%s'; the settings "
-	    "are:", name);
-	for (i = 0; (s = daemon_setting_at(i)) != NULL; i++)
-		fprintf(stderr, " %s", s->name);
-	fputc('\n', stderr);
-	return CLI_FAIL;
+	for (i = 0; (s = daemon_setting_at(i)) != NULL && n < sizeof(names);
+	    i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, " %s",
+		    s->name);
+	return cli_error("there is no setting '%s'; the settings are:%s",
+	    name, names);
 }
 
 /* Tell a daemon serving this store to read the live settings again. */

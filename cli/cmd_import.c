@@ -5,6 +5,14 @@
  * brought to the CRLF wire form (a CRLF stays, a lone CR stays), which is
  * also how Dovecot serves them.
  *
+ * Where messages go: --mailbox, else INBOX for a Maildir's top folder and
+ * for message files, the Maildir++ folder's name for its subfolders, and
+ * for an mbox file the name of the file (Archive.mbox goes to Archive;
+ * inbox, mbox and INBOX.mbox go to INBOX, as mail programs name it). The
+ * summary says how many went where. A single file is taken for an mbox
+ * when it begins with "From ", for one message when it is called *.eml
+ * or begins with a header field.
+ *
  * Messages stream into the store in pieces, so a 100 MB message costs a
  * chunk of memory, not 100 MB. Appends are grouped into transactions of a
  * few hundred messages for speed; a kill loses at most the open batch, and
@@ -32,6 +40,12 @@
 
 enum import_format { FMT_AUTO, FMT_MBOXRD, FMT_MBOXO, FMT_MAILDIR, FMT_EML };
 
+/* A mailbox messages went to, for the summary. */
+struct dest {
+	char		*name;
+	uint64_t	 imported, skipped;
+};
+
 struct import {
 	const struct cli_opts *o;
 	struct store	*st;
@@ -41,6 +55,9 @@ struct import {
 	struct cli_progress *progress;
 	uint64_t	 done_bytes;	/* of the input, for progress */
 	uint64_t	 imported, skipped;
+	struct dest	*dests;		/* in the order first used */
+	size_t		 ndests;
+	size_t		 cur;		/* index of the one written to now */
 	uint32_t	 batch_msgs;
 	uint64_t	 batch_bytes;
 	int		 in_txn;
@@ -76,12 +93,15 @@ batch_begin(struct import *im)
 static int
 batch_count(struct import *im, int rc, uint64_t size)
 {
-	if (rc == STORE_EEXIST)
+	if (rc == STORE_EEXIST) {
 		im->skipped++;
-	else if (rc < 0)
+		im->dests[im->cur].skipped++;
+	} else if (rc < 0)
 		return cli_error("%s", store_errmsg(im->st)), -1;
-	else
+	else {
 		im->imported++;
+		im->dests[im->cur].imported++;
+	}
 	im->batch_msgs++;
 	im->batch_bytes += size;
 	cli_progress_update(im->progress, im->done_bytes,
@@ -89,6 +109,26 @@ batch_count(struct import *im, int rc, uint64_t size)
 	if (im->batch_msgs >= BATCH_MESSAGES || im->batch_bytes >= BATCH_BYTES)
 		return batch_flush(im);
 	return 0;
+}
+
+/* Count what follows for the mailbox name (its name as the store has
+ * it, so "inbox" and "INBOX" are one line of the summary). */
+static void
+dest_use(struct import *im, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < im->ndests; i++)
+		if (strcmp(im->dests[i].name, name) == 0)
+			break;
+	if (i == im->ndests) {
+		im->dests = xreallocarray(im->dests, i + 1,
+		    sizeof(*im->dests));
+		im->dests[i].name = xstrdup(name);
+		im->dests[i].imported = im->dests[i].skipped = 0;
+		im->ndests++;
+	}
+	im->cur = i;
 }
 
 /* The mailbox to import into, made if missing. */
@@ -100,6 +140,7 @@ target_mailbox(struct import *im, const char *name, int64_t *id_r)
 
 	if (store_mailbox_find(im->st, im->acct, name, &mb) == 0) {
 		*id_r = mb.id;
+		dest_use(im, mb.name);
 		store_mailbox_clear(&mb);
 		return 0;
 	}
@@ -107,7 +148,41 @@ target_mailbox(struct import *im, const char *name, int64_t *id_r)
 	if (rc < 0)
 		return cli_error("cannot create the mailbox '%s': %s", name,
 		    store_errmsg(im->st)), -1;
+	dest_use(im, name);
 	return 0;
+}
+
+/*
+ * The mailbox an mbox file goes to without --mailbox: the file's name
+ * without ".mbox" or ".mbx"; INBOX for the names mail programs give the
+ * inbox (inbox, mbox, INBOX.mbox, any case). The caller frees it.
+ */
+static char *
+mbox_mailbox_name(const char *path)
+{
+	static const char *const inbox[] = { "inbox", "mbox", "" };
+	static const char *const exts[] = { ".mbox", ".mbx" };
+	const char *base = strrchr(path, '/');
+	char *name;
+	size_t n, i;
+
+	name = xstrdup(base != NULL ? base + 1 : path);
+	n = strlen(name);
+	for (i = 0; i < ARRAY_SIZE(exts); i++) {
+		size_t e = strlen(exts[i]);
+
+		if (n >= e && ascii_strcasecmp(name + n - e, exts[i]) == 0) {
+			name[n - e] = '\0';
+			break;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(inbox); i++) {
+		if (ascii_strcasecmp(name, inbox[i]) == 0) {
+			free(name);
+			return xstrdup("INBOX");
+		}
+	}
+	return name;
 }
 
 /* ---- one file, one message (eml) ------------------------------------------ */
@@ -386,6 +461,30 @@ looks_like_mbox(const char *path)
 	return n == 0 || (n == 5 && memcmp(head, "From ", 5) == 0);
 }
 
+/* 1 if a file (not an mbox) holds one message: it is called *.eml (or
+ * a number, as in an MH folder), or its first line is a header field
+ * ("Name: value"). */
+static int
+looks_like_message(const char *path)
+{
+	char head[256];
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if (message_file_name(path))
+		return 1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	/* RFC 5322 2.2: a field name is printable ASCII but ':'. */
+	for (i = 0; n > 0 && i < (size_t)n; i++)
+		if (head[i] == ':' || head[i] <= ' ' || head[i] > '~')
+			break;
+	return n > 0 && i > 0 && i < (size_t)n && head[i] == ':';
+}
+
 static int
 import_mbox(struct import *im, const char *path)
 {
@@ -393,14 +492,18 @@ import_mbox(struct import *im, const char *path)
 	struct mbox_reader *rd;
 	struct mbox_event ev;
 	struct store_append *ap = NULL;
-	char buf[READ_SIZE];
+	char buf[READ_SIZE], *name;
 	uint64_t size = 0;
 	uint32_t uid;
 	int64_t mbox;
 	ssize_t n = 1;
 	int fd, rc = 0, r, eof = 0;
 
-	if (target_mailbox(im, im->mailbox ? im->mailbox : "INBOX", &mbox) < 0)
+	name = im->mailbox != NULL ? xstrdup(im->mailbox) :
+	    mbox_mailbox_name(path);
+	rc = target_mailbox(im, name, &mbox);
+	free(name);
+	if (rc < 0)
 		return -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return cli_error("cannot read %s: %s", path, strerror(errno)),
@@ -489,6 +592,52 @@ parse_format(const char *v, enum import_format *f_r)
 	return 0;
 }
 
+/* What a PATH holds when --format does not say; FMT_AUTO if unclear. */
+static enum import_format
+guess_format(const char *path, const struct stat *sb)
+{
+	if (S_ISDIR(sb->st_mode))
+		return is_maildir(path) ? FMT_MAILDIR : FMT_EML;
+	if (looks_like_mbox(path))
+		return FMT_MBOXRD;
+	if (looks_like_message(path))
+		return FMT_EML;
+	return FMT_AUTO;
+}
+
+/* The totals, then where the messages went, one line per mailbox. */
+static void
+print_summary(const struct import *im, const char *acct, int rc)
+{
+	size_t i;
+
+	if (im->o->json) {
+		printf("{\"imported\":%llu,\"skipped\":%llu,\"ok\":%s,"
+		    "\"mailboxes\":[", (unsigned long long)im->imported,
+		    (unsigned long long)im->skipped, rc == 0 ? "true" :
+		    "false");
+		for (i = 0; i < im->ndests; i++) {
+			printf("%s{\"mailbox\":", i > 0 ? "," : "");
+			cli_json_string(im->dests[i].name);
+			printf(",\"imported\":%llu,\"skipped\":%llu}",
+			    (unsigned long long)im->dests[i].imported,
+			    (unsigned long long)im->dests[i].skipped);
+		}
+		printf("]}\n");
+		return;
+	}
+	if (im->o->quiet)
+		return;
+	printf("%s: %llu imported, %llu skipped (already there)\n",
+	    rc == 0 ? "done" : "stopped", (unsigned long long)im->imported,
+	    (unsigned long long)im->skipped);
+	for (i = 0; i < im->ndests; i++)
+		printf("  %s/%s: %llu imported, %llu skipped\n", acct,
+		    im->dests[i].name,
+		    (unsigned long long)im->dests[i].imported,
+		    (unsigned long long)im->dests[i].skipped);
+}
+
 static int
 open_account(struct import *im, const char *name)
 {
@@ -508,7 +657,7 @@ cli_cmd_import(const struct cli_opts *o, int argc, char **argv)
 	struct import im = { .o = o, .fmt = FMT_AUTO };
 	const char *pos[2], *v;
 	struct stat sb;
-	char summary[256];
+	size_t j;
 	int i, npos = 0, rc;
 
 	for (i = 1; i < argc; i++) {
@@ -537,9 +686,12 @@ cli_cmd_import(const struct cli_opts *o, int argc, char **argv)
 		    "or contain '/'");
 	if (stat(pos[1], &sb) < 0)
 		return cli_error("cannot read %s: %s", pos[1], strerror(errno));
-	if (im.fmt == FMT_AUTO)
-		im.fmt = S_ISDIR(sb.st_mode) ?
-		    (is_maildir(pos[1]) ? FMT_MAILDIR : FMT_EML) : FMT_MBOXRD;
+	if (im.fmt == FMT_AUTO && (im.fmt = guess_format(pos[1], &sb)) ==
+	    FMT_AUTO)
+		return cli_error("%s is neither an mbox file (it does not "
+		    "begin with a \"From \" line) nor one message (a *.eml "
+		    "file, or a header line first); say which with --format",
+		    pos[1]);
 	if (im.fmt == FMT_MAILDIR && !is_maildir(pos[1]))
 		return cli_error("%s is not a Maildir (it has no cur/ "
 		    "folder)", pos[1]);
@@ -568,14 +720,11 @@ cli_cmd_import(const struct cli_opts *o, int argc, char **argv)
 		store_txn_rollback(im.st);
 		im.in_txn = 0;
 	}
-	snprintf(summary, sizeof(summary), "%s: %llu imported, %llu skipped "
-	    "(already there)", rc == 0 ? "done" : "stopped",
-	    (unsigned long long)im.imported, (unsigned long long)im.skipped);
-	cli_progress_done(&im.progress, o->json ? NULL : summary);
-	if (o->json)
-		printf("{\"imported\":%llu,\"skipped\":%llu,\"ok\":%s}\n",
-		    (unsigned long long)im.imported,
-		    (unsigned long long)im.skipped, rc == 0 ? "true" : "false");
+	cli_progress_done(&im.progress, NULL);
+	print_summary(&im, pos[0], rc);
 	store_close(&im.st);
+	for (j = 0; j < im.ndests; j++)
+		free(im.dests[j].name);
+	free(im.dests);
 	return rc == 0 ? CLI_OK : CLI_FAIL;
 }

@@ -1,58 +1,30 @@
 /*
- * cmd_ls: looking inside the store without a mail client. ls lists
- * accounts, an account's mailboxes, or a mailbox's messages; show prints
- * one message's bytes exactly as stored. Both take ACCOUNT/MAILBOX paths:
- * the account name is everything before the first '/'.
+ * cmd_ls: looking inside the store without a mail client: the accounts,
+ * an account's mailboxes, or a mailbox's messages (`show` prints one,
+ * cmd_show.c). Paths are ACCOUNT/MAILBOX: the account name is everything
+ * before the first '/'.
+ *
+ * Listings are for people; --json gives the same for programs. Columns
+ * line up on a terminal whatever the script: text is cut and padded by
+ * display width (utf8_fit(): never inside a character, wide characters
+ * two columns), and on a terminal each message line is cut to its width
+ * rather than wrapped. Header fields are decoded (RFC 2047) and control
+ * characters replaced, so a message cannot drive the terminal.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
-#include "lib/buf.h"
-#include "lib/mime.h"
-#include "lib/rfc822.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 #include "store/store.h"
 
-/* Split "ACCOUNT[/MAILBOX]"; *mbox_r is NULL without a mailbox part. The
- * caller frees both. */
-static void
-split_path(const char *path, char **acct_r, char **mbox_r)
-{
-	const char *slash = strchr(path, '/');
-
-	if (slash == NULL) {
-		*acct_r = xstrdup(path);
-		*mbox_r = NULL;
-		return;
-	}
-	*acct_r = xstrndup(path, (size_t)(slash - path));
-	*mbox_r = slash[1] != '\0' ? xstrdup(slash + 1) : NULL;
-}
-
-int
-cli_find_mailbox(struct store *st, const char *path, int64_t *acct_r,
-    struct store_mailbox *mb_r)
-{
-	char *acct, *mbox;
-	int rc;
-
-	split_path(path, &acct, &mbox);
-	if (store_account_find(st, acct, acct_r) < 0) {
-		cli_error("there is no account '%s': 'mailvault ls' lists "
-		    "them", acct);
-		rc = -1;
-	} else if ((rc = store_mailbox_find(st, *acct_r,
-	    mbox != NULL ? mbox : "INBOX", mb_r)) < 0)
-		cli_error("account '%s' has no mailbox '%s': 'mailvault ls "
-		    "%s' lists them", acct, mbox != NULL ? mbox : "INBOX",
-		    acct);
-	free(acct);
-	free(mbox);
-	return rc < 0 ? -1 : 0;
-}
+#define NAME_COLS	40	/* mailbox names */
+#define FROM_COLS	28	/* the From column of a message list */
 
 static int
 list_accounts(struct store *st, const struct cli_opts *o)
@@ -78,12 +50,41 @@ list_accounts(struct store *st, const struct cli_opts *o)
 	return CLI_OK;
 }
 
+/* The columns of the terminal on stdout, or 0 when it is no terminal
+ * (then lines are not cut: a pipe gets everything). */
+static size_t
+out_cols(void)
+{
+	struct winsize ws;
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/*
+ * Print s in at most cols terminal columns, cut by display width, then
+ * spaces up to cols when pad is set. Returns the columns printed.
+ */
+static size_t
+put_cols(const char *s, size_t cols, int pad)
+{
+	size_t w, n = utf8_fit(s, strlen(s), cols, &w);
+
+	fwrite(s, 1, n, stdout);
+	for (; pad && w < cols; w++)
+		putchar(' ');
+	return w;
+}
+
 static int
 list_mailboxes(struct store *st, const struct cli_opts *o, const char *name)
 {
 	struct store_mailbox *mb;
 	int64_t acct;
-	size_t n, i;
+	size_t n, i, w;
 
 	if (store_account_find(st, name, &acct) < 0)
 		return cli_error("there is no account '%s': 'mailvault ls' "
@@ -92,6 +93,9 @@ list_mailboxes(struct store *st, const struct cli_opts *o, const char *name)
 		return cli_error("%s", store_errmsg(st));
 	if (o->json)
 		printf("[");
+	else
+		printf("%-*s %8s %8s\n", NAME_COLS, "MAILBOX", "MESSAGES",
+		    "UNSEEN");
 	for (i = 0; i < n; i++) {
 		if (o->json) {
 			printf("%s{\"name\":", i ? "," : "");
@@ -101,9 +105,12 @@ list_mailboxes(struct store *st, const struct cli_opts *o, const char *name)
 			    mb[i].messages, mb[i].unseen,
 			    (unsigned long long)mb[i].bytes, mb[i].uidvalidity,
 			    mb[i].uidnext);
-		} else
-			printf("%-40s %7u messages %7u unseen\n", mb[i].name,
-			    mb[i].messages, mb[i].unseen);
+			continue;
+		}
+		/* A long name is kept whole: its counts move right. */
+		for (w = put_cols(mb[i].name, SIZE_MAX, 0); w < NAME_COLS; w++)
+			putchar(' ');
+		printf(" %8u %8u\n", mb[i].messages, mb[i].unseen);
 	}
 	if (o->json)
 		printf("]\n");
@@ -111,38 +118,89 @@ list_mailboxes(struct store *st, const struct cli_opts *o, const char *name)
 	return CLI_OK;
 }
 
+/* The flag letters of `ls` and what they mean (the legend). */
+static const struct {
+	uint32_t	 bit;
+	char		 letter;
+	const char	*name;
+} letters[] = {
+	{ STORE_F_SEEN, 'S', "seen" },
+	{ STORE_F_ANSWERED, 'A', "answered" },
+	{ STORE_F_FLAGGED, 'F', "flagged" },
+	{ STORE_F_DELETED, 'D', "deleted" },
+	{ STORE_F_DRAFT, 'd', "draft" },
+};
+
 static void
 flag_letters(uint32_t f, char *out)
 {
-	out[0] = (f & STORE_F_SEEN) ? 'S' : '-';
-	out[1] = (f & STORE_F_ANSWERED) ? 'A' : '-';
-	out[2] = (f & STORE_F_FLAGGED) ? 'F' : '-';
-	out[3] = (f & STORE_F_DELETED) ? 'D' : '-';
-	out[4] = (f & STORE_F_DRAFT) ? 'd' : '-';
-	out[5] = '\0';
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(letters); i++)
+		out[i] = (f & letters[i].bit) ? letters[i].letter : '-';
+	out[i] = '\0';
 }
 
-/* A header field of a message decoded to UTF-8 for display; "" if absent.
- * The caller frees the result. */
+/* A header field of a message decoded to UTF-8 for one line of display;
+ * "" if absent. The caller frees the result. */
 static char *
 header_text(const struct mime_part *root, const char *field)
 {
-	struct buf out;
-	char *raw, *s;
+	char *s = cli_header_text(root, field);
 
-	if (root == NULL || root->header == NULL)
-		return xstrdup("");
-	buf_init(&out, 64 * 1024);
-	raw = rfc822_header_get(root->header, root->hdr_len, field);
-	if (raw != NULL)
-		mime_decode_header(raw, strlen(raw), &out);
-	s = buf_steal(&out, NULL);
-	free(raw);
-	/* One line per message: no control characters on the terminal. */
-	for (char *p = s; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	cli_printable(s, 0);
 	return s;
+}
+
+static void
+message_line(const struct store_msg *m, const char *from, const char *subj,
+    size_t cols)
+{
+	char flags[ARRAY_SIZE(letters) + 1], date[32];
+	time_t t = (time_t)m->internaldate;
+	struct tm tm;
+	size_t used;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(date, sizeof(date), "?");
+	flag_letters(m->flags, flags);
+	used = (size_t)printf("%6u %s %-16s %9llu  ", m->uid, flags, date,
+	    (unsigned long long)m->size);
+	used += put_cols(from, FROM_COLS, 1);
+	putchar(' ');
+	used++;
+	/* On a terminal the subject ends at its edge (no wrapped lines). */
+	put_cols(subj, cols == 0 ? SIZE_MAX : cols > used ? cols - used : 0,
+	    0);
+	putchar('\n');
+}
+
+static void
+message_json(const struct store_msg *m, size_t i, const char *from,
+    const char *subj)
+{
+	char flags[ARRAY_SIZE(letters) + 1];
+
+	flag_letters(m->flags, flags);
+	printf("%s{\"uid\":%u,\"flags\":\"%s\",\"date\":%lld,\"size\":%llu,"
+	    "\"from\":", i ? "," : "", m->uid, flags,
+	    (long long)m->internaldate, (unsigned long long)m->size);
+	cli_json_string(from);
+	printf(",\"subject\":");
+	cli_json_string(subj);
+	printf("}");
+}
+
+static void
+legend(void)
+{
+	size_t i;
+
+	printf("Flags:");
+	for (i = 0; i < ARRAY_SIZE(letters); i++)
+		printf(" %c %s%s", letters[i].letter, letters[i].name,
+		    i + 1 < ARRAY_SIZE(letters) ? "," : "\n");
 }
 
 static int
@@ -152,10 +210,8 @@ list_messages(struct store *st, const struct cli_opts *o, const char *path)
 	struct store_msg *m;
 	struct mime_part *root;
 	int64_t acct;
-	size_t n, i;
-	char flags[6], date[32], *from, *subj;
-	struct tm tm;
-	time_t t;
+	size_t n, i, cols = out_cols();
+	char *from, *subj;
 
 	if (cli_find_mailbox(st, path, &acct, &mb) < 0)
 		return CLI_FAIL;
@@ -165,33 +221,31 @@ list_messages(struct store *st, const struct cli_opts *o, const char *path)
 	}
 	if (o->json)
 		printf("[");
+	else
+		printf("%6s %-5s %-16s %9s  %-*s %s\n", "UID", "FLAGS", "DATE",
+		    "SIZE", FROM_COLS, "FROM", "SUBJECT");
+	store_snapshot_begin(st);
 	for (i = 0; i < n; i++) {
 		root = NULL;
-		store_content_mime(st, m[i].content, &root);
+		/* The root part is enough (and far cheaper): From, Subject. */
+		store_content_envelope(st, m[i].content, &root);
 		from = header_text(root, "From");
 		subj = header_text(root, "Subject");
-		t = (time_t)m[i].internaldate;
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm);
-		flag_letters(m[i].flags, flags);
-		if (o->json) {
-			printf("%s{\"uid\":%u,\"flags\":\"%s\",\"date\":%lld,"
-			    "\"size\":%llu,\"from\":", i ? "," : "", m[i].uid,
-			    flags, (long long)m[i].internaldate,
-			    (unsigned long long)m[i].size);
-			cli_json_string(from);
-			printf(",\"subject\":");
-			cli_json_string(subj);
-			printf("}");
-		} else
-			printf("%6u %s %s %9llu  %-28.28s %s\n", m[i].uid, flags,
-			    date, (unsigned long long)m[i].size, from, subj);
+		if (o->json)
+			message_json(&m[i], i, from, subj);
+		else
+			message_line(&m[i], from, subj, cols);
 		free(from);
 		free(subj);
 		mime_part_free(&root);
 	}
+	store_snapshot_end(st);
 	if (o->json)
 		printf("]\n");
+	else if (n > 0)
+		legend();
+	else
+		printf("%s has no messages.\n", path);
 	free(m);
 	store_mailbox_clear(&mb);
 	return CLI_OK;
@@ -213,48 +267,6 @@ cli_cmd_ls(const struct cli_opts *o, int argc, char **argv)
 		rc = list_mailboxes(st, o, argv[1]);
 	else
 		rc = list_messages(st, o, argv[1]);
-	store_close(&st);
-	return rc;
-}
-
-int
-cli_cmd_show(const struct cli_opts *o, int argc, char **argv)
-{
-	struct store_mailbox mb;
-	struct store_msg msg;
-	struct store_reader *rd;
-	struct store *st;
-	int64_t acct;
-	uint64_t uid;
-	char buf[65536];
-	ssize_t n;
-	int rc = CLI_OK;
-
-	if (argc != 3)
-		return cli_usage("show", "give ACCOUNT/MAILBOX and a UID");
-	if (parse_u64(argv[2], UINT32_MAX, &uid) < 0 || uid == 0)
-		return cli_usage("show", "'%s' is not a UID", argv[2]);
-	if (cli_open_store(o, &st) < 0)
-		return CLI_FAIL;
-	if (cli_find_mailbox(st, argv[1], &acct, &mb) < 0) {
-		store_close(&st);
-		return CLI_FAIL;
-	}
-	if (store_msg_get(st, mb.id, (uint32_t)uid, &msg) < 0) {
-		rc = cli_error("%s has no message with UID %llu: 'mailvault "
-		    "ls %s' lists them", argv[1], (unsigned long long)uid,
-		    argv[1]);
-	} else if (store_reader_open(st, msg.content, &rd) < 0) {
-		rc = cli_error("%s", store_errmsg(st));
-	} else {
-		while ((n = store_reader_read(rd, buf, sizeof(buf))) > 0)
-			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-				break;
-		if (n < 0)
-			rc = cli_error("%s", store_errmsg(st));
-		store_reader_close(&rd);
-	}
-	store_mailbox_clear(&mb);
 	store_close(&st);
 	return rc;
 }

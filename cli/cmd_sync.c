@@ -10,8 +10,8 @@
  * fingerprint, authentication refused, timeout), as the engine words it.
  *
  * When a daemon serves the store, it syncs instead (its own sync threads,
- * woken over the control socket) and its progress lines are shown as
- * they come.
+ * woken over the control socket): its progress lines carry numbers,
+ * drawn with the same bar, and its sentences are shown as they come.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,37 +144,181 @@ sync_one(const struct cli_opts *o, struct store *st, int64_t acct,
 }
 
 /*
+ * Through a daemon: its SYNC answer's progress lines carry numbers per
+ * account (daemon.h), drawn here with the same bar as a sync in this
+ * process; with several accounts at once the bar adds them up. Its
+ * sentences ("NAME: done: ...", "NAME: FAILED: why") are printed as they
+ * come, or as JSON with --json.
+ */
+struct acct_prog {
+	char	*name;
+	uint64_t msgs_done, msgs_total, bytes_done, bytes_total;
+};
+
+struct daemon_view {
+	const struct cli_opts *o;
+	const char	*account;	/* the one asked for, or NULL: all */
+	struct cli_progress *bar;	/* NULL with --quiet or --json */
+	struct acct_prog *accts;
+	size_t		 naccts;
+	int		 failed;
+};
+
+static struct acct_prog *
+acct_prog(struct daemon_view *v, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < v->naccts; i++)
+		if (strlen(v->accts[i].name) == len &&
+		    memcmp(v->accts[i].name, name, len) == 0)
+			return &v->accts[i];
+	v->accts = xreallocarray(v->accts, v->naccts + 1, sizeof(*v->accts));
+	memset(&v->accts[v->naccts], 0, sizeof(*v->accts));
+	v->accts[v->naccts].name = xstrndup(name, len);
+	return &v->accts[v->naccts++];
+}
+
+/* "progress MD MT BD BT ACCOUNT<TAB>FOLDER": 1 if text is one (drawn). */
+static int
+daemon_progress(struct daemon_view *v, const char *text)
+{
+	unsigned long long n[4];
+	struct acct_prog *a, sum = { NULL, 0, 0, 0, 0 };
+	const char *names, *tab;
+	char label[300];
+	size_t i;
+	int used = 0;
+
+	if (strncmp(text, DAEMON_CTL_PROGRESS " ",
+	    strlen(DAEMON_CTL_PROGRESS) + 1) != 0 ||
+	    sscanf(text + strlen(DAEMON_CTL_PROGRESS), " %llu %llu %llu %llu "
+	    "%n", &n[0], &n[1], &n[2], &n[3], &used) != 4 || used == 0)
+		return 0;
+	names = text + strlen(DAEMON_CTL_PROGRESS) + used;
+	if ((tab = strchr(names, '\t')) == NULL)
+		return 0;
+	a = acct_prog(v, names, (size_t)(tab - names));
+	a->msgs_done = n[0];
+	a->msgs_total = n[1];
+	a->bytes_done = n[2];
+	a->bytes_total = n[3];
+	for (i = 0; i < v->naccts; i++) {
+		sum.msgs_done += v->accts[i].msgs_done;
+		sum.msgs_total += v->accts[i].msgs_total;
+		sum.bytes_done += v->accts[i].bytes_done;
+		sum.bytes_total += v->accts[i].bytes_total;
+	}
+	if (v->account != NULL)
+		snprintf(label, sizeof(label), "%s", tab + 1);
+	else
+		snprintf(label, sizeof(label), "%s: %s", a->name, tab + 1);
+	if (v->bar != NULL)
+		cli_progress_set(v->bar, label, sum.bytes_done, sum.bytes_total,
+		    sum.msgs_done, sum.msgs_total);
+	return 1;
+}
+
+/* A sentence from the daemon: "NAME: done: ..." or "NAME: FAILED: why". */
+static void
+daemon_sentence(struct daemon_view *v, const char *text)
+{
+	const char *done = strstr(text, ": done: ");
+	const char *fail = strstr(text, ": FAILED: ");
+	unsigned long long pulled = 0;
+
+	if (fail != NULL && (done == NULL || fail < done))
+		v->failed = 1;
+	if (!v->o->json) {
+		/* One account's run is over: its bar's last frame stays, as
+		 * without a daemon. With several, the bar goes on below. */
+		if (v->account != NULL)
+			cli_progress_done(&v->bar, NULL);
+		cli_progress_clear();
+		if (fail != NULL && (done == NULL || fail < done))
+			cli_error("%s", text);
+		else if (!v->o->quiet)
+			printf("%s\n", text);
+		fflush(stdout);
+		return;
+	}
+	if (done == NULL && fail == NULL)
+		return;
+	fputs("{\"account\":", stdout);
+	if (fail != NULL && (done == NULL || fail < done)) {
+		char *name = xstrndup(text, (size_t)(fail - text));
+
+		cli_json_string(name);
+		fputs(",\"ok\":false,\"error\":", stdout);
+		cli_json_string(fail + strlen(": FAILED: "));
+		free(name);
+	} else {
+		char *name = xstrndup(text, (size_t)(done - text));
+
+		sscanf(done + strlen(": done: "), "%llu", &pulled);
+		cli_json_string(name);
+		printf(",\"ok\":true,\"fetched\":%llu", pulled);
+		free(name);
+	}
+	fputs("}\n", stdout);
+	fflush(stdout);
+}
+
+static void
+on_daemon_line(void *arg, const char *text)
+{
+	struct daemon_view *v = arg;
+
+	if (!daemon_progress(v, text))
+		daemon_sentence(v, text);
+}
+
+/* One SYNC request (account NULL: all); 0, or -1 if it failed. */
+static int
+daemon_sync_one(const struct cli_opts *o, const char *account)
+{
+	struct daemon_view v = { o, account, NULL, NULL, 0, 0 };
+	char cmd[DAEMON_CTL_LINE_MAX], *reply = NULL;
+	size_t i;
+	int rc;
+
+	if (account == NULL)
+		snprintf(cmd, sizeof(cmd), DAEMON_CTL_SYNC);
+	else if (strpbrk(account, "\r\n") != NULL || (size_t)snprintf(cmd,
+	    sizeof(cmd), DAEMON_CTL_SYNC " %s", account) >= sizeof(cmd))
+		return cli_error("there is no account named %s", account), -1;
+	if (!o->quiet && !o->json)
+		v.bar = cli_progress_new(o, account != NULL ? account : "sync",
+		    0);
+	/* No read timeout: a first sync may take hours. */
+	rc = cli_ctl_request_lines(o, cmd, 0, on_daemon_line, &v, &reply);
+	cli_progress_done(&v.bar, NULL);
+	for (i = 0; i < v.naccts; i++)
+		free(v.accts[i].name);
+	free(v.accts);
+	if (rc < 0)
+		return cli_error("the daemon did not answer the sync request; "
+		    "see its log"), -1;
+	rc = cli_ctl_print_reply(reply) < 0 || v.failed ? -1 : 0;
+	free(reply);
+	return rc;
+}
+
+/*
  * Sync through a running daemon (argv[0] is "sync"): the exit status, or
  * -1 when no daemon runs on the store o names (then sync here).
  */
 static int
 sync_by_daemon(const struct cli_opts *o, int argc, char **argv)
 {
-	char cmd[DAEMON_CTL_LINE_MAX], *reply = NULL;
-	int i, n = argc > 1 ? argc - 1 : 1, failed = 0, rc;
+	int i, failed = 0;
 
 	if (cli_ctl_same_store(o) != 1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (argc <= 1)
-			snprintf(cmd, sizeof(cmd), DAEMON_CTL_SYNC);
-		else if (strpbrk(argv[i + 1], "\r\n") != NULL ||
-		    (size_t)snprintf(cmd, sizeof(cmd), DAEMON_CTL_SYNC " %s",
-		    argv[i + 1]) >= sizeof(cmd)) {
-			cli_error("there is no account named %s", argv[i + 1]);
-			failed = 1;
-			continue;
-		}
-		/* No read timeout: a first sync may take hours. The
-		 * daemon's progress lines are shown as they come. */
-		rc = cli_ctl_request_data(o, cmd, NULL, 0, 0, 1, &reply);
-		if (rc < 0)
-			return cli_error("the daemon did not answer the sync "
-			    "request; see its log");
-		failed |= cli_ctl_print_reply(reply) < 0;
-		free(reply);
-		reply = NULL;
-	}
+	if (argc <= 1)
+		failed = daemon_sync_one(o, NULL) != 0;
+	for (i = 1; i < argc; i++)
+		failed |= daemon_sync_one(o, argv[i]) != 0;
 	return failed ? CLI_FAIL : CLI_OK;
 }
 

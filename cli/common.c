@@ -6,21 +6,61 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "lib/buf.h"
+#include "lib/mime.h"
+#include "lib/rfc822.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
+#include "store/store.h"
+
+/* --json: errors go out as {"error": "..."} on stdout (set by main). */
+static int json_errors;
+
+void
+cli_set_json_errors(int on)
+{
+	json_errors = on;
+}
+
+/* Print "mailvault: <text>" on stderr, or the JSON error on stdout; hint
+ * (may be NULL) follows as a sentence of its own. */
+static void
+say_error(const char *hint, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+
+	cli_progress_clear();
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();	/* out of memory: as xmalloc() does */
+	if (json_errors) {
+		fflush(stdout);
+		fputs("{\"error\":", stdout);
+		cli_json_string(msg);
+		if (hint != NULL) {
+			fputs(",\"hint\":", stdout);
+			cli_json_string(hint);
+		}
+		fputs("}\n", stdout);
+		fflush(stdout);
+	} else {
+		fprintf(stderr, "mailvault: %s\n", msg);
+		if (hint != NULL)
+			fprintf(stderr, "%s\n", hint);
+	}
+	free(msg);
+}
 
 int
 cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	cli_progress_clear();
-	fputs("mailvault: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say_error(NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return CLI_FAIL;
 }
 
@@ -28,15 +68,14 @@ int
 cli_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
+	char *hint;
 
-	fputs("mailvault: ", stderr);
+	hint = cmd != NULL ? xasprintf("See 'mailvault %s --help'.", cmd) :
+	    xstrdup("See 'mailvault --help'.");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say_error(hint, fmt, ap);
 	va_end(ap);
-	if (cmd != NULL)
-		fprintf(stderr, "\nSee 'mailvault %s --help'.\n", cmd);
-	else
-		fputs("\nSee 'mailvault --help'.\n", stderr);
+	free(hint);
 	return CLI_USAGE;
 }
 
@@ -102,4 +141,124 @@ cli_json_string(const char *s)
 			putchar(c);
 	}
 	putchar('"');
+}
+
+void
+cli_split_path(const char *path, char **acct_r, char **mbox_r)
+{
+	const char *slash = strchr(path, '/');
+
+	if (slash == NULL) {
+		*acct_r = xstrdup(path);
+		*mbox_r = NULL;
+		return;
+	}
+	*acct_r = xstrndup(path, (size_t)(slash - path));
+	*mbox_r = slash[1] != '\0' ? xstrdup(slash + 1) : NULL;
+}
+
+int
+cli_find_mailbox(struct store *st, const char *path, int64_t *acct_r,
+    struct store_mailbox *mb_r)
+{
+	char *acct, *mbox;
+	int rc;
+
+	cli_split_path(path, &acct, &mbox);
+	if (store_account_find(st, acct, acct_r) < 0) {
+		cli_error("there is no account '%s': 'mailvault ls' lists "
+		    "them", acct);
+		rc = -1;
+	} else if ((rc = store_mailbox_find(st, *acct_r,
+	    mbox != NULL ? mbox : "INBOX", mb_r)) < 0)
+		cli_error("account '%s' has no mailbox '%s': 'mailvault ls "
+		    "%s' lists them", acct, mbox != NULL ? mbox : "INBOX",
+		    acct);
+	free(acct);
+	free(mbox);
+	return rc < 0 ? -1 : 0;
+}
+
+void
+cli_when(int64_t t, int64_t now, char *out, size_t len)
+{
+	static const struct {
+		int64_t	 secs;
+		const char *one, *many;
+	} units[] = {
+		{ 86400, "day", "days" },
+		{ 3600, "hour", "hours" },
+		{ 60, "minute", "minutes" },
+	};
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char date[64];
+	int64_t ago = now - t, n;
+	size_t i;
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M %Z", &tm) == 0) {
+		snprintf(out, len, "%lld", (long long)t);
+		return;
+	}
+	if (ago < 0) {
+		snprintf(out, len, "%s (in the future: is the clock right?)",
+		    date);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		if (ago < units[i].secs)
+			continue;
+		n = ago / units[i].secs;
+		snprintf(out, len, "%s (%lld %s ago)", date, (long long)n,
+		    n == 1 ? units[i].one : units[i].many);
+		return;
+	}
+	snprintf(out, len, "%s (just now)", date);
+}
+
+char *
+cli_header_text(const struct mime_part *root, const char *field)
+{
+	struct buf out;
+	char *raw;
+
+	if (root == NULL || root->header == NULL)
+		return xstrdup("");
+	buf_init(&out, 64 * 1024);
+	raw = rfc822_header_get(root->header, root->hdr_len, field);
+	if (raw != NULL)
+		mime_decode_header(raw, strlen(raw), &out);
+	free(raw);
+	return buf_steal(&out, NULL);
+}
+
+void
+cli_printable(char *s, int lines)
+{
+	unsigned char *p = (unsigned char *)s, *out = p;
+	uint32_t cp;
+	size_t n, len = strlen(s);
+
+	while (*p != '\0') {
+		n = utf8_decode(p, len - (size_t)(p - (unsigned char *)s), &cp);
+		if (n == 0) {
+			/* Not UTF-8: a byte the terminal might act on. */
+			*out++ = '?';
+			p++;
+			continue;
+		}
+		if (lines && (cp == '\n' || cp == '\t'))
+			*out++ = (unsigned char)cp;
+		else if (cp < 0x20 || cp == 0x7f)
+			*out++ = ' ';
+		else if (cp >= 0x80 && cp < 0xa0)
+			*out++ = '?';	/* C1 controls: CSI is 0x9b */
+		else {
+			memmove(out, p, n);
+			out += n;
+		}
+		p += n;
+	}
+	*out = '\0';
 }

@@ -82,9 +82,15 @@ send_request(int fd, const char *cmd, const char *data, size_t len)
 	return 0;
 }
 
-/* Print the complete data lines at the start of in and drop them. */
+/* Where streamed data lines go: line(arg, text), or stdout. */
+struct sink {
+	void	(*line)(void *arg, const char *text);
+	void	*arg;
+};
+
+/* Hand on the complete data lines at the start of in and drop them. */
 static void
-print_data(struct buf *in)
+print_data(struct buf *in, const struct sink *k)
 {
 	const size_t mark = strlen(DAEMON_CTL_DATA);
 	char *nl;
@@ -93,8 +99,12 @@ print_data(struct buf *in)
 	while (used < in->len && (nl = memchr(in->data + used, '\n',
 	    in->len - used)) != NULL && strncmp(in->data + used,
 	    DAEMON_CTL_DATA, mark) == 0) {
-		fwrite(in->data + used + mark, 1, (size_t)(nl - in->data) -
-		    used - mark + 1, stdout);
+		if (k->line != NULL) {
+			*nl = '\0';
+			k->line(k->arg, in->data + used + mark);
+		} else
+			fwrite(in->data + used + mark, 1, (size_t)(nl -
+			    in->data) - used - mark + 1, stdout);
 		used = (size_t)(nl - in->data) + 1;
 	}
 	fflush(stdout);
@@ -105,9 +115,10 @@ print_data(struct buf *in)
 	}
 }
 
-/* Read the answer until the daemon closes; 0 and in filled, or -1. */
+/* Read the answer until the daemon closes; 0 and in filled, or -1. With
+ * k, data lines go there as they come. */
 static int
-read_reply(int fd, int stream, struct buf *in)
+read_reply(int fd, const struct sink *k, struct buf *in)
 {
 	char chunk[4096];
 	ssize_t r;
@@ -120,16 +131,15 @@ read_reply(int fd, int stream, struct buf *in)
 			break;
 		if (buf_add(in, chunk, (size_t)r) < 0)
 			return -1;
-		if (stream)
-			print_data(in);
+		if (k != NULL)
+			print_data(in, k);
 	}
 	return r < 0 || in->len == 0 ? -1 : 0;
 }
 
-int
-cli_ctl_request_data(const struct cli_opts *o, const char *cmd,
-    const char *data, size_t len, int timeout_secs, int stream,
-    char **reply_r)
+static int
+request(const struct cli_opts *o, const char *cmd, const char *data,
+    size_t len, int timeout_secs, const struct sink *k, char **reply_r)
 {
 	struct timeval tv = { timeout_secs, 0 };
 	struct buf in;
@@ -143,7 +153,7 @@ cli_ctl_request_data(const struct cli_opts *o, const char *cmd,
 		return -1;
 	}
 	buf_init(&in, DAEMON_CTL_REPLY_MAX);
-	rc = read_reply(fd, stream, &in);
+	rc = read_reply(fd, k, &in);
 	close(fd);
 	if (rc < 0) {
 		buf_free(&in);
@@ -151,6 +161,27 @@ cli_ctl_request_data(const struct cli_opts *o, const char *cmd,
 	}
 	*reply_r = buf_steal(&in, NULL);
 	return 0;
+}
+
+int
+cli_ctl_request_data(const struct cli_opts *o, const char *cmd,
+    const char *data, size_t len, int timeout_secs, int stream,
+    char **reply_r)
+{
+	struct sink out = { NULL, NULL };
+
+	return request(o, cmd, data, len, timeout_secs, stream ? &out : NULL,
+	    reply_r);
+}
+
+int
+cli_ctl_request_lines(const struct cli_opts *o, const char *cmd,
+    int timeout_secs, void (*line)(void *arg, const char *text), void *arg,
+    char **reply_r)
+{
+	struct sink k = { line, arg };
+
+	return request(o, cmd, NULL, 0, timeout_secs, &k, reply_r);
 }
 
 int

@@ -12,6 +12,11 @@
 #include "lib/util.h"
 #include "store/store.h"
 
+/* The version, from debian/changelog's first line (the Makefile). */
+#ifndef MAILVAULT_VERSION
+#define MAILVAULT_VERSION	"unknown"
+#endif
+
 struct cli_cmd {
 	const char *name;
 	int	(*fn)(const struct cli_opts *, int, char **);
@@ -36,12 +41,17 @@ static const struct cli_cmd commands[] = {
 	  "mailvault import ACCOUNT PATH [--mailbox NAME]\n"
 	  "                 [--format mboxrd|mboxo|maildir|eml]\n"
 	  "\n"
-	  "Import the messages of an mbox file or a Maildir (Maildir++ folders\n"
-	  "included) into ACCOUNT, creating the account if needed, into INBOX\n"
-	  "unless --mailbox says otherwise. A message already in the target\n"
-	  "mailbox is skipped, so an interrupted import can simply be run again.\n"
-	  "--format eml takes one message file, or a folder of them (*.eml and\n"
-	  "MH-style numbered files). Line ends become CRLF, the wire form.\n" },
+	  "Import the messages of an mbox file, a Maildir (Maildir++ folders\n"
+	  "included), one message file or a folder of them (*.eml and MH-style\n"
+	  "numbered files) into ACCOUNT, creating the account if needed. They\n"
+	  "go to --mailbox if given; else an mbox file goes to the mailbox\n"
+	  "named after the file (Archive.mbox to Archive; inbox, mbox and\n"
+	  "INBOX.mbox to INBOX), a Maildir's folders to their names, message\n"
+	  "files to INBOX. The summary says how many went where. The format is\n"
+	  "guessed (a file beginning with \"From \" is an mbox; *.eml or a\n"
+	  "header line first is one message); --format says it. A message\n"
+	  "already in the target mailbox is skipped, so an interrupted import\n"
+	  "can simply be run again. Line ends become CRLF, the wire form.\n" },
 	{ "export", cli_cmd_export, "export to mbox files or a Maildir",
 	  "mailvault export ACCOUNT PATH [--format mbox|maildir] [--mailbox NAME]\n"
 	  "\n"
@@ -52,12 +62,63 @@ static const struct cli_cmd commands[] = {
 	  "mailvault ls [ACCOUNT[/MAILBOX]]\n"
 	  "\n"
 	  "Without an argument: the accounts. With ACCOUNT: its mailboxes with\n"
-	  "message counts. With ACCOUNT/MAILBOX: its messages (UID, flags, date,\n"
-	  "size, from, subject).\n" },
+	  "message counts. With ACCOUNT/MAILBOX: its messages (UID, flags, date\n"
+	  "in local time, size in bytes, from, subject), under a header line\n"
+	  "and with a legend of the flag letters: S seen, A answered,\n"
+	  "F flagged, D deleted, d draft. On a terminal a line is cut at its\n"
+	  "edge; --json gives everything.\n" },
 	{ "show", cli_cmd_show, "print one message",
 	  "mailvault show ACCOUNT/MAILBOX UID [--raw]\n"
 	  "\n"
-	  "Print a message's bytes exactly as stored.\n" },
+	  "Show a message for reading: From, To, Cc, Date and Subject decoded,\n"
+	  "its text (the plain text part, or the HTML part reduced to text;\n"
+	  "transfer encoding undone, converted to UTF-8), then its attachments\n"
+	  "with their names, types and sizes. --raw writes the message's bytes\n"
+	  "exactly as stored instead, for a file or another program. --json\n"
+	  "gives the reading form as JSON.\n" },
+	{ "mailbox", cli_cmd_mailbox, "create, rename or delete a mailbox",
+	  "mailvault mailbox create ACCOUNT/NAME\n"
+	  "mailvault mailbox rename ACCOUNT/NAME ACCOUNT/NEWNAME\n"
+	  "mailvault mailbox delete ACCOUNT/NAME [--yes]\n"
+	  "\n"
+	  "Manage an account's mailboxes as a mail client does ('/' separates\n"
+	  "levels: work/Projects/2026). create makes missing parents too;\n"
+	  "rename takes the children along; delete removes the mailbox and\n"
+	  "its messages but not its children, and asks for --yes when it\n"
+	  "holds messages. INBOX is neither renamed nor deleted. Clients see\n"
+	  "the change at once and the next sync repeats it upstream.\n" },
+	{ "mv", cli_cmd_mv, "move messages to another mailbox",
+	  "mailvault mv ACCOUNT/MAILBOX UIDS|--search QUERY ACCOUNT/MAILBOX\n"
+	  "             [--dry-run]\n"
+	  "\n"
+	  "Move messages, as a mail client's MOVE does: they get new UIDs in\n"
+	  "the destination (printed), which may be in another account. UIDS\n"
+	  "is a set as IMAP writes it (42, 42:45, 1,3,7:*; '*' is the highest\n"
+	  "UID; 'mailvault ls' shows them); --search QUERY picks them with\n"
+	  "IMAP SEARCH ('FROM bob', 'UNSEEN SINCE 1-Jan-2026', 'SUBJECT\n"
+	  "\"two words\"'), as the server evaluates it. --dry-run only says\n"
+	  "which messages it would move. Clients see it at once; the next\n"
+	  "sync moves them upstream too.\n" },
+	{ "cp", cli_cmd_cp, "copy messages to another mailbox",
+	  "mailvault cp ACCOUNT/MAILBOX UIDS|--search QUERY ACCOUNT/MAILBOX\n"
+	  "             [--dry-run]\n"
+	  "\n"
+	  "Copy messages, as a mail client's COPY does (the store keeps one\n"
+	  "copy of the bytes). UIDS, --search and --dry-run as for 'mv'.\n" },
+	{ "rm", cli_cmd_rm, "delete messages",
+	  "mailvault rm ACCOUNT/MAILBOX UIDS|--search QUERY [--dry-run]\n"
+	  "\n"
+	  "Delete messages as a mail client does: flag them \\Deleted and\n"
+	  "expunge just them. The next sync deletes them upstream too.\n"
+	  "UIDS, --search and --dry-run as for 'mv'.\n" },
+	{ "flag", cli_cmd_flag, "set or clear flags and keywords",
+	  "mailvault flag ACCOUNT/MAILBOX UIDS|--search QUERY +FLAG|-FLAG...\n"
+	  "               [--dry-run]\n"
+	  "\n"
+	  "Set (+) or clear (-) flags: Seen, Answered, Flagged, Deleted, Draft\n"
+	  "(any case, the backslash optional), or any other word as a keyword\n"
+	  "($Label1, Important). Example: mailvault flag work/INBOX 42 +Seen\n"
+	  "-Flagged. UIDS, --search and --dry-run as for 'mv'.\n" },
 	{ "check", cli_cmd_check, "check the store's integrity",
 	  "mailvault check\n"
 	  "\n"
@@ -182,7 +243,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: mailvault [--store PATH] [--passphrase-file FILE | "
 	    "--passphrase-fd N]\n"
-	    "                 [--json] [--quiet] COMMAND [ARGS]\n\n"
+	    "                 [--json] [--quiet] COMMAND [ARGS]\n"
+	    "       mailvault --version\n\n"
 	    "Commands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
@@ -193,6 +255,17 @@ usage(FILE *f)
 	    "a prompt, --passphrase-fd, --passphrase-file or "
 	    "$MAILVAULT_PASSPHRASE_FILE.\n"
 	    "'mailvault COMMAND --help' describes a command.\n");
+}
+
+/* The i-th command and its usage text, for the completion helper. */
+static const char *
+command_at(size_t i, const char **usage_r)
+{
+	if (i >= ARRAY_SIZE(commands))
+		return NULL;
+	if (usage_r != NULL)
+		*usage_r = commands[i].usage;
+	return commands[i].name;
 }
 
 static const struct cli_cmd *
@@ -261,6 +334,7 @@ main(int argc, char **argv)
 	o.pass_file = getenv("MAILVAULT_PASSPHRASE_FILE");
 	if (parse_global(&argc, argv, &o) < 0)
 		return CLI_USAGE;
+	cli_set_json_errors(o.json);
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_USAGE;
@@ -269,6 +343,13 @@ main(int argc, char **argv)
 		usage(stdout);
 		return CLI_OK;
 	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("mailvault %s\n", MAILVAULT_VERSION);
+		return CLI_OK;
+	}
+	/* Not in the table: it is for the bash completion, not for people. */
+	if (strcmp(argv[1], "complete") == 0)
+		return cli_cmd_complete(&o, argc - 1, argv + 1, command_at);
 	if ((cmd = find_command(argv[1])) == NULL)
 		return cli_usage(NULL, "unknown command '%s'", argv[1]);
 	for (j = 2; j < argc; j++) {

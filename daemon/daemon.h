@@ -101,6 +101,15 @@ char	*daemon_ctl_path(const char *store);
 #define DAEMON_CTL_ACCOUNTS	"ACCOUNTS"	/* [SP ACCOUNT]: follow them */
 #define DAEMON_CTL_PORTS	"PORTS"		/* OK IMAP IMAPS POP3 POP3S ADDR */
 #define DAEMON_CTL_STOP		"STOP"
+/*
+ * SYNC's progress, a data line of numbers for the client to draw a bar
+ * from: "* progress MSGS_DONE MSGS_TOTAL BYTES_DONE BYTES_TOTAL
+ * ACCOUNT<TAB>FOLDER" (decimal; a total is 0 while unknown; names hold
+ * no control characters, so the tab ends the account). The run's last
+ * numbers come just before its sentence, "NAME: done: ..." or "NAME:
+ * FAILED: why".
+ */
+#define DAEMON_CTL_PROGRESS	"progress"
 #define DAEMON_CTL_DATA		"* "
 #define DAEMON_CTL_OK		"OK"
 #define DAEMON_CTL_ERR		"ERR "

@@ -57,7 +57,7 @@
 #define POLL_DEFAULT_S	300	/* when neither daemon nor account sets one */
 #define BACKOFF_MIN_S	30	/* the engine's backoff after a failure */
 #define BACKOFF_MAX_S	1800
-#define LINE_EVERY_MS	1000	/* progress lines to a waiting client */
+#define LINE_EVERY_MS	250	/* progress lines to a waiting client */
 
 struct sched_worker {
 	pthread_t	 thread;
@@ -81,6 +81,7 @@ struct sched_worker {
 	char		 folder[256];
 	uint64_t	 msgs_done, msgs_total, bytes_done, bytes_total;
 	unsigned	 seq;		/* bumped at every progress */
+	unsigned	 prog_seq;	/* bumped at progress in a folder */
 	uint64_t	 pulled;	/* messages the last run brought */
 	char		 last_err[SYNC_ERRMSG_LEN];	/* "" after a good run */
 };
@@ -217,6 +218,7 @@ worker_progress(void *arg, const struct sync_progress *p)
 	w->bytes_done = p->bytes_done;
 	w->bytes_total = p->bytes_total;
 	w->seq++;
+	w->prog_seq++;
 	pthread_cond_broadcast(&w->d->cv);
 	pthread_mutex_unlock(&w->d->mu);
 }
@@ -628,19 +630,15 @@ daemon_sched_plans(struct daemon_sched *d, struct daemon_plan **plans_r,
 	*plans_r = p;
 }
 
-/* A progress line for w (under d->mu). */
+/* A progress line for w (under d->mu): DAEMON_CTL_PROGRESS's numbers. */
 static void
 progress_line(struct sched_worker *w, char *out, size_t len)
 {
-	if (w->msgs_total > 0)
-		snprintf(out, len, "%s: %s: %llu/%llu messages, %llu/%llu "
-		    "bytes", w->name, w->folder,
-		    (unsigned long long)w->msgs_done,
-		    (unsigned long long)w->msgs_total,
-		    (unsigned long long)w->bytes_done,
-		    (unsigned long long)w->bytes_total);
-	else
-		snprintf(out, len, "%s: %s", w->name, w->folder);
+	snprintf(out, len, DAEMON_CTL_PROGRESS " %llu %llu %llu %llu %s\t%s",
+	    (unsigned long long)w->msgs_done,
+	    (unsigned long long)w->msgs_total,
+	    (unsigned long long)w->bytes_done,
+	    (unsigned long long)w->bytes_total, w->name, w->folder);
 }
 
 /* 1 if cancel_fd is readable (the client asked to stop waiting). */
@@ -656,7 +654,7 @@ int
 daemon_sched_sync_now(struct daemon_sched *d, const char *name, int cancel_fd,
     void (*line)(void *arg, const char *text), void *arg)
 {
-	unsigned *want, *seen;
+	unsigned *want, *seen, *prog0;
 	char text[600];
 	struct timespec ts;
 	int64_t last_line = 0;
@@ -668,6 +666,7 @@ daemon_sched_sync_now(struct daemon_sched *d, const char *name, int cancel_fd,
 	 * operation at a time (service.c). */
 	want = xcalloc(d->n + 1, sizeof(*want));
 	seen = xcalloc(d->n + 1, sizeof(*seen));
+	prog0 = xcalloc(d->n + 1, sizeof(*prog0));
 	pthread_mutex_lock(&d->mu);
 	for (i = 0; i < d->n; i++) {
 		if (name != NULL && strcmp(d->w[i]->name, name) != 0)
@@ -675,6 +674,7 @@ daemon_sched_sync_now(struct daemon_sched *d, const char *name, int cancel_fd,
 		any = 1;
 		/* The run going on counts; else a new one starts now. */
 		want[i] = d->w[i]->runs + 1;
+		prog0[i] = d->w[i]->prog_seq;
 		if (!d->w[i]->running)
 			wake(d->w[i]);
 		left++;
@@ -687,6 +687,12 @@ daemon_sched_sync_now(struct daemon_sched *d, const char *name, int cancel_fd,
 			if (want[i] == 0)
 				continue;
 			if (w->runs >= want[i]) {
+				/* The run's last numbers (if it got as far
+				 * as a folder), then the sentence. */
+				if (w->prog_seq != prog0[i]) {
+					progress_line(w, text, sizeof(text));
+					line(arg, text);
+				}
 				if (w->last_err[0] != '\0')
 					snprintf(text, sizeof(text), "%s: FAILED: "
 					    "%s", w->name, w->last_err);
@@ -717,6 +723,7 @@ daemon_sched_sync_now(struct daemon_sched *d, const char *name, int cancel_fd,
 	pthread_mutex_unlock(&d->mu);
 	free(want);
 	free(seen);
+	free(prog0);
 	if (!any)
 		return DAEMON_SCHED_NOACCT;
 	return failed || left > 0 ? -1 : 0;
@@ -730,11 +737,35 @@ here_log(void *arg, int level, const char *msg)
 		fprintf(stderr, "mailvault: sync (asked): %s\n", msg);
 }
 
+/* A sync run in the control thread passes its numbers on as it goes. */
+struct here_arg {
+	void		(*line)(void *arg, const char *text);
+	void		*arg;
+	const char	*name;
+};
+
+static void
+here_progress(void *arg, const struct sync_progress *p)
+{
+	struct here_arg *h = arg;
+	char text[600];
+
+	snprintf(text, sizeof(text), DAEMON_CTL_PROGRESS " %llu %llu %llu "
+	    "%llu %s\t%s", (unsigned long long)p->msgs_done,
+	    (unsigned long long)p->msgs_total,
+	    (unsigned long long)p->bytes_done,
+	    (unsigned long long)p->bytes_total, h->name,
+	    p->folder != NULL ? p->folder : "");
+	h->line(h->arg, text);
+}
+
 int
 daemon_sync_here(struct store *st, int64_t acct, const char *name,
     int cancel_fd, void (*line)(void *arg, const char *text), void *arg)
 {
-	struct sync_opts so = { NULL, here_log, NULL, cancel_fd, 0, NULL };
+	struct here_arg h = { line, arg, name };
+	struct sync_opts so = { here_progress, here_log, &h, cancel_fd, 0,
+	    NULL };
 	struct sync_stats stats;
 	char err[SYNC_ERRMSG_LEN], text[700];
 

@@ -43,6 +43,7 @@
 #define MAILVAULT_SERVER_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 struct server;
@@ -129,5 +130,19 @@ char	*server_cert_path(const char *store_path);
  * missing or does not parse. */
 int	server_cert_read_file(const char *store_path, char **cert_r,
 	    char *fp, size_t fplen);
+
+/*
+ * imap/search_text.c: IMAP SEARCH without a session, for the CLI. query
+ * is what a client writes after "UID SEARCH" ("FROM bob UNSEEN",
+ * "SUBJECT \"two words\" SINCE 1-Jan-2026"), evaluated over mailbox mbox
+ * of account acct exactly as the IMAP server evaluates it for a session
+ * that selected the mailbox (sequence numbers count its messages in UID
+ * order; none is \Recent). 0 and the matching UIDs, ascending, in *uids_r
+ * (the caller frees; NULL when none match), or -1 and a sentence in err
+ * (the query's syntax, or the store's error).
+ */
+int	server_search_uids(struct store *st, int64_t acct, int64_t mbox,
+	    const char *query, uint32_t **uids_r, size_t *n_r, char *err,
+	    size_t errlen);
 
 #endif

@@ -465,3 +465,219 @@ store_msg_expunge(struct store *st, int64_t mbox, const uint32_t *uids,
 		return rc;
 	return store_wend(st, expunge_locked(st, mbox, uids, n));
 }
+
+/* ---- POP3's hidden messages -------------------------------------------- */
+
+static const char SQL_POP3_HIDE[] =
+    "INSERT OR IGNORE INTO pop3_hidden (mailbox, uid) "
+    "SELECT mailbox, uid FROM message WHERE mailbox = ? AND uid = ?";
+static const char SQL_POP3_HIDDEN[] =
+    "SELECT uid FROM pop3_hidden WHERE mailbox = ? ORDER BY uid";
+
+int
+store_pop3_hide(struct store *st, int64_t mbox, const uint32_t *uids,
+    size_t n)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	if ((rc = store_wbegin(st)) != 0)
+		return rc;
+	/* No mailbox changes in a way IMAP can see: wake nobody. */
+	st->quiet++;
+	for (i = 0; i < n && rc == 0; i++) {
+		/* Only a message that is there: a row for a UID already
+		 * expunged would never be forgotten by the trigger. */
+		if ((s = store_stmt(st, SQL_POP3_HIDE)) == NULL) {
+			rc = STORE_ERR;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, mbox);
+		sqlite3_bind_int64(s, 2, uids[i]);
+		rc = store_step_done(st, s, "hide a message from POP3");
+	}
+	rc = store_wend(st, rc);
+	st->quiet--;
+	return rc;
+}
+
+int
+store_pop3_hidden(struct store *st, int64_t mbox, uint32_t **uids_r,
+    size_t *n_r)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_POP3_HIDDEN);
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, mbox);
+	return store_collect_u32(st, s, "list the messages hidden from POP3",
+	    uids_r, n_r);
+}
+
+/*
+ * Schema 2 -> 3: POP3 hid a message by giving it the keyword $POP3Deleted,
+ * which IMAP clients showed and MOVE carried along. Each message with it
+ * gets a pop3_hidden row instead and loses the keyword, under a new MODSEQ
+ * of its mailbox, so IMAP clients (CONDSTORE included) and the sync engine
+ * see the keyword go. The keyword's row stays: ids are never reused, and
+ * the sync engine's base may still name it. Inside the migration's write
+ * transaction.
+ */
+static const char SQL_KW_ACCOUNTS[] =
+    "SELECT account, id FROM keyword WHERE name_hash = ?";
+/* instr() only narrows the rows down: the id's four bytes may also sit
+ * across two ids, so each list is decoded and checked. */
+static const char SQL_KW_MESSAGES[] =
+    "SELECT m.mailbox, m.uid, m.keywords FROM message m "
+    "JOIN mailbox b ON b.id = m.mailbox "
+    "WHERE b.account = ? AND instr(m.keywords, ?) > 0 "
+    "ORDER BY m.mailbox, m.uid";
+static const char SQL_KW_SET[] =
+    "UPDATE message SET keywords = ?, modseq = ? "
+    "WHERE mailbox = ? AND uid = ?";
+static const char SQL_HIDE_ROW[] =
+    "INSERT OR IGNORE INTO pop3_hidden (mailbox, uid) VALUES (?, ?)";
+
+/* One message row: drop keyword id, hide it. */
+static int
+adopt_one(struct store *st, int64_t mbox, uint32_t uid, const uint32_t *kw,
+    uint32_t nkw, uint32_t id, uint64_t modseq)
+{
+	unsigned char blob[4 * STORE_MAX_KEYWORDS];
+	uint32_t out[STORE_MAX_KEYWORDS], n = 0, i;
+	sqlite3_stmt *s;
+	int rc;
+
+	for (i = 0; i < nkw; i++)
+		if (kw[i] != id)
+			out[n++] = kw[i];
+	if ((s = store_stmt(st, SQL_KW_SET)) == NULL)
+		return STORE_ERR;
+	if (n > 0)
+		sqlite3_bind_blob(s, 1, blob, (int)store_kw_encode(out, n,
+		    blob), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 1);
+	sqlite3_bind_int64(s, 2, (int64_t)modseq);
+	sqlite3_bind_int64(s, 3, mbox);
+	sqlite3_bind_int64(s, 4, uid);
+	if ((rc = store_step_done(st, s, "upgrade POP3's hidden messages"))
+	    != 0)
+		return rc;
+	if ((s = store_stmt(st, SQL_HIDE_ROW)) == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, mbox);
+	sqlite3_bind_int64(s, 2, uid);
+	return store_step_done(st, s, "upgrade POP3's hidden messages");
+}
+
+struct msg_key {
+	int64_t	 mbox;
+	uint32_t uid;
+};
+
+/* The messages of account acct that carry keyword id, into *v_r. */
+static int
+with_keyword(struct store *st, int64_t acct, uint32_t id,
+    struct msg_key **v_r, size_t *n_r)
+{
+	uint32_t kw[STORE_MAX_KEYWORDS], nkw, i;
+	unsigned char needle[4];
+	struct msg_key *v = NULL;
+	sqlite3_stmt *s;
+	size_t n = 0, cap = 0;
+	int rc, found;
+
+	if ((s = store_stmt(st, SQL_KW_MESSAGES)) == NULL)
+		return STORE_ERR;
+	store_kw_encode(&id, 1, needle);
+	sqlite3_bind_int64(s, 1, acct);
+	sqlite3_bind_blob(s, 2, needle, 4, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		nkw = store_kw_decode(sqlite3_column_blob(s, 2),
+		    (size_t)sqlite3_column_bytes(s, 2), kw);
+		for (i = 0, found = 0; i < nkw; i++)
+			found |= kw[i] == id;
+		if (!found)
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 64 : 2 * cap;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n].mbox = sqlite3_column_int64(s, 0);
+		v[n++].uid = (uint32_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return store_dberr(st, rc, "upgrade POP3's hidden messages");
+	}
+	*v_r = v;
+	*n_r = n;
+	return 0;
+}
+
+/* Every message of account acct with keyword id: hidden instead. */
+static int
+adopt_account(struct store *st, int64_t acct, uint32_t id)
+{
+	struct msg_key *v = NULL;
+	struct msg_row r;
+	int64_t last = 0;
+	uint64_t modseq = 0;
+	size_t n = 0, i;
+	int rc;
+
+	/* Collected first, changed after: no update under a running scan. */
+	if ((rc = with_keyword(st, acct, id, &v, &n)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((rc = get_row(st, v[i].mbox, v[i].uid, &r)) != 0)
+			break;
+		if (v[i].mbox != last) {
+			last = v[i].mbox;
+			if ((rc = store_mailbox_bump(st, last, &modseq)) != 0)
+				break;
+		}
+		rc = adopt_one(st, v[i].mbox, v[i].uid, r.kw, r.m.nkw, id,
+		    modseq);
+	}
+	free(v);
+	return rc;
+}
+
+int
+store_pop3_adopt_keyword(struct store *st)
+{
+	/* The keyword POP3 used before schema 3 (Dovecot's name for it). */
+	static const char old[] = "$POP3Deleted";
+	unsigned char h[STORE_HASH_BYTES];
+	struct kw_owner {
+		int64_t	 acct;
+		uint32_t id;
+	} *accts = NULL;
+	sqlite3_stmt *s;
+	size_t n = 0, cap = 0, i;
+	int rc;
+
+	if ((s = store_stmt(st, SQL_KW_ACCOUNTS)) == NULL)
+		return STORE_ERR;
+	store_keyword_hash(st, old, h);
+	sqlite3_bind_blob(s, 1, h, STORE_HASH_BYTES, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 8 : 2 * cap;
+			accts = xreallocarray(accts, cap, sizeof(*accts));
+		}
+		accts[n].acct = sqlite3_column_int64(s, 0);
+		accts[n++].id = (uint32_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	rc = rc == SQLITE_DONE ? 0 : store_dberr(st, rc,
+	    "upgrade POP3's hidden messages");
+	for (i = 0; i < n && rc == 0; i++)
+		rc = adopt_account(st, accts[i].acct, accts[i].id);
+	free(accts);
+	return rc;
+}

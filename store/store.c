@@ -884,15 +884,14 @@ check_version(struct store *st)
 }
 
 /*
- * Bring an older schema up to date, in one transaction that checks the
- * version again (another process may be doing the same). 1 -> 2: the
- * summary table (contents stored before it simply have no summary, and
- * readers fall back to the MIME tree for them) and sync_refused.
+ * 1 -> 2: the summary table (contents stored before it simply have no
+ * summary, and readers fall back to the MIME tree for them) and
+ * sync_refused.
  */
 static int
-migrate(struct store *st)
+migrate_to2(struct store *st)
 {
-	static const char to2[] =
+	static const char sql[] =
 	    "CREATE TABLE IF NOT EXISTS summary ("
 	    "block INTEGER PRIMARY KEY, data BLOB NOT NULL);"
 	    "CREATE TABLE IF NOT EXISTS sync_refused ("
@@ -901,6 +900,46 @@ migrate(struct store *st)
 	    "ruid INTEGER NOT NULL, tries INTEGER NOT NULL, "
 	    "PRIMARY KEY (folder, ruidvalidity, ruid)) WITHOUT ROWID;"
 	    "PRAGMA user_version = 2;";
+
+	return exec(st, sql, "upgrade the store to schema 2");
+}
+
+/*
+ * 2 -> 3: POP3's hidden messages get a table of their own (pop3_hidden
+ * and the trigger that forgets a row with its message), and the messages
+ * an older POP3 hid with the keyword $POP3Deleted move there and lose
+ * the keyword (store_pop3_adopt_keyword(), message.c).
+ */
+static int
+migrate_to3(struct store *st)
+{
+	static const char sql[] =
+	    "CREATE TABLE IF NOT EXISTS pop3_hidden ("
+	    "mailbox INTEGER NOT NULL REFERENCES mailbox(id) "
+	    "ON DELETE CASCADE, uid INTEGER NOT NULL, "
+	    "PRIMARY KEY (mailbox, uid)) WITHOUT ROWID;"
+	    "CREATE TRIGGER IF NOT EXISTS message_pop3_forget "
+	    "AFTER DELETE ON message BEGIN "
+	    "DELETE FROM pop3_hidden WHERE mailbox = old.mailbox "
+	    "AND uid = old.uid; END;";
+	int rc = exec(st, sql, "upgrade the store to schema 3");
+
+	if (rc == 0)
+		rc = store_pop3_adopt_keyword(st);
+	if (rc == 0)
+		rc = exec(st, "PRAGMA user_version = 3",
+		    "upgrade the store to schema 3");
+	return rc;
+}
+
+/*
+ * Bring an older schema up to date, one step per version, in one
+ * transaction that checks the version again (another process may be
+ * doing the same).
+ */
+static int
+migrate(struct store *st)
+{
 	int64_t version;
 	int rc;
 
@@ -911,8 +950,10 @@ migrate(struct store *st)
 	rc = store_wbegin(st);
 	if (rc == 0) {
 		rc = pragma_int(st, "PRAGMA user_version", &version);
-		if (rc == 0 && version == 1)
-			rc = exec(st, to2, "upgrade the store to schema 2");
+		if (rc == 0 && version == 1 && (rc = migrate_to2(st)) == 0)
+			version = 2;
+		if (rc == 0 && version == 2)
+			rc = migrate_to3(st);
 		rc = store_wend(st, rc);
 	}
 	st->quiet--;

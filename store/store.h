@@ -399,6 +399,20 @@ int	store_msg_move(struct store *st, int64_t from, const uint32_t *uids,
 int	store_msg_expunge(struct store *st, int64_t mbox, const uint32_t *uids,
 	    size_t n);
 
+/*
+ * POP3's "hide" deletion: the messages uids[0..n) of mbox stay for IMAP
+ * but are left out of later POP3 maildrops. This is no flag: IMAP never
+ * shows it, no MODSEQ changes, no session is woken, and a copy or a move
+ * of the message does not carry it (the copy is a new message). It goes
+ * with the message when that is expunged. hidden: the hidden UIDs of
+ * mbox, ascending, in *uids_r (the caller frees; NULL when none). Both
+ * join the caller's store_txn_begin() transaction.
+ */
+int	store_pop3_hide(struct store *st, int64_t mbox, const uint32_t *uids,
+	    size_t n);
+int	store_pop3_hidden(struct store *st, int64_t mbox, uint32_t **uids_r,
+	    size_t *n_r);
+
 /* ---- Content ------------------------------------------------------- */
 
 /*

@@ -23,7 +23,7 @@
 
 #include "store/store.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 #define STORE_KEY_BYTES		32
 #define STORE_HASH_BYTES	32
 #define STORE_SALT_BYTES	16
@@ -293,6 +293,10 @@ int	store_mime_unpack(struct store *st, const char *packed, size_t len,
 	    struct mime_part **root_r);
 int	store_msg_insert(struct store *st, int64_t mbox,
 	    const struct store_msg *m, uint32_t *uid_r);
+/* Schema 2 -> 3 (message.c): messages carrying the keyword $POP3Deleted
+ * are hidden from POP3 instead (pop3_hidden) and lose the keyword. Inside
+ * the migration's write transaction. */
+int	store_pop3_adopt_keyword(struct store *st);
 /* Delete a content row still being written (streaming append aborted). */
 int	store_content_drop_pending(struct store *st, int64_t content);
 /* Set up the handle's zstd contexts (content.c): 0, or STORE_ERR. */

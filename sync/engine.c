@@ -1278,7 +1278,9 @@ idle_wait(struct store *st, int64_t acct, const struct sync_opts *o,
 	char msg[SYNC_ERRMSG_MAX];
 	int rc = -1;
 
-	if (cfg_load(st, acct, "?", o, &h, msg, sizeof(msg)) != 0 ||
+	/* The name is what the driver's log lines begin with: this
+	 * connection watches INBOX ("sync work: INBOX: connected to ..."). */
+	if (cfg_load(st, acct, "INBOX", o, &h, msg, sizeof(msg)) != 0 ||
 	    h.cfg.proto != SYNC_PROTO_IMAP) {
 		cfg_free(&h);
 		return -1;

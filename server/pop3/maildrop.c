@@ -3,9 +3,9 @@
  *
  * At login the account's INBOX is listed once into s->msgs: message
  * numbers are indexes into that snapshot and stay fixed for the session
- * whatever IMAP clients do meanwhile. Messages carrying
- * POP3D_DELETED_KEYWORD (deleted by an earlier POP3 session in hide mode)
- * are left out. A UIDL is the UID and the UIDVALIDITY in lowercase hex,
+ * whatever IMAP clients do meanwhile. Messages an earlier POP3 session
+ * deleted in hide mode (store_pop3_hidden(): state of the store's own,
+ * which IMAP never sees and a move does not carry) are left out. A UIDL is the UID and the UIDVALIDITY in lowercase hex,
  * as Dovecot's "%08Xu%08Xv" gives, so it is unique and never changes for
  * a message.
  *
@@ -35,15 +35,13 @@
 
 /* ---- the snapshot ------------------------------------------------------ */
 
+/* 1 if uid is among hidden[0..n) (ascending); *at moves forward. */
 static int
-has_keyword(const struct store_msg *m, uint32_t kw)
+is_hidden(const uint32_t *hidden, size_t n, size_t *at, uint32_t uid)
 {
-	uint32_t i;
-
-	for (i = 0; i < m->nkw; i++)
-		if (m->kw[i] == kw)
-			return 1;
-	return 0;
+	while (*at < n && hidden[*at] < uid)
+		(*at)++;
+	return *at < n && hidden[*at] == uid;
 }
 
 int
@@ -51,9 +49,9 @@ pop3d_maildrop_open(struct pop3d_session *s)
 {
 	struct store_mailbox mb;
 	struct store_msg *list = NULL;
-	size_t n = 0, i;
-	uint32_t kw = 0;
-	int rc, hide;
+	uint32_t *hidden = NULL;
+	size_t n = 0, nhidden = 0, at = 0, i;
+	int rc;
 
 	rc = store_mailbox_find(s->st, s->acct, "INBOX", &mb);
 	if (rc != 0)
@@ -61,17 +59,21 @@ pop3d_maildrop_open(struct pop3d_session *s)
 	s->mbox = mb.id;
 	s->uidvalidity = mb.uidvalidity;
 	store_mailbox_clear(&mb);
-	rc = store_keyword_id(s->st, s->acct, POP3D_DELETED_KEYWORD, 0, &kw);
-	if (rc != 0 && rc != STORE_ENOENT)
+	/* One snapshot, so the list and the hidden ones agree. */
+	store_snapshot_begin(s->st);
+	rc = store_pop3_hidden(s->st, s->mbox, &hidden, &nhidden);
+	if (rc == 0)
+		rc = store_msg_list(s->st, s->mbox, 0, &list, &n);
+	store_snapshot_end(s->st);
+	if (rc != 0) {
+		free(hidden);
 		goto fail;
-	hide = rc == 0;
-	if ((rc = store_msg_list(s->st, s->mbox, 0, &list, &n)) != 0)
-		goto fail;
+	}
 	s->msgs = xcalloc(n > 0 ? n : 1, sizeof(*s->msgs));
 	s->nmsgs = 0;
 	s->live_bytes = 0;
 	for (i = 0; i < n; i++) {
-		if (hide && has_keyword(&list[i], kw))
+		if (is_hidden(hidden, nhidden, &at, list[i].uid))
 			continue;
 		s->msgs[s->nmsgs].uid = list[i].uid;
 		s->msgs[s->nmsgs].size = list[i].size;
@@ -81,6 +83,7 @@ pop3d_maildrop_open(struct pop3d_session *s)
 	}
 	s->nlive = s->nmsgs;
 	free(list);
+	free(hidden);
 	return 0;
 fail:
 	pop3d_log(s, "cannot open the maildrop of %s: %s", s->login,
@@ -434,7 +437,6 @@ static int
 apply(struct pop3d_session *s, const uint32_t *del, size_t ndel,
     const uint32_t *seen, size_t nseen, int expunge)
 {
-	static const char *const kw[] = { POP3D_DELETED_KEYWORD };
 	struct store_flag_change ch;
 
 	if (store_txn_begin(s->st) != 0)
@@ -445,12 +447,8 @@ apply(struct pop3d_session *s, const uint32_t *del, size_t ndel,
 	if (nseen > 0 && store_msg_set_flags(s->st, s->mbox, seen, nseen, &ch,
 	    NULL, NULL, NULL, NULL) != 0)
 		goto fail;
-	ch.flags = 0;
-	ch.keywords = kw;
-	ch.nkeywords = 1;
 	if (ndel > 0 && (expunge ? store_msg_expunge(s->st, s->mbox, del,
-	    ndel) : store_msg_set_flags(s->st, s->mbox, del, ndel, &ch, NULL,
-	    NULL, NULL, NULL)) != 0)
+	    ndel) : store_pop3_hide(s->st, s->mbox, del, ndel)) != 0)
 		goto fail;
 	return store_txn_commit(s->st);
 fail:

@@ -33,18 +33,14 @@ struct server_shared;
 #define POP3D_PORT_TLS		1995	/* implicit TLS */
 #define POP3D_TIMEOUT_MS	(10 * 60 * 1000) /* RFC 1939: >= 10 min */
 
-/* The keyword that hides a message from later POP3 maildrops, as
- * Dovecot's pop3_deleted_flag does. */
-#define POP3D_DELETED_KEYWORD	"$POP3Deleted"
-
 /* What DELE does at QUIT. */
 enum pop3d_delete {
 	POP3D_DELETE_SETTING = -1,	/* the store's setting, read at each
 					 * QUIT (`mailvault config set
 					 * pop3-delete expunge`, stored as
 					 * "config.pop3-delete"); else hide */
-	POP3D_DELETE_HIDE = 0,		/* keep the message for IMAP, mark it
-					 * POP3D_DELETED_KEYWORD */
+	POP3D_DELETE_HIDE = 0,		/* keep the message for IMAP, hide
+					 * it from POP3 (store_pop3_hide()) */
 	POP3D_DELETE_EXPUNGE = 1,	/* a real expunge (synced upstream) */
 };
 

@@ -87,7 +87,7 @@ def test_ls_show_check_credentials_and_help_work():
     expect("INBOX" in st.mv("ls", "acct").stdout,
            "ls acct does not list INBOX")
     print("\n".join(st.mv("ls", "acct/INBOX").stdout.splitlines()[:3]))
-    one = st.mv("show", "acct/INBOX", "1", text=False).stdout
+    one = st.mv("show", "acct/INBOX", "1", "--raw", text=False).stdout
     expect(len(one) > 0, "show printed nothing")
     with open(ONE, "wb") as f:
         f.write(one)
@@ -106,7 +106,7 @@ def test_passwd_retires_the_old_passphrase():
     st.mv("passwd", "--new-passphrase-file", new, "--kdf", "min")
     st.fails("old passphrase after passwd", "ls")
     got = st.mv("--passphrase-file", new, "show", "acct/INBOX", "1",
-                text=False).stdout
+                "--raw", text=False).stdout
     with open(ONE, "rb") as f:
         expect(got == f.read(), "content differs after passwd")
 

@@ -21,26 +21,24 @@ controlling terminal at all). What must hold:
   - account add asks the upstream password without echo;
   - sync against a real Dovecot (TLS from a test CA) shows a bar per
     account on the terminal and plain lines on a pipe, then a summary per
-    account.
+    account; through a running daemon (`serve`) the same bar from the
+    numbers of its progress lines, never the raw lines; and the daemon's
+    log names the folder its IDLE connection is for, never '?'.
 
 Prompts are answered as soon as they show, and echo must be off by then.
 """
-import errno
-import fcntl
 import os
 import re
-import select
 import shutil
-import struct
 import subprocess
 import sys
-import termios
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from dovecot import Dovecot, free_port   # noqa: E402
+from mvtest import accepts, wait_for     # noqa: E402
+from ptyrun import Pty, run_pty          # noqa: E402
 from runner import expect, run_tests     # noqa: E402
 from testca import TestCA                # noqa: E402
 
@@ -56,102 +54,6 @@ CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 # ---- running commands ----
-
-class Pty:
-    """A command on a pseudo-terminal that is its controlling terminal."""
-
-    def __init__(self, args, env, cols=80, rows=24):
-        self.master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ,
-                    struct.pack("HHHH", rows, cols, 0, 0))
-        self.proc = subprocess.Popen(
-            [MV, *args], env=env, stdin=slave, stdout=slave, stderr=slave,
-            start_new_session=True, close_fds=True,
-            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
-        os.close(slave)
-        self.out = b""
-        self.eof = False
-
-    def _pump(self, timeout):
-        if self.eof:
-            time.sleep(min(timeout, 0.05))
-            return
-        r, _, _ = select.select([self.master], [], [], timeout)
-        if not r:
-            return
-        try:
-            data = os.read(self.master, 65536)
-        except OSError as e:
-            if e.errno != errno.EIO:
-                raise
-            data = b""
-        if data:
-            self.out += data
-        else:
-            self.eof = True     # every slave descriptor closed
-
-    def expect(self, pattern, timeout=20):
-        """Wait until pattern (a bytes regex) shows; the match."""
-        deadline = time.time() + timeout
-        while True:
-            m = re.search(pattern, self.out)
-            if m:
-                return m
-            if self.eof or time.time() > deadline:
-                raise AssertionError("%r never showed on the terminal; it "
-                                     "shows:\n%r" % (pattern,
-                                                     self.out[-1500:]))
-            self._pump(0.1)
-
-    def echo_on(self):
-        # On Linux the master reports the slave's modes.
-        return bool(termios.tcgetattr(self.master)[3] & termios.ECHO)
-
-    def answer(self, prompt, text):
-        """Type text and Enter as soon as the prompt shows: echo must be
-        off by then already (else a quick typist's answer is echoed, or
-        thrown away when echo goes off with TCSAFLUSH)."""
-        self.expect(prompt)
-        expect(not self.echo_on(), "the terminal still echoes when the "
-               "prompt %r shows" % prompt)
-        os.write(self.master, text.encode() + b"\r")
-
-    def send(self, data):
-        os.write(self.master, data)
-
-    def wait(self, timeout=60):
-        """Read everything until the command exits; its exit status. (The
-        master reads EIO once no one holds the terminal open any more.)"""
-        deadline = time.time() + timeout
-        while not self.eof:
-            if time.time() > deadline:
-                self.proc.kill()
-                raise AssertionError("the command did not finish; it "
-                                     "shows:\n%r" % self.out[-1500:])
-            self._pump(0.1)
-        return self.proc.wait(10)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self.master)
-
-    def text(self):
-        return self.out.decode("utf-8", "replace")
-
-
-def run_pty(args, env, answers=(), cols=80, timeout=120):
-    """Run on a terminal, answering (prompt, text) pairs in order."""
-    p = Pty(args, env, cols=cols)
-    try:
-        for prompt, text in answers:
-            p.answer(prompt, text)
-        rc = p.wait(timeout)
-        return rc, p.text(), p
-    finally:
-        p.close()
-
 
 def run_pipe(args, env, timeout=120):
     """Run on pipes with no controlling terminal; (rc, stdout, stderr)."""
@@ -430,10 +332,12 @@ def test_import_bar_on_terminal_plain_on_pipe():
     expect(any(re.search(r"\[#+-+\].*, \d+ s left", f) for f in frames),
            "the bar never shows part done and the time left: %r"
            % frames[len(frames) // 2])
-    # the bar's last frame stays, ended by a newline; the summary follows
+    # the bar's last frame stays, ended by a newline; the summary follows,
+    # naming where the messages went (the mailbox named after the file)
     lines = screen_lines(out)
-    expect(re.match(r"import \[#+\] %d msgs" % NMSG, lines[-3]) and
-           re.match(r"done: %d imported" % NMSG, lines[-2]),
+    expect(re.match(r"import \[#+\] %d msgs" % NMSG, lines[-4]) and
+           re.match(r"done: %d imported" % NMSG, lines[-3]) and
+           re.match(r"  tty/gen-%d: %d imported" % (NMSG, NMSG), lines[-2]),
            "the bar's last frame and the summary are not on lines of their "
            "own: %r" % out[-400:])
 
@@ -512,6 +416,84 @@ def test_sync_plain_lines_on_pipe():
     for line in err.splitlines():
         expect(re.match(r"three: .*\d+/\d+ messages", line),
                "an unexpected line on a pipe: %r" % line)
+
+
+def serve(e, *extra):
+    """`mailvault serve` on the store of e (IMAP on a free port, nothing
+    else), logging to a file; (process, log path) once it accepts."""
+    port = free_port()
+    log = os.path.join(WORK, "serve-%d.log" % port)
+    proc = subprocess.Popen(
+        [MV, "serve", "--imap-port", str(port), "--imaps-port", "0",
+         "--pop3-port", "0", "--pop3s-port", "0", *extra], env=e,
+        stdout=open(log, "w"), stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL)
+    wait_for(lambda: accepts(port) or proc.poll() is not None, 30,
+             "serve to accept")
+    expect(proc.poll() is None, "serve did not start: %s" % open(log).read())
+    return proc, log
+
+
+def stop(proc):
+    proc.terminate()
+    expect(proc.wait(30) == 0, "serve did not stop cleanly")
+
+
+def test_sync_through_a_daemon_draws_the_same_bar():
+    # serve --no-sync syncs only when asked: the run is the one we watch
+    e = ENV.make_store("s-daemon")
+    pw = os.path.join(WORK, "upw")
+    rc, o, err = run_pipe(ENV.add_args("five", "bob") +
+                          ["--password-file", pw], e)
+    expect(rc == 0, "account add: %s" % err)
+    proc, log = serve(e, "--no-sync")
+    try:
+        rc, out, p = run_pty(["sync", "five"], e)
+    finally:
+        stop(proc)
+    expect(rc == 0, "sync through the daemon failed (%d): %r" % (
+        rc, out[-800:]))
+    expect(not re.search(r"\d+/\d+ bytes", out) and "progress " not in out,
+           "the daemon's raw progress lines are shown: %r" % out[-800:])
+    frames = check_bar(out, 80, "sync through a daemon", ("five ", "five:"))
+    expect(any("[" in f for f in frames), "no bar once the total is "
+           "known: %r" % frames[-1])
+    expect(any(re.match(r"five: done: %d new" % NSYNC, ln)
+               for ln in screen_lines(out)),
+           "no summary line: %r" % out[-600:])
+
+
+def test_sync_through_a_daemon_on_a_pipe_is_plain():
+    e = ENV.store_env("s-daemon")
+    run_pipe(["mailbox", "create", "five/Fresh"], e)
+    proc, log = serve(e, "--no-sync")
+    try:
+        rc, out, err = run_pipe(["sync", "five"], e)
+    finally:
+        stop(proc)
+    expect(rc == 0, "sync on a pipe through the daemon failed: %s" % err)
+    check_plain(out + err, "sync through a daemon on a pipe")
+    expect(re.search(r"^five: done: \d+ new", out, re.M),
+           "no summary: %r" % out)
+    expect("progress " not in out + err, "raw progress lines: %r"
+           % (out + err))
+
+
+def test_daemon_log_names_what_it_connects_for():
+    # the background sync's IDLE connection says which folder it is for
+    e = ENV.store_env("s-daemon")
+    rc, o, err = run_pipe(["config", "set", "log-level", "debug"], e)
+    expect(rc == 0, err)
+    proc, log = serve(e)
+    try:
+        wait_for(lambda: ": INBOX: connected to" in open(log).read(), 60,
+                 "the IDLE connection in the log")
+    finally:
+        stop(proc)
+    text = open(log).read()
+    expect(re.search(r"sync five: INBOX: connected to 127\.0\.0\.1", text),
+           "no 'sync five: INBOX: connected' line: %r" % text[-1500:])
+    expect(": ?:" not in text, "a '?' in the log: %r" % text[-1500:])
 
 
 run_tests(globals(), servers=[ENV])

@@ -33,7 +33,8 @@ def test_an_import_killed_mid_way_leaves_a_store_that_passes_check():
     kills = 0
     for grow in (1, 3, 6, 10):
         before = size(st.path)
-        p = subprocess.Popen([MV, "import", "k", MBOX, "--quiet"],
+        p = subprocess.Popen([MV, "import", "k", MBOX, "--mailbox", "INBOX",
+                              "--quiet"],
                              env=st.env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         for _ in range(2000):
@@ -52,7 +53,7 @@ def test_an_import_killed_mid_way_leaves_a_store_that_passes_check():
 
 
 def test_importing_again_completes_without_a_duplicate():
-    st.mv("import", "k", MBOX, "--quiet")
+    st.mv("import", "k", MBOX, "--mailbox", "INBOX", "--quiet")
     boxes = json.loads(st.mv("--json", "ls", "k").stdout)
     count = [m for m in boxes if m["name"] == "INBOX"][0]["messages"]
     expect(count == WANT, "after resuming: %d messages, want %d" % (

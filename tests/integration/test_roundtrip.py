@@ -14,7 +14,7 @@ from runner import expect, run_tests                     # noqa: E402
 
 st = Store("roundtrip")
 N = 800 if SANITIZED else int(os.environ.get("ROUNDTRIP_MESSAGES", "3000"))
-IN = os.path.join(st.dir, "in.mbox")
+IN = os.path.join(st.dir, "inbox")      # an mbox named so goes to INBOX
 OUT = os.path.join(st.dir, "out.mbox")
 
 

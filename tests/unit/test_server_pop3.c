@@ -1025,21 +1025,25 @@ START_TEST(test_pop3_dele_marks_and_rset_unmarks)
 }
 END_TEST
 
-/* The keyword id of $POP3Deleted, or 0 when it does not exist yet. */
+/* 1 if POP3 hides message uid of INBOX; it then has no keyword either:
+ * hiding is no flag IMAP could show. */
 static int
 msg_hidden(uint32_t uid)
 {
 	struct store_msg m;
-	uint32_t kw, i;
+	uint32_t *v = NULL;
+	size_t n = 0, i;
+	int found = 0;
 
-	if (store_keyword_id(fx.st, fx.acct, POP3D_DELETED_KEYWORD, 0,
-	    &kw) != 0)
-		return 0;
-	ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, uid, &m), 0);
-	for (i = 0; i < m.nkw; i++)
-		if (m.kw[i] == kw)
-			return 1;
-	return 0;
+	ck_assert_int_eq(store_pop3_hidden(fx.st, fx.inbox, &v, &n), 0);
+	for (i = 0; i < n; i++)
+		found |= v[i] == uid;
+	free(v);
+	if (found) {
+		ck_assert_int_eq(store_msg_get(fx.st, fx.inbox, uid, &m), 0);
+		ck_assert_uint_eq(m.nkw, 0);
+	}
+	return found;
 }
 
 START_TEST(test_pop3_quit_hides_deleted_messages)
@@ -1073,6 +1077,46 @@ START_TEST(test_pop3_quit_hides_deleted_messages)
 	body = read_multi(c, &n);
 	ck_assert_ptr_nonnull(strstr(body, "Subject: dots"));
 	free(body);
+	quit(&c);
+}
+END_TEST
+
+/* Hiding is not carried by a move (the moved message is new to POP3 in
+ * its new place) and goes with an expunge. */
+START_TEST(test_pop3_hidden_not_carried_by_move)
+{
+	struct conn *c = login();
+	uint32_t uid = 1, newuid = 0, *v = NULL;
+	size_t n = 0;
+	int64_t other;
+
+	send_line(c, "DELE 1");
+	expect_free(c, "+OK");
+	send_line(c, "DELE 2");
+	expect_free(c, "+OK");
+	quit(&c);
+	ck_assert(msg_hidden(1) && msg_hidden(2));
+	/* Moved away and back into INBOX: a new UID, not hidden. */
+	ck_assert_int_eq(store_mailbox_create(fx.st, fx.acct, "Elsewhere", 0,
+	    &other), 0);
+	ck_assert_int_eq(store_msg_move(fx.st, fx.inbox, &uid, 1, other,
+	    &newuid), 0);
+	ck_assert_int_eq(store_pop3_hidden(fx.st, other, &v, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	uid = newuid;
+	ck_assert_int_eq(store_msg_move(fx.st, other, &uid, 1, fx.inbox,
+	    &newuid), 0);
+	ck_assert(!msg_hidden(newuid));
+	ck_assert(!msg_hidden(1));
+	/* An expunge forgets it. */
+	uid = 2;
+	ck_assert_int_eq(store_msg_expunge(fx.st, fx.inbox, &uid, 1), 0);
+	ck_assert_int_eq(store_pop3_hidden(fx.st, fx.inbox, &v, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	/* POP3 lists the moved one again: 3, 4, 5 and it. */
+	c = login_n(4);
 	quit(&c);
 }
 END_TEST
@@ -1320,6 +1364,7 @@ pop3_suite(void)
 	tcase_add_test(tc, test_pop3_top_sends_header_and_n_lines);
 	tcase_add_test(tc, test_pop3_dele_marks_and_rset_unmarks);
 	tcase_add_test(tc, test_pop3_quit_hides_deleted_messages);
+	tcase_add_test(tc, test_pop3_hidden_not_carried_by_move);
 	tcase_add_test(tc, test_pop3_quit_expunges_when_configured);
 	tcase_add_test(tc, test_pop3_dropped_connection_deletes_nothing);
 	tcase_add_test(tc, test_pop3_second_session_gets_in_use);

@@ -158,15 +158,17 @@ START_TEST(test_store_newer_schema_is_refused)
 {
 	struct fx f;
 	struct store *st = NULL;
-	char err[STORE_ERRMSG_MAX];
+	char err[STORE_ERRMSG_MAX], *want;
 
 	fx_setup_at(&f, "sub/store.db");
 	store_close(&f.st);
 	poke(&f, "PRAGMA user_version = 7");
 	ck_assert_int_eq(store_open(f.path, PASS, strlen(PASS), &st, err,
 	    sizeof(err)), STORE_ECORRUPT);
-	ck_assert_msg(strstr(err, "newer mailvault (schema 7, this one "
-	    "knows 2)") != NULL, "%s", err);
+	want = xasprintf("newer mailvault (schema 7, this one knows %d)",
+	    STORE_SCHEMA_VERSION);
+	ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+	free(want);
 	fx_teardown(&f);
 }
 END_TEST
@@ -528,6 +530,71 @@ START_TEST(test_store_move_expunges_source)
 	ck_assert_uint_eq(n, 2);
 	free(gone);
 	ck_assert_int_eq(count(&f, "SELECT count(*) FROM content"), 2);
+	fx_teardown(&f);
+}
+END_TEST
+
+/*
+ * A schema 2 store hid POP3-deleted messages with the keyword
+ * $POP3Deleted: opening it moves them to the hidden state, takes the
+ * keyword away (other keywords stay) under a new MODSEQ, and leaves the
+ * rest alone.
+ */
+START_TEST(test_store_migration_3_turns_pop3_keyword_into_hidden)
+{
+	static const char *const kws[] = { "$POP3Deleted", "$Label1" };
+	struct store_flag_change ch = { STORE_FLAGS_ADD, 0, kws, 2, 0 };
+	struct store_mailbox mb;
+	struct store_msg m;
+	struct fx f;
+	uint32_t uids[3], *hidden = NULL;
+	uint64_t before;
+	size_t n = 0;
+	char *name;
+	int64_t other;
+
+	fx_setup(&f);
+	other = mkbox(&f, "Other");
+	uids[0] = append(&f, f.inbox, MSG1);
+	uids[1] = append(&f, f.inbox, MSG2);
+	uids[2] = append(&f, other, MSG1);
+	ck_assert_int_eq(store_msg_set_flags(f.st, f.inbox, uids, 1, &ch, NULL,
+	    NULL, NULL, NULL), 0);
+	ch.nkeywords = 1;
+	ck_assert_int_eq(store_msg_set_flags(f.st, other, &uids[2], 1, &ch,
+	    NULL, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(store_mailbox_status(f.st, f.inbox, &mb), 0);
+	before = mb.highestmodseq;
+	store_mailbox_clear(&mb);
+	store_close(&f.st);
+	poke(&f, "DROP TRIGGER message_pop3_forget; DROP TABLE pop3_hidden; "
+	    "PRAGMA user_version = 2");
+	fx_open(&f);
+	ck_assert_int_eq(count(&f, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(store_pop3_hidden(f.st, f.inbox, &hidden, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(hidden[0], uids[0]);
+	free(hidden);
+	ck_assert_int_eq(store_pop3_hidden(f.st, other, &hidden, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	free(hidden);
+	/* The keyword is gone, $Label1 stays, and the change is seen. */
+	ck_assert_int_eq(store_msg_get(f.st, f.inbox, uids[0], &m), 0);
+	ck_assert_uint_eq(m.nkw, 1);
+	ck_assert_int_eq(store_keyword_name(f.st, f.acct, m.kw[0], &name), 0);
+	ck_assert_str_eq(name, "$Label1");
+	free(name);
+	ck_assert_uint_gt(m.modseq, before);
+	ck_assert_int_eq(store_msg_get(f.st, f.inbox, uids[1], &m), 0);
+	ck_assert_uint_eq(m.nkw, 0);
+	ck_assert_int_eq(store_msg_get(f.st, other, uids[2], &m), 0);
+	ck_assert_uint_eq(m.nkw, 0);
+	/* The trigger came with the table: an expunge forgets the row. */
+	ck_assert_int_eq(store_msg_expunge(f.st, f.inbox, uids, 1), 0);
+	ck_assert_int_eq(store_pop3_hidden(f.st, f.inbox, &hidden, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(hidden);
 	fx_teardown(&f);
 }
 END_TEST
@@ -1531,6 +1598,7 @@ store_suite(void)
 	tc = tcase(s, "content");
 	tcase_add_test(tc, test_store_copy_shares_one_content_row);
 	tcase_add_test(tc, test_store_move_expunges_source);
+	tcase_add_test(tc, test_store_migration_3_turns_pop3_keyword_into_hidden);
 	tcase_add_test(tc, test_store_expunge_leaves_tombstones_for_vanished);
 	tcase_add_loop_test(tc, test_store_streaming_append_reads_back_and_seeks,
 	    0, (int)ARRAY_SIZE(stream_sizes));
