@@ -80,6 +80,9 @@ static const char SQL_M_DROP_STALE[] =
 static const char SQL_M_COUNT[] =
     "SELECT count(*) FROM sync_msg WHERE folder = ? AND ruidvalidity = ? "
     "AND ruid IS NOT NULL";
+static const char SQL_M_MAX[] =
+    "SELECT coalesce(max(ruid), 0) FROM sync_msg WHERE folder = ? AND "
+    "ruidvalidity = ?";
 
 static const char SQL_P_GET[] =
     "SELECT fetched FROM sync_pop3 WHERE account = ? AND uidl_hash = ?";
@@ -445,6 +448,24 @@ store_sync_msg_count(struct store *st, int64_t folder, uint32_t uidvalidity,
 	/* count(*): there is always a row. */
 	if ((rc = store_step_i64(st, s, &n, "count identities")) == 0)
 		*n_r = (size_t)n;
+	return rc;
+}
+
+int
+store_sync_msg_max_ruid(struct store *st, int64_t folder,
+    uint32_t uidvalidity, uint32_t *ruid_r)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_M_MAX);
+	int64_t n;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, folder);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	/* max() with coalesce: there is always a row, an index seek. */
+	if ((rc = store_step_i64(st, s, &n, "read remote UIDs")) == 0)
+		*ruid_r = (uint32_t)n;
 	return rc;
 }
 

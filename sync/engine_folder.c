@@ -88,7 +88,9 @@ struct fsync {
 	struct store	*st;
 	struct store_sync_folder *p;
 	struct sync_folder_status rs;
-	uint32_t	 known_below;	/* p->uidnext before the pull */
+	uint32_t	 known_below;	/* above every UID known before the
+					 * pull: p->uidnext then, or past
+					 * our own APPENDs and MOVEs */
 
 	/* The open pull/merge transaction. */
 	int		 in_txn;
@@ -866,7 +868,14 @@ pull_new(struct fsync *fs)
 	size_t nr;
 	int rc;
 
-	fs->known_below = fs->p->uidnext;
+	/* Messages this engine appended or moved here lie above the uidnext
+	 * pulled up to, until a pull passes them: their flag changes and
+	 * expunges upstream count as much as the others'. */
+	if (store_sync_msg_max_ruid(fs->st, fs->p->id, fs->p->uidvalidity,
+	    &fs->known_below) != 0)
+		return sync_run_store_err(r, "read remote UIDs");
+	fs->known_below = fs->known_below >= fs->p->uidnext ?
+	    fs->known_below + 1 : fs->p->uidnext;
 	if (store_sync_refused_pending(fs->st, fs->p->id, fs->p->uidvalidity,
 	    SYNC_REFUSED_TRIES, &retry.v, &retry.n) != 0)
 		return sync_run_store_err(r, "list refused messages");

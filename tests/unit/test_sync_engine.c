@@ -697,6 +697,40 @@ START_TEST(test_sync_local_append_sent_once)
 }
 END_TEST
 
+/* Found by the randomized histories: an upstream change to a message this
+ * engine appended in the previous sync (its UID above the UIDNEXT that
+ * sync had pulled up to) was never applied here, flags or expunge. */
+START_TEST(test_sync_remote_change_to_our_own_append_is_pulled)
+{
+	struct fx f;
+	struct store_append_opts o = { STORE_F_DRAFT, NULL, 0, 1700000000, 0,
+	    0 };
+	const char *x = "Subject: x\r\nMessage-ID: <x@x>\r\n\r\nx\r\n";
+	const char *y = "Subject: y\r\nMessage-ID: <y@x>\r\n\r\ny\r\n";
+	uint32_t uid;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	remote_add(&f, "INBOX", 0, 0, NULL);
+	run_ok(&f);
+	ck_assert_int_eq(store_append_mem(f.st, mbox_id(&f, "INBOX"), &o, x,
+	    strlen(x), &uid), 0);
+	ck_assert_int_eq(store_append_mem(f.st, mbox_id(&f, "INBOX"), &o, y,
+	    strlen(y), &uid), 0);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.appended, 2);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "INBOX"), 3);
+	ck_assert_int_eq(sync_fake_msg_set_flags(f.fake, "INBOX",
+	    remote_uid_at(&f, "INBOX", 1), STORE_F_SEEN, "$x"), 0);
+	ck_assert_int_eq(sync_fake_msg_expunge(f.fake, "INBOX",
+	    remote_uid_at(&f, "INBOX", 2)), 0);
+	run_ok(&f);
+	ck_assert_uint_eq(f.stats.flags_in, 1);
+	ck_assert_uint_eq(f.stats.expunged_in, 1);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* ---- folders -------------------------------------------------------------- */
 
 START_TEST(test_sync_folder_create_rename_delete_both_ways)
@@ -1378,6 +1412,8 @@ sync_suite(void)
 	tc = tcase(s, "push");
 	tcase_add_loop_test(tc, test_sync_local_move_becomes_remote_move, 0, nv);
 	tcase_add_loop_test(tc, test_sync_local_append_sent_once, 0, nv);
+	tcase_add_loop_test(tc,
+	    test_sync_remote_change_to_our_own_append_is_pulled, 0, nv);
 	tcase_add_loop_test(tc,
 	    test_sync_remote_flags_reach_a_locally_moved_message, 0, nv);
 	tcase_add_test(tc, test_sync_local_moves_are_batched_per_source_folder);

@@ -1,0 +1,130 @@
+"""One randomized history (tests/lib/history.py) against a fresh server:
+the server, the store, the fault proxy between them, and the server's
+way of renumbering a folder. Shared by tests/integration/
+test_sync_history.py and bench/bench_sync_history.py.
+
+    run_history("dovecot" or "cyrus", seed, steps, folder) -> summary
+
+Dovecot renumbers a folder with `doveadm mailbox update --uid-validity`
+(same UIDs, a new UIDVALIDITY) or by deleting it and making it again
+with the same messages (new UIDs too); Cyrus only the second way, and
+since Cyrus's UIDVALIDITY is the time in seconds, a folder made again in
+the same second is made once more a second later (else it would keep
+its UIDVALIDITY and look like a folder whose messages were expunged and
+appended, which is another history).
+"""
+import imaplib
+import os
+import random
+import time
+
+from cyrus import Cyrus
+from dovecot import Dovecot
+from faultproxy import FaultProxy
+from history import History, Side, quote, summary_counts
+from mvlocal import Local, reset_folder
+
+USER, PASSWORD = "alice", "x"
+
+
+def uidvalidity(m, name):
+    typ, d = m.status(quote(name), "(UIDVALIDITY)")
+    return int(d[0].decode().split("UIDVALIDITY")[1].strip(" )"))
+
+
+class DovecotUp:
+    def __init__(self, root, rng):
+        self.rng = rng
+        self.dv = Dovecot(root).start()
+        self.imap_port = self.dv.imap_port
+
+    def imap(self):
+        m = imaplib.IMAP4("127.0.0.1", self.imap_port)
+        m.login(USER, PASSWORD)
+        return m
+
+    def name(self, local):
+        return local.replace("/", ".")
+
+    def local_name(self, remote):
+        return remote.replace(".", "/")
+
+    def reset(self, side, folder):
+        side.close()
+        m = self.imap()
+        try:
+            if self.rng.random() < 0.5:
+                uv = uidvalidity(m, folder) + self.rng.randint(1, 1000)
+                self.dv.doveadm("mailbox", "update", "-u", USER,
+                                "--uid-validity", str(uv), folder)
+                return "doveadm, UIDVALIDITY %d" % uv
+            reset_folder(m, folder)
+            return "deleted and made again"
+        finally:
+            m.logout()
+
+    def stop(self):
+        self.dv.stop()
+
+
+class CyrusUp:
+    def __init__(self, root, rng):
+        self.rng = rng
+        self.cy = Cyrus(root, user=USER, password=PASSWORD,
+                        altnamespace=rng.random() < 0.5).start()
+        self.imap_port = self.cy.imap_port
+
+    def imap(self):
+        return self.cy.imap()
+
+    def name(self, local):
+        return self.cy.name(local)
+
+    def local_name(self, remote):
+        return self.cy.local_name(remote)
+
+    def reset(self, side, folder):
+        side.close()
+        name = self.name(folder)
+        m = self.imap()
+        try:
+            old = uidvalidity(m, name)
+            for _ in range(3):
+                reset_folder(m, name)
+                new = uidvalidity(m, name)
+                if new != old:
+                    return "deleted and made again, UIDVALIDITY %d" % new
+                time.sleep(1.05 - time.time() % 1)
+            raise AssertionError("Cyrus kept the UIDVALIDITY of %s" % name)
+        finally:
+            m.logout()
+
+    def stop(self):
+        self.cy.stop()
+
+
+def run_history(server, seed, steps, folder):
+    rng = random.Random("%s-%d" % (server, seed))
+    root = os.path.join(folder, "history-%s-%d" % (server, seed))
+    local = Local(os.path.join(root, "store"))
+    up = proxy = None
+    try:
+        up = (DovecotUp if server == "dovecot" else CyrusUp)(
+            os.path.join(root, "server"), rng)
+        proxy = FaultProxy(up.imap_port).start()
+        local.add_account("acc", "imap", proxy.port, USER, PASSWORD)
+        label = "%s, seed %d" % (server, seed)
+        if server == "cyrus":
+            label += ", altnamespace %s" % ("on" if up.cy.altnamespace
+                                             else "off")
+        remote = Side("upstream", up.imap, up.name)
+        h = History(rng, local, remote, lambda f: up.reset(remote, f),
+                    proxy, label, up.local_name)
+        line = h.run(steps)
+        return line + "\n     " + summary_counts(h)
+    finally:
+        local.stop()
+        if proxy is not None:
+            proxy.stop()
+        if up is not None:
+            up.stop()
