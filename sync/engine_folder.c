@@ -111,6 +111,13 @@ struct fsync {
 	struct uidv	 got;		/* UIDs pulled whole */
 	struct uidv	 dirty;		/* local UIDs whose merged flags the
 					 * server lacks, changed or not */
+	struct uidv	 bound;		/* local UIDs the pull bound by
+					 * content (see retire_sources) */
+	unsigned	 added;		/* messages the push put here since
+					 * this folder's last SELECT */
+	int		 moved_here;	/* the push made MOVEs or COPYs */
+	int		 pending_moves;	/* local moves out of here that
+					 * another folder's push makes */
 	int		 failed;	/* a callback failed: r->err says why */
 };
 
@@ -707,8 +714,9 @@ pull_dup(struct fsync *fs, uint32_t dupuid)
 		    &old) == 0;
 
 		fs->r->stats->matched++;
-		return bind_identity(fs, uid, fs->ruid, fs->rflags, fs->rkw, fs->nrkw,
-		    had ? &old : NULL);
+		uidv_add(&fs->bound, uid);
+		return bind_identity(fs, uid, fs->ruid, fs->rflags, fs->rkw,
+		    fs->nrkw, had ? &old : NULL);
 	}
 	/* The same bytes twice upstream: a second local message, sharing
 	 * the content, not fetched again. */
@@ -856,7 +864,7 @@ settle_refused(struct fsync *fs, const struct uidv *wanted,
 }
 
 static int
-pull_new(struct fsync *fs)
+pull_new(struct fsync *fs, int retry_refused)
 {
 	struct sync_run *r = fs->r;
 	struct sync_fetch_req req = { NULL, 0, SYNC_FETCH_SIZE, 0, 0 };
@@ -876,8 +884,8 @@ pull_new(struct fsync *fs)
 		return sync_run_store_err(r, "read remote UIDs");
 	fs->known_below = fs->known_below >= fs->p->uidnext ?
 	    fs->known_below + 1 : fs->p->uidnext;
-	if (store_sync_refused_pending(fs->st, fs->p->id, fs->p->uidvalidity,
-	    SYNC_REFUSED_TRIES, &retry.v, &retry.n) != 0)
+	if (retry_refused && store_sync_refused_pending(fs->st, fs->p->id,
+	    fs->p->uidvalidity, SYNC_REFUSED_TRIES, &retry.v, &retry.n) != 0)
 		return sync_run_store_err(r, "list refused messages");
 	if (retry.n == 0 && (fs->rs.exists == 0 || (fs->rs.uidnext != 0 &&
 	    fs->rs.uidnext <= fs->p->uidnext)))
@@ -1270,6 +1278,8 @@ struct mplan {
 					 * is merged against */
 	int		 move;
 	uint32_t	 newuid;	/* in this folder, 0 if unknown */
+	int		 copied;	/* the server made the copy (or,
+					 * without UIDPLUS, said so) */
 };
 
 /* 1 if identity (mailbox, uid) is already some plan's source. */
@@ -1339,7 +1349,16 @@ cmp_plan(const void *a, const void *b)
 	return x->src.ruid < y->src.ruid ? -1 : x->src.ruid > y->src.ruid;
 }
 
-/* Record the new copies of one group, and forget moved sources. */
+/* Plans and the fsync, for the fetch callbacks below. */
+struct moved_flags {
+	struct fsync	*fs;
+	struct mplan	*pl;
+	size_t		 n;
+};
+
+/* Record the new copies of one group, and forget moved sources (also
+ * those the server did not copy: they were expunged, and their local
+ * copies go up as APPENDs). */
 static int
 record_group(struct fsync *fs, const struct mplan *pl, size_t n,
     uint32_t uv)
@@ -1349,6 +1368,11 @@ record_group(struct fsync *fs, const struct mplan *pl, size_t n,
 	int rc = txn_open(fs);
 
 	for (i = 0; i < n && rc == 0; i++) {
+		if (pl[i].move && store_sync_msg_delete(fs->st,
+		    pl[i].src.mailbox, pl[i].src.uid) != 0)
+			rc = local_fail(fs, "forget a remote identity");
+		if (!pl[i].copied || rc != 0)
+			continue;
 		memset(&nm, 0, sizeof(nm));
 		nm.mailbox = fs->p->mailbox;
 		nm.uid = pl[i].uid;
@@ -1364,15 +1388,72 @@ record_group(struct fsync *fs, const struct mplan *pl, size_t n,
 			nm.state = STORE_SYNC_BOUND;
 		} else
 			nm.state = STORE_SYNC_APPENDED;	/* the pull binds it */
-		if (store_sync_msg_put(fs->st, &nm) != 0 || (pl[i].move &&
-		    store_sync_msg_delete(fs->st, pl[i].src.mailbox,
-		    pl[i].src.uid) != 0))
+		if (store_sync_msg_put(fs->st, &nm) != 0)
 			rc = local_fail(fs, "save a remote identity");
 	}
 	if (rc == 0)
 		return txn_close(fs);
 	txn_abort(fs);
 	return -1;
+}
+
+/* A source's flags as the server has them now, into its plan. */
+static int
+source_flags_msg(void *arg, const struct sync_msg_info *mi)
+{
+	struct moved_flags *mf = arg;
+	size_t i;
+
+	for (i = 0; i < mf->n; i++)
+		if (mf->pl[i].src.ruid == mi->uid) {
+			mf->pl[i].src.flags = mi->flags;
+			mf->pl[i].src.nkw = (uint32_t)kw_ids(mf->fs,
+			    mi->keywords, mi->nkeywords, mf->pl[i].src.kw);
+		}
+	return 0;
+}
+
+/*
+ * A local copy is a new message with the flags it has here, whatever the
+ * source's upstream flags: its merge base is the source's upstream flags
+ * read now, before the COPY (which carries them), so the merge after it
+ * (and after a crash, the next pull's) gives the local flags. Its
+ * source's own flags merge as usual. Run with the source selected.
+ */
+static int
+source_flags(struct fsync *fs, struct mplan *pl, size_t n,
+    const uint32_t *sorted, struct sync_error *err)
+{
+	struct moved_flags mf = { fs, pl, n };
+	struct sync_fetch_req req = { NULL, 0, SYNC_FETCH_FLAGS, 0, 0 };
+	struct sync_fetch_cb cb = { &mf, source_flags_msg, NULL, NULL, NULL };
+	int rc;
+
+	req.ranges = ranges_of(sorted, n, &req.nranges);
+	rc = fs->r->d->ops->fetch(fs->r->d, &req, &cb, err);
+	free((void *)req.ranges);
+	return rc;
+}
+
+/* Moved sources the server did not copy (UIDPLUS said so: no new UID):
+ * gone upstream meanwhile, or left there; their local copies are gone
+ * (moved away), so they are expunged, and the moved messages go up as
+ * APPENDs. Run with the source selected. */
+static int
+expunge_uncopied(struct fsync *fs, const struct mplan *pl, size_t n,
+    struct sync_error *err)
+{
+	struct uidv v = { NULL, 0, 0 };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		if (pl[i].move && !pl[i].copied)
+			uidv_add(&v, pl[i].src.ruid);
+	if (v.n > 0)
+		rc = fs->r->d->ops->expunge(fs->r->d, v.v, v.n, err);
+	free(v.v);
+	return rc;
 }
 
 /* One SELECT of the source and one MOVE or COPY for n plans. */
@@ -1385,7 +1466,8 @@ move_group(struct fsync *fs, struct mplan *pl, size_t n)
 	struct sync_error err;
 	uint32_t *ruids = xcalloc(n, sizeof(*ruids));
 	uint32_t *newuids = xcalloc(n, sizeof(*newuids)), uv = 0;
-	size_t i;
+	int uidplus = (r->d->caps & SYNC_CAP_UIDPLUS) != 0;
+	size_t i, copied = 0;
 	int rc;
 
 	for (i = 0; i < n; i++)
@@ -1394,26 +1476,29 @@ move_group(struct fsync *fs, struct mplan *pl, size_t n)
 	if (rc == 0 && ss.uidvalidity != src->uidvalidity)
 		rc = sync_error_set(&err, SYNC_SCOPE_FOLDER, SYNC_RETRY_LATER,
 		    SYNC_EK_OTHER, "%s was renumbered meanwhile", src->name);
+	if (rc == 0 && !pl[0].move)
+		rc = source_flags(fs, pl, n, ruids, &err);
 	if (rc == 0)
 		rc = r->d->ops->copy(r->d, ruids, n, fs->p->name, pl[0].move,
 		    newuids, &uv, &err);
-	for (i = 0; i < n && rc == 0; i++)
+	for (i = 0; i < n && rc == 0; i++) {
 		pl[i].newuid = newuids[i];
+		pl[i].copied = newuids[i] != 0 || !uidplus;
+		copied += pl[i].copied;
+	}
+	if (rc == 0 && uidplus)
+		rc = expunge_uncopied(fs, pl, n, &err);
 	free(ruids);
 	free(newuids);
 	if (rc != 0)
 		return remote_fail(fs, &err);
 	if (record_group(fs, pl, n, uv) != 0)
 		return -1;
-	r->stats->moved += n;
+	r->stats->moved += copied;
+	fs->added += copied;
+	fs->moved_here = 1;
 	return 0;
 }
-
-struct moved_flags {
-	struct fsync	*fs;
-	struct mplan	*pl;
-	size_t		 n;
-};
 
 static int
 moved_flags_msg(void *arg, const struct sync_msg_info *mi)
@@ -1487,14 +1572,16 @@ append_read(void *arg, void *buf, size_t n)
 }
 
 /*
- * After an APPEND that gave no UID (no UIDPLUS): find the copy by its
- * Message-ID (UID SEARCH HEADER) among the UIDs the pull has not seen, so
- * the next pull need not download our own message again to bind it. Only
- * a single candidate is taken; otherwise the pull binds by content as
- * before. Returns the UID or 0; -1 after an account-scope failure.
+ * After an APPEND or a MOVE/COPY that gave no UID (no UIDPLUS): find the
+ * copy of content by its Message-ID (UID SEARCH HEADER) among the UIDs
+ * the pull has not seen, so the next pull need not download our own
+ * message again to bind it. Only a single candidate is taken. Returns
+ * the UID; 0 if the search found none; -2 if it cannot tell (no
+ * Message-ID, no search, a folder error, several candidates); -1 after
+ * an account-scope failure.
  */
 static int64_t
-find_appended(struct fsync *fs, const struct store_msg *lm)
+find_copy(struct fsync *fs, int64_t content)
 {
 	struct sync_run *r = fs->r;
 	struct store_sync_msg old;
@@ -1504,14 +1591,14 @@ find_appended(struct fsync *fs, const struct store_msg *lm)
 	size_t n = 0, i, found = 0;
 
 	if (r->d->ops->search_msgid == NULL ||
-	    local_msgid(fs->st, lm->content, msgid, sizeof(msgid)) != 0)
-		return 0;
+	    local_msgid(fs->st, content, msgid, sizeof(msgid)) != 0)
+		return -2;
 	if (r->d->ops->search_msgid(r->d, msgid, &uids, &n, &err) != 0) {
 		if (err.scope == SYNC_SCOPE_ACCOUNT) {
 			r->err = err;
 			return -1;
 		}
-		return 0;
+		return -2;
 	}
 	for (i = 0; i < n; i++)
 		if (uids[i] >= fs->p->uidnext &&
@@ -1521,7 +1608,7 @@ find_appended(struct fsync *fs, const struct store_msg *lm)
 			found++;
 		}
 	free(uids);
-	return found == 1 ? pick : 0;
+	return found == 1 ? (int64_t)pick : found == 0 ? 0 : -2;
 }
 
 /* APPEND a local message, announced in the store first. */
@@ -1577,12 +1664,13 @@ push_append(struct fsync *fs, const struct store_msg *lm)
 	if (store_sync_msg_put(fs->st, &m) != 0)
 		return sync_run_store_err(r, "save a remote identity");
 	r->stats->appended++;
+	fs->added++;
 	if (m.state == STORE_SYNC_BOUND || uv != 0)
 		return 0;
 	/* No APPENDUID: look the copy up, recorded as APPENDED first so a
 	 * failure here leaves the pull to bind it. */
-	found = find_appended(fs, lm);
-	if (found < 0)
+	found = find_copy(fs, lm->content);
+	if (found == -1)
 		return -1;
 	if (found > 0) {
 		m.ruid = (uint32_t)found;
@@ -1614,8 +1702,10 @@ push_expunges(struct fsync *fs)
 			continue;
 		if (m.state == STORE_SYNC_BOUND &&
 		    m.ruidvalidity == fs->p->uidvalidity) {
-			if (moved_elsewhere(fs, m.content))
+			if (moved_elsewhere(fs, m.content)) {
+				fs->pending_moves++;
 				continue;
+			}
 			uidv_add(&ruids, m.ruid);
 		}
 		uidv_add(&locals, gone[i]);
@@ -1694,10 +1784,161 @@ classify(struct fsync *fs, const struct store_msg *lm, struct fgroup **g,
 	x->rows[x->nrows++] = m;
 }
 
+/*
+ * Without UIDPLUS the server gave no UIDs for the copies: each is looked
+ * up by its Message-ID in this folder (selected). Found: bound now, so
+ * its flags merge below. Found nowhere: the server did not copy it (its
+ * source was gone), so its identity is dropped and it goes up as an
+ * APPEND. Cannot tell: left to the next pull, which binds it by content.
+ */
+static int
+find_copies(struct fsync *fs, struct mplan *pl, size_t n)
+{
+	struct store_sync_msg m;
+	int64_t found;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!pl[i].copied || pl[i].newuid != 0)
+			continue;
+		if ((found = find_copy(fs, pl[i].content)) == -1)
+			return -1;
+		if (found == -2 || store_sync_msg_get(fs->st, fs->p->mailbox,
+		    pl[i].uid, &m) != 0)
+			continue;
+		if (found == 0) {
+			pl[i].copied = 0;
+			if (store_sync_msg_delete(fs->st, fs->p->mailbox,
+			    pl[i].uid) != 0)
+				return local_fail(fs, "forget a remote "
+				    "identity");
+			continue;
+		}
+		pl[i].newuid = m.ruid = (uint32_t)found;
+		m.state = STORE_SYNC_BOUND;
+		if (store_sync_msg_put(fs->st, &m) != 0)
+			return local_fail(fs, "save a remote identity");
+	}
+	return 0;
+}
+
+/* A moved-away source to expunge (retire_sources). */
+struct retire {
+	struct store_sync_folder *q;
+	struct store_sync_msg m;
+};
+
+static int
+cmp_retire(const void *a, const void *b)
+{
+	const struct retire *x = a, *y = b;
+
+	if (x->q->id != y->q->id)
+		return x->q->id < y->q->id ? -1 : 1;
+	return x->m.ruid < y->m.ruid ? -1 : x->m.ruid > y->m.ruid;
+}
+
+/* The moved-away sources of content c: bound upstream in another pair,
+ * their local copies gone. */
+static int
+sources_of(struct fsync *fs, int64_t c, struct retire **v, size_t *n)
+{
+	struct sync_run *r = fs->r;
+	struct store_sync_msg *ids = NULL;
+	struct store_msg lm;
+	size_t nid, i;
+
+	if (store_sync_msg_by_content(fs->st, r->acct, c, &ids, &nid) != 0)
+		return sync_run_store_err(r, "look up a message's content");
+	for (i = 0; i < nid; i++) {
+		struct store_sync_folder *q = pair_by_id(r, ids[i].folder);
+
+		if (ids[i].state != STORE_SYNC_BOUND || q == NULL ||
+		    q->mailbox == 0 || q->id == fs->p->id ||
+		    ids[i].ruidvalidity != q->uidvalidity ||
+		    store_msg_get(fs->st, ids[i].mailbox, ids[i].uid, &lm) == 0)
+			continue;
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[*n].q = q;
+		(*v)[*n].m = ids[i];
+		(*n)++;
+	}
+	free(ids);
+	return 0;
+}
+
+/* Expunge one source folder's retired messages and forget them. */
+static int
+retire_group(struct fsync *fs, const struct retire *v, size_t n)
+{
+	struct sync_run *r = fs->r;
+	struct sync_folder_status ss;
+	struct sync_error err;
+	uint32_t *ruids = xcalloc(n, sizeof(*ruids));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		ruids[i] = v[i].m.ruid;
+	rc = r->d->ops->select(r->d, v[0].q->name, &ss, &err);
+	if (rc == 0 && ss.uidvalidity != v[0].q->uidvalidity)
+		rc = sync_error_set(&err, SYNC_SCOPE_FOLDER, SYNC_RETRY_LATER,
+		    SYNC_EK_OTHER, "%s was renumbered meanwhile",
+		    v[0].q->name);
+	if (rc == 0)
+		rc = r->d->ops->expunge(r->d, ruids, n, &err);
+	free(ruids);
+	if (rc != 0)
+		return remote_fail(fs, &err);
+	if (txn_open(fs) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (store_sync_msg_delete(fs->st, v[i].m.mailbox,
+		    v[i].m.uid) != 0) {
+			txn_abort(fs);
+			return local_fail(fs, "forget a remote identity");
+		}
+	r->stats->expunged_out += n;
+	return txn_close(fs);
+}
+
+/*
+ * A local message the pull bound by content (the same bytes arrived here
+ * upstream: another client moved the message here too) may be a local
+ * move whose source is still upstream: bound there, its local copy gone.
+ * No MOVE is made for it then, so the source is expunged, as its local
+ * copy was deleted here (moved away); one SELECT per source folder. *n_r:
+ * how many. 0, or -1 with r->err set.
+ */
+static int
+retire_sources(struct fsync *fs, size_t *n_r)
+{
+	struct retire *v = NULL;
+	struct store_msg lm;
+	size_t n = 0, i, j;
+	int rc = 0;
+
+	for (i = 0; i < fs->bound.n && rc == 0; i++)
+		if (store_msg_get(fs->st, fs->p->mailbox, fs->bound.v[i],
+		    &lm) == 0)
+			rc = sources_of(fs, lm.content, &v, &n);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), cmp_retire);
+	for (i = 0; i < n && rc == 0; i = j) {
+		for (j = i + 1; j < n && v[j].q == v[i].q; j++)
+			;
+		rc = retire_group(fs, &v[i], j - i);
+	}
+	free(v);
+	*n_r = n;
+	return rc;
+}
+
 /* Local MOVEs and COPYs first: what they bind is then pushed like the
  * rest. The local UIDs they bound go into *done and the dirty list, so
- * their flags are read afresh (the merge may have changed them). 0, or
- * -1 with r->err set. */
+ * their flags are read afresh (the merge may have changed them); those
+ * the server did not copy are left out, to go up as APPENDs. 0, or -1
+ * with r->err set. */
 static int
 push_moves(struct fsync *fs, const struct store_msg *msgs, size_t n,
     struct uidv *done)
@@ -1707,8 +1948,8 @@ push_moves(struct fsync *fs, const struct store_msg *msgs, size_t n,
 	struct sync_folder_status ss;
 	struct sync_error err;
 	struct mplan *pl = xcalloc(n + 1, sizeof(*pl));
-	size_t npl = 0, i, j;
-	int rc = 0;
+	size_t npl = 0, away = 0, i, j;
+	int rc = retire_sources(fs, &away);
 
 	for (i = 0; i < n && rc == 0; i++)
 		if (store_sync_msg_get(fs->st, fs->p->mailbox, msgs[i].uid,
@@ -1722,16 +1963,27 @@ push_moves(struct fsync *fs, const struct store_msg *msgs, size_t n,
 			;
 		rc = move_group(fs, &pl[i], j - i);
 	}
-	if (rc == 0 && npl > 0) {
+	if (rc == 0 && (npl > 0 || away > 0)) {
 		if (r->d->ops->select(r->d, fs->p->name, &ss, &err) != 0)
 			rc = remote_fail(fs, &err);
-		else if (ss.uidvalidity == fs->p->uidvalidity)
-			rc = merge_moved(fs, pl, npl);
+		else if (ss.uidvalidity == fs->p->uidvalidity) {
+			/* The status catch_up() starts from. */
+			fs->rs = ss;
+			fs->added = 0;
+		}
+		if (rc == 0 && ss.uidvalidity == fs->p->uidvalidity &&
+		    npl > 0) {
+			if (!(r->d->caps & SYNC_CAP_UIDPLUS))
+				rc = find_copies(fs, pl, npl);
+			if (rc == 0)
+				rc = merge_moved(fs, pl, npl);
+		}
 	}
-	for (i = 0; i < npl && rc == 0; i++) {
-		uidv_add(done, pl[i].uid);
-		uidv_add(&fs->dirty, pl[i].uid);
-	}
+	for (i = 0; i < npl && rc == 0; i++)
+		if (pl[i].copied) {
+			uidv_add(done, pl[i].uid);
+			uidv_add(&fs->dirty, pl[i].uid);
+		}
 	if (done->n > 0)
 		qsort(done->v, done->n, sizeof(*done->v), cmp_u32);
 	free(pl);
@@ -1794,8 +2046,34 @@ push_local(struct fsync *fs)
 	free(fresh.v);
 	if (rc != 0)
 		return -1;
-	fs->p->local_modseq = upto;
+	/* A local move out of here that another folder's push is to make
+	 * keeps this push's mark where it was: should that push never make
+	 * it (its copy deleted here first, say), the next run sees the
+	 * expunge again and sends it. Pushing again is idempotent. */
+	if (fs->pending_moves == 0)
+		fs->p->local_modseq = upto;
 	return save_position(fs);
+}
+
+/*
+ * After a push that put messages here (APPEND, MOVE, COPY): pull from
+ * uidnext on, so uidnext passes our own messages (known: skipped, not
+ * fetched) and whatever arrived meanwhile (pulled). Then every UID below
+ * it is one the engine knows, which is what a mailbox deleted here takes
+ * upstream with it (engine.c, deleted_here()). The folder is selected
+ * again unless the push's last SELECT of it came after all it added.
+ */
+static int
+catch_up(struct fsync *fs)
+{
+	struct sync_error err;
+
+	if (fs->added > 0 && fs->r->d->ops->select(fs->r->d, fs->p->name,
+	    &fs->rs, &err) != 0)
+		return remote_fail(fs, &err);
+	if (fs->rs.uidvalidity != fs->p->uidvalidity)
+		return 0;	/* renumbered meanwhile: the next run sees it */
+	return pull_new(fs, 0);
 }
 
 /* ---- the folder ------------------------------------------------------------ */
@@ -1818,7 +2096,7 @@ sync_folder_run(struct sync_run *r, struct store_sync_folder *p)
 		return remote_fail(&fs, &err);
 	rc = check_uidvalidity(&fs);
 	if (rc == 0)
-		rc = pull_new(&fs);
+		rc = pull_new(&fs, 1);
 	if (rc == 0)
 		rc = pull_flags(&fs);
 	/* Identities a re-match did not claim belong to messages that are
@@ -1828,10 +2106,13 @@ sync_folder_run(struct sync_run *r, struct store_sync_folder *p)
 		rc = sync_run_store_err(r, "forget stale identities");
 	if (rc == 0)
 		rc = push_local(&fs);
+	if (rc == 0 && (fs.added > 0 || fs.moved_here))
+		rc = catch_up(&fs);
 	txn_abort(&fs);
 	free(fs.seen.v);
 	free(fs.got.v);
 	free(fs.dirty.v);
+	free(fs.bound.v);
 	r->stats->folders++;
 	r->prog.folder = NULL;
 	return rc;
