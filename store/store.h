@@ -548,6 +548,10 @@ int	store_sync_msg_max_ruid(struct store *st, int64_t folder,
  * rows of another UIDVALIDITY (awaiting re-matching). Caller frees. */
 int	store_sync_msg_unsettled(struct store *st, int64_t folder,
 	    uint32_t uidvalidity, struct store_sync_msg **v_r, size_t *n_r);
+/* Identities of a folder under uidvalidity whose remote UID is not known
+ * yet (APPENDING, APPENDED), by an index seek. Caller frees. */
+int	store_sync_msg_inflight(struct store *st, int64_t folder,
+	    uint32_t uidvalidity, struct store_sync_msg **v_r, size_t *n_r);
 /* Identities of an account's messages with this content (whether or not
  * the local message still exists). Caller frees. */
 int	store_sync_msg_by_content(struct store *st, int64_t acct,

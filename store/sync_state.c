@@ -80,6 +80,9 @@ static const char SQL_M_DROP_STALE[] =
 static const char SQL_M_COUNT[] =
     "SELECT count(*) FROM sync_msg WHERE folder = ? AND ruidvalidity = ? "
     "AND ruid IS NOT NULL";
+static const char SQL_M_INFLIGHT[] =
+    "SELECT " SM_COLS " FROM sync_msg WHERE folder = ? AND "
+    "ruidvalidity = ? AND ruid IS NULL ORDER BY mailbox, uid";
 static const char SQL_M_MAX[] =
     "SELECT coalesce(max(ruid), 0) FROM sync_msg WHERE folder = ? AND "
     "ruidvalidity = ?";
@@ -500,6 +503,19 @@ store_sync_msg_unsettled(struct store *st, int64_t folder,
     uint32_t uidvalidity, struct store_sync_msg **v_r, size_t *n_r)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_M_UNSETTLED);
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, folder);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	return all_rows(st, s, v_r, n_r);
+}
+
+int
+store_sync_msg_inflight(struct store *st, int64_t folder,
+    uint32_t uidvalidity, struct store_sync_msg **v_r, size_t *n_r)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_M_INFLIGHT);
 
 	if (s == NULL)
 		return STORE_ERR;

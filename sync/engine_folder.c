@@ -113,6 +113,8 @@ struct fsync {
 					 * server lacks, changed or not */
 	struct uidv	 bound;		/* local UIDs the pull bound by
 					 * content (see retire_sources) */
+	struct uidv	 inflight;	/* local UIDs sent upstream before
+					 * this run, remote UID unknown */
 	unsigned	 added;		/* messages the push put here since
 					 * this folder's last SELECT */
 	int		 moved_here;	/* the push made MOVEs or COPYs */
@@ -1041,26 +1043,52 @@ expunged_by_diff(struct fsync *fs, const struct uidv *present)
 	return rc;
 }
 
-/* With MODSEQs but no VANISHED: compare counts, list UIDs if they differ. */
+/* 1 if a known UID (below known_below) is missing from the sorted list,
+ * 0 if not, -1 with r->err set. */
 static int
-expunged_by_count(struct fsync *fs)
+missing_any(struct fsync *fs, const struct uidv *present)
 {
-	struct sync_run *r = fs->r;
+	uint32_t *known;
+	size_t n, i;
+	int missing = 0;
+
+	if (store_sync_msg_ruids(fs->st, fs->p->id, fs->p->uidvalidity,
+	    &known, &n) != 0)
+		return sync_run_store_err(fs->r, "list remote UIDs");
+	for (i = 0; i < n && !missing; i++)
+		missing = known[i] < fs->known_below &&
+		    !uidv_has(present, known[i]);
+	free(known);
+	return missing;
+}
+
+/* Expunges by a complete listing of the folder's UIDs (UID SEARCH ALL). */
+static int
+expunged_by_listing(struct fsync *fs)
+{
 	struct sync_error err;
 	struct uidv all = { NULL, 0, 0 };
-	size_t known;
 	int rc;
 
-	if (store_sync_msg_count(fs->st, fs->p->id, fs->p->uidvalidity,
-	    &known) != 0)
-		return sync_run_store_err(r, "count identities");
-	if (known == fs->rs.exists)
-		return 0;
-	if (r->d->ops->list_uids(r->d, &all.v, &all.n, &err) != 0)
+	if (fs->r->d->ops->list_uids(fs->r->d, &all.v, &all.n, &err) != 0)
 		return remote_fail(fs, &err);
 	rc = expunged_by_diff(fs, &all);
 	free(all.v);
 	return rc;
+}
+
+/* With MODSEQs but no VANISHED: compare counts, list UIDs if they differ. */
+static int
+expunged_by_count(struct fsync *fs)
+{
+	size_t known;
+
+	if (store_sync_msg_count(fs->st, fs->p->id, fs->p->uidvalidity,
+	    &known) != 0)
+		return sync_run_store_err(fs->r, "count identities");
+	if (known == fs->rs.exists)
+		return 0;
+	return expunged_by_listing(fs);
 }
 
 static int
@@ -1101,10 +1129,14 @@ pull_flags(struct fsync *fs)
 		goto fail;
 	}
 	if (!modseqs) {
+		/* A message the scan did not report may still be there (a
+		 * server that skips one it cannot read now): only a complete
+		 * listing is evidence that it was expunged. */
 		if (fs->seen.n > 0)
 			qsort(fs->seen.v, fs->seen.n, sizeof(*fs->seen.v),
 			    cmp_u32);
-		if (expunged_by_diff(fs, &fs->seen) != 0)
+		if ((rc = missing_any(fs, &fs->seen)) < 0 ||
+		    (rc > 0 && expunged_by_listing(fs) != 0))
 			goto fail;
 	} else if (!(r->d->caps & SYNC_CAP_QRESYNC) &&
 	    expunged_by_count(fs) != 0)
@@ -1473,9 +1505,17 @@ move_group(struct fsync *fs, struct mplan *pl, size_t n)
 	for (i = 0; i < n; i++)
 		ruids[i] = pl[i].src.ruid;
 	rc = r->d->ops->select(r->d, src->name, &ss, &err);
-	if (rc == 0 && ss.uidvalidity != src->uidvalidity)
-		rc = sync_error_set(&err, SYNC_SCOPE_FOLDER, SYNC_RETRY_LATER,
-		    SYNC_EK_OTHER, "%s was renumbered meanwhile", src->name);
+	if (rc == 0 && ss.uidvalidity != src->uidvalidity) {
+		/* Renumbered upstream since the last sync: its UIDs name
+		 * nothing now, so these go up as new messages (APPEND), and
+		 * the source folder's own sync matches its messages again. */
+		free(ruids);
+		free(newuids);
+		sync_run_log(r, SYNC_LOG_INFO, "%s: renumbered upstream; %zu "
+		    "message%s moved or copied from it here %s sent as new",
+		    src->name, n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+		return 0;
+	}
 	if (rc == 0 && !pl[0].move)
 		rc = source_flags(fs, pl, n, ruids, &err);
 	if (rc == 0)
@@ -1990,6 +2030,42 @@ push_moves(struct fsync *fs, const struct store_msg *msgs, size_t n,
 	return rc;
 }
 
+/*
+ * Local messages an earlier run sent (APPEND, or a MOVE or COPY without
+ * UIDPLUS) whose copy upstream this run's pull did not find: every UID a
+ * copy could have got was pulled from, so it is not there (its source
+ * was gone, it was expunged before we learnt its UID, or the run died
+ * before sending it). They go into *fresh to be sent again: the last copy
+ * is here, and a message recorded as sent must be upstream.
+ */
+static int
+resend_lost(struct fsync *fs, struct uidv *fresh)
+{
+	struct store_sync_msg m;
+	struct store_msg lm;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < fs->inflight.n; i++) {
+		if (store_sync_msg_get(fs->st, fs->p->mailbox,
+		    fs->inflight.v[i], &m) != 0 || m.state == STORE_SYNC_BOUND ||
+		    m.ruidvalidity != fs->p->uidvalidity ||
+		    store_msg_get(fs->st, fs->p->mailbox, fs->inflight.v[i],
+		    &lm) != 0)
+			continue;
+		for (j = 0; j < fresh->n && fresh->v[j] != lm.uid; j++)
+			;
+		if (j == fresh->n) {
+			uidv_add(fresh, lm.uid);
+			n++;
+		}
+	}
+	if (n > 0)
+		sync_run_log(fs->r, SYNC_LOG_INFO, "%s: %zu message%s sent by an "
+		    "earlier sync %s not upstream; sending again", fs->p->name,
+		    n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	return 0;
+}
+
 static int
 push_local(struct fsync *fs)
 {
@@ -2004,7 +2080,8 @@ push_local(struct fsync *fs)
 
 	if (store_sync_mailbox_modseq(fs->st, fs->p->mailbox, &upto) != 0)
 		return sync_run_store_err(r, "read the mailbox");
-	if (upto == fs->p->local_modseq && fs->dirty.n == 0)
+	if (upto == fs->p->local_modseq && fs->dirty.n == 0 &&
+	    fs->inflight.n == 0)
 		return 0;
 	if (store_msg_list(fs->st, fs->p->mailbox, fs->p->local_modseq, &msgs,
 	    &n) != 0)
@@ -2033,6 +2110,8 @@ push_local(struct fsync *fs)
 			classify(fs, &lm, &g, &ng, &fresh);
 	}
 	free(listed.v);
+	if (rc == 0)
+		rc = resend_lost(fs, &fresh);
 	for (i = 0; i < ng && rc == 0; i++)
 		rc = store_group(fs, &g[i]);
 	groups_free(g, ng);
@@ -2078,6 +2157,24 @@ catch_up(struct fsync *fs)
 
 /* ---- the folder ------------------------------------------------------------ */
 
+/* The messages sent upstream by earlier runs whose remote UID is not
+ * known yet, before the pull binds what it finds (resend_lost()). */
+static int
+note_inflight(struct fsync *fs)
+{
+	struct store_sync_msg *v = NULL;
+	size_t n = 0, i;
+
+	if (store_sync_msg_inflight(fs->st, fs->p->id, fs->p->uidvalidity, &v,
+	    &n) != 0)
+		return sync_run_store_err(fs->r, "list messages in flight");
+	for (i = 0; i < n; i++)
+		if (v[i].mailbox == fs->p->mailbox)
+			uidv_add(&fs->inflight, v[i].uid);
+	free(v);
+	return 0;
+}
+
 int
 sync_folder_run(struct sync_run *r, struct store_sync_folder *p)
 {
@@ -2096,6 +2193,8 @@ sync_folder_run(struct sync_run *r, struct store_sync_folder *p)
 		return remote_fail(&fs, &err);
 	rc = check_uidvalidity(&fs);
 	if (rc == 0)
+		rc = note_inflight(&fs);
+	if (rc == 0)
 		rc = pull_new(&fs, 1);
 	if (rc == 0)
 		rc = pull_flags(&fs);
@@ -2113,6 +2212,7 @@ sync_folder_run(struct sync_run *r, struct store_sync_folder *p)
 	free(fs.got.v);
 	free(fs.dirty.v);
 	free(fs.bound.v);
+	free(fs.inflight.v);
 	r->stats->folders++;
 	r->prog.folder = NULL;
 	return rc;

@@ -953,20 +953,58 @@ up_imap_store_flags(struct sync_driver *drv, const uint32_t *uids, size_t n,
 	return rc;
 }
 
-/* \Deleted on v, then UID EXPUNGE v (or EXPUNGE), pipelined. */
+/*
+ * 1 if a message not in v (sorted) is marked \Deleted in the selected
+ * folder: a plain EXPUNGE would remove it too, and it is not ours to
+ * remove (the last-copy rule); 0 if none; -1 and *err.
+ */
+static int
+others_deleted(struct up_imap *d, const uint32_t *v, size_t n,
+    struct sync_error *err)
+{
+	uint32_t *del = NULL;
+	size_t nd = 0, i, j = 0;
+	int other = 0;
+
+	if (search(d, "DELETED", &del, &nd, err) < 0)
+		return -1;
+	for (i = 0; i < nd && !other; i++) {
+		while (j < n && v[j] < del[i])
+			j++;
+		other = j == n || v[j] != del[i];
+	}
+	free(del);
+	return other;
+}
+
+/*
+ * \Deleted on v, then UID EXPUNGE v, pipelined. Without UIDPLUS only a
+ * plain EXPUNGE exists, which also removes whatever another client
+ * marked \Deleted: then it is not sent, and v stays marked \Deleted
+ * upstream until that client expunges (said in the log).
+ */
 static int
 delete_uids(struct up_imap *d, const uint32_t *v, size_t n,
     struct sync_error *err)
 {
 	unsigned *t1 = NULL, *t2 = NULL, t3 = 0;
 	size_t n1 = 0, n2 = 0;
-	int rc;
+	int rc = 0, plain = !(d->rcaps & IC_UIDPLUS), others = 0;
 
+	if (plain && (others = others_deleted(d, v, n, err)) < 0)
+		return -1;
+	if (others)
+		up_log(d->cfg, SYNC_LOG_WARN, "%s: other messages are marked "
+		    "\\Deleted there, and without UIDPLUS expunging ours "
+		    "would remove them too: %zu message%s deleted here stay%s "
+		    "marked \\Deleted upstream until they are expunged",
+		    d->selected, n, n == 1 ? "" : "s", n == 1 ? "s" : "");
 	rc = send_chunks(d, v, n, "STORE", " +FLAGS.SILENT (\\Deleted)", &t1,
 	    &n1, err);
-	if (rc == 0 && (d->rcaps & IC_UIDPLUS))
+	if (rc == 0 && !plain)
 		rc = send_chunks(d, v, n, "EXPUNGE", "", &t2, &n2, err);
-	else if (rc == 0 && (t3 = up_imap_send(d, err, "EXPUNGE")) == 0)
+	else if (rc == 0 && !others &&
+	    (t3 = up_imap_send(d, err, "EXPUNGE")) == 0)
 		rc = -1;
 	if (rc == 0)
 		rc = up_conn_flush(&d->conn, err);
