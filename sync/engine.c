@@ -12,23 +12,70 @@
  *
  * Folders are paired by name (struct store_sync_folder, whose sealed name
  * is the remote name as last synced), which tells every case apart:
- *  - a pair whose local mailbox is gone: deleted here, delete upstream;
+ *  - a pair whose local mailbox is gone: deleted here, delete upstream
+ *    what came from here (deleted_here());
  *  - a pair whose mailbox has another name: renamed here, rename upstream
  *    (or, if upstream already has the new name, a rename a crash
  *    interrupted before it was recorded);
  *  - a pair whose remote name has disappeared: renamed upstream if a new
  *    remote folder has its UIDVALIDITY (servers keep it across RENAME)
  *    and its messages under their UIDs, and no other vanished folder's
- *    (renamed_to), so rename here and keep every message; else deleted
- *    upstream, delete here, except messages made here since the last
- *    sync, which have no other copy (the folder is made upstream again
- *    for them); a pair never synced (no UIDVALIDITY yet) had nothing
- *    from upstream, so it is only forgotten, never deleted;
+ *    (renamed_to), so rename here and keep every message; else, once
+ *    SELECT confirms it is gone, deleted upstream: delete here what came
+ *    from it (delete_local()); a pair never synced (no UIDVALIDITY yet)
+ *    had nothing from upstream, so it is only forgotten, never deleted;
  *  - a remote folder without a pair: new upstream, make it here (or pair
  *    it with a local mailbox of that name, on a first sync);
  *  - a local mailbox without a pair: new here, create it upstream.
  * Every step is idempotent (a create that finds the folder is done, a
  * delete that finds none is done), so a crash anywhere resumes cleanly.
+ *
+ * THE LAST-COPY RULE. No local message is deleted because of something
+ * upstream unless the engine has seen that message's own upstream copy
+ * removed; no upstream message is expunged because of something local
+ * unless it was deleted here; anything else is said in the log and left
+ * alone. Every path of sync/ that deletes, and the evidence it needs:
+ *
+ *  here, for something upstream
+ *  - remote_gone() (engine_folder.c) expunges a message whose bound
+ *    remote UID, under the folder's current UIDVALIDITY, the server
+ *    reported expunged: VANISHED (QRESYNC), or absent from a complete
+ *    UID listing (UID SEARCH ALL; a FLAGS scan that misses a UID is
+ *    confirmed by one first).
+ *  - delete_local() (here) expunges, in a folder not listed and that
+ *    SELECT says is gone and no rename explains, only the messages bound
+ *    to that pair under its UIDVALIDITY; a message made, moved or copied
+ *    here since has no other copy and stays, with the mailbox, which is
+ *    made upstream again. A remote rename onto a name taken here deletes
+ *    nothing (rename_blocked()).
+ *  - A UIDVALIDITY change deletes nothing: messages are matched again by
+ *    Message-ID and size, then by content; the rest are sent again.
+ *
+ *  upstream, for something here
+ *  - push_expunges() (engine_folder.c) expunges bound remote UIDs (same
+ *    UIDVALIDITY) whose local message was expunged here since the last
+ *    push (its tombstone); not while its content waits in another paired
+ *    mailbox to be moved there (the MOVE takes it, or the next push).
+ *  - move_group() MOVEs a source whose local copy is gone (moved away
+ *    here) into the folder that holds its content; a moved source the
+ *    server did not copy (expunge_uncopied()), and one whose destination
+ *    the pull bound by content (retire_sources()), are expunged: their
+ *    local copies were deleted here.
+ *  - deleted_here() (here), for a mailbox deleted here: SELECT first;
+ *    expunges the UIDs below the pair's uidnext (pulled from or pushed
+ *    to it, so deleted here with it; less messages the server refused to
+ *    give, never fetched) and DELETEs the folder only if nothing else is
+ *    in it. Mail that arrived since stays, and the folder comes back
+ *    here; a folder renumbered since, or never synced, stays whole.
+ *  - engine_pop3.c DELEs only a UIDL whose message was committed here in
+ *    the same transaction as the UIDL, and only as the account's policy
+ *    says (keep no, delete-after-days); DELE takes effect at QUIT.
+ *  - The IMAP driver (up_imap_ops.c), without UIDPLUS, sends a plain
+ *    EXPUNGE only when no other message is marked \Deleted.
+ * RENAME, CREATE, APPEND, COPY and flag changes destroy nothing. The
+ * unit tests (tests/unit/test_sync_engine.c, "lastcopy") show each path,
+ * also cut at every step; tests/integration/test_sync_history.py checks
+ * the whole contract against Dovecot and Cyrus with random histories.
  *
  * Failures are handled by their class alone: message and folder scope are
  * logged, counted and left for the next run; account scope ends the run.

@@ -29,12 +29,23 @@
  *     copies made locally become MOVE/COPY upstream (a new local message
  *     whose content belongs to a remote message elsewhere; one command per
  *     source folder, and the copies' flags read back and merged, since
- *     upstream may have changed them after the last sync), then flag
- *     changes (grouped, so marking 500 messages read is one STORE per
- *     group), expunges, and APPENDs of new local messages. An APPEND is
- *     announced in the store (state APPENDING) before it is sent, so a
- *     crash never makes it twice: the next pull binds the server's copy
- *     by content.
+ *     upstream may have changed them after the last sync: a moved message
+ *     merges like the message it is, a copy keeps the flags it has here),
+ *     then flag changes (grouped, so marking 500 messages read is one
+ *     STORE per group), expunges, and APPENDs of new local messages. An
+ *     APPEND is announced in the store (state APPENDING) before it is
+ *     sent, so a crash never makes it twice: the next pull binds the
+ *     server's copy by content, and a message recorded as sent that the
+ *     pull does not find is sent again (resend_lost()). A source the
+ *     server would not copy (gone upstream, or its folder renumbered)
+ *     goes up as an APPEND instead.
+ *  5. Catch up: after a push that put messages here, pull from uidnext
+ *     again, so uidnext passes our own messages and every UID below it
+ *     is one this engine knows (what a mailbox deleted here takes
+ *     upstream with it: sync/engine.c, deleted_here()).
+ *
+ * What may be deleted on either side, and on what evidence, is the
+ * last-copy rule written at the top of sync/engine.c.
  */
 #include "sync/engine_int.h"
 
