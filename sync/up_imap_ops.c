@@ -1298,16 +1298,29 @@ folder_cmd(struct up_imap *d, const char *verb, const char *a, const char *b,
 	return rc;
 }
 
-static void
-unselect_if(struct up_imap *d, const char *name)
+/*
+ * Leave the selected folder before it (or a parent) is renamed or
+ * deleted: Dovecot drops a connection whose selected folder was deleted
+ * ("Selected mailbox was deleted, have to disconnect"). UNSELECT where
+ * offered, else EXAMINE INBOX; never CLOSE, which would expunge whatever
+ * another client marked \Deleted there.
+ */
+static int
+leave_if(struct up_imap *d, const char *name, struct sync_error *err)
 {
 	size_t n = strlen(name);
+	unsigned tag;
 
-	if (d->selected != NULL && strncmp(d->selected, name, n) == 0 &&
-	    (d->selected[n] == '\0' || d->selected[n] == '/')) {
-		free(d->selected);
-		d->selected = NULL;
-	}
+	if (d->selected == NULL || strncmp(d->selected, name, n) != 0 ||
+	    (d->selected[n] != '\0' && d->selected[n] != '/'))
+		return 0;
+	free(d->selected);
+	d->selected = NULL;
+	tag = up_imap_send(d, err, "%s", d->rcaps & IC_UNSELECT ? "UNSELECT" :
+	    "EXAMINE INBOX");
+	if (tag == 0 || up_conn_flush(&d->conn, err) < 0)
+		return -1;
+	return wait_ok(d, tag, NULL, NULL, SYNC_SCOPE_FOLDER, err);
 }
 
 static int
@@ -1373,7 +1386,8 @@ up_imap_rename_folder(struct sync_driver *drv, const char *from,
 	struct up_imap *d = imap_of(drv);
 
 	up_imap_doing(d, "renaming folder %s to %s", from, to);
-	unselect_if(d, from);
+	if (leave_if(d, from, err) < 0)
+		return -1;
 	return folder_cmd(d, "RENAME", from, to, SYNC_EK_NONEXISTENT, err);
 }
 
@@ -1384,7 +1398,8 @@ up_imap_delete_folder(struct sync_driver *drv, const char *name,
 	struct up_imap *d = imap_of(drv);
 
 	up_imap_doing(d, "deleting folder %s", name);
-	unselect_if(d, name);
+	if (leave_if(d, name, err) < 0)
+		return -1;
 	return folder_cmd(d, "DELETE", name, NULL, SYNC_EK_NONEXISTENT, err);
 }
 

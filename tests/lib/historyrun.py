@@ -123,6 +123,53 @@ class CyrusUp:
         self.cy.stop()
 
 
+def folders_deleted_here(server, folder):
+    """A fixed case the histories found (Dovecot drops a connection whose
+    selected folder is deleted, and the last-copy rule now selects a
+    folder deleted here before deleting it upstream): two folders
+    deleted here, one of which got new mail upstream meanwhile. The
+    first goes upstream too, the second keeps the new mail on both
+    sides and nothing else."""
+    rng = random.Random(0)
+    root = os.path.join(folder, "deleted-here-" + server)
+    local = Local(os.path.join(root, "store"))
+    up = None
+    try:
+        up = (DovecotUp if server == "dovecot" else CyrusUp)(
+            os.path.join(root, "server"), rng)
+        local.add_account("acc", "imap", up.imap_port, USER, PASSWORD)
+        there = Side("upstream", up.imap, up.name)
+        here = Side("here", lambda: local.imap("acc"))
+        for f in ("A", "B"):
+            there.create(f)
+            there.append(f, 1 if f == "A" else 2, ())
+            there.append(f, 3 if f == "A" else 4, ("\\Seen",))
+        there.close()
+        local.sync("acc")
+        here.delete("A")
+        here.delete("B")
+        here.close()
+        there.append("B", 5, ("\\Flagged",))
+        there.close()
+        summary, log = local.sync("acc")
+        if summary is None or not summary["ok"]:
+            raise AssertionError("the sync failed: %s %s" % (summary, log))
+        for side, name in ((here, lambda n: n), (there, up.local_name)):
+            state = side.state(name)
+            side.close()
+            if sorted(state) != ["B", "INBOX"] or sorted(state["B"]) != [5]:
+                raise AssertionError("%s holds %s, want INBOX and B with "
+                                     "message 5 only" % (side.label, {
+                                         k: sorted(v) for k, v in
+                                         state.items()}))
+        if "did not come from here" not in log:
+            raise AssertionError("not said:\n" + log)
+    finally:
+        local.stop()
+        if up is not None:
+            up.stop()
+
+
 def run_history(server, seed, steps, folder):
     rng = random.Random("%s-%d" % (server, seed))
     root = os.path.join(folder, "history-%s-%d" % (server, seed))
