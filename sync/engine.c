@@ -832,6 +832,25 @@ known_uids(struct sync_run *r, const struct store_sync_folder *p,
 	return 0;
 }
 
+/* 1 if a DELETE answered as if name were gone (a NO without a code reads
+ * so) left it there after all: Cyrus refuses a second DELETE of a name
+ * within a second. *err then says so; the pair stays for the next run. */
+static int
+still_there(struct sync_run *r, const char *name, struct sync_error *err)
+{
+	struct sync_folder_status fst;
+	struct sync_error serr;
+	char why[SYNC_ERRMSG_MAX];
+
+	if (r->d->ops->select(r->d, name, &fst, &serr) != 0)
+		return 0;
+	snprintf(why, sizeof(why), "%s", err->msg);
+	sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_LATER, SYNC_EK_OTHER,
+	    "the server would not delete the folder (%s); the next sync tries "
+	    "again", why);
+	return 1;
+}
+
 /*
  * Pair p's local mailbox was deleted here: the last-copy rule says only
  * what came from here may go upstream, so SELECT tells what that is.
@@ -877,7 +896,8 @@ deleted_here(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 	if (ri >= 0 && rest == 0) {
 		v->rpaired[ri] = 1;	/* gone: do not recreate */
 		if (d->ops->delete_folder(d, p->name, &err) != 0 &&
-		    err.kind != SYNC_EK_NONEXISTENT)
+		    (err.kind != SYNC_EK_NONEXISTENT ||
+		    still_there(r, p->name, &err)))
 			return folder_error(r, &err, p->name);
 		r->stats->folders_out++;
 	}

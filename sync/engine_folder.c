@@ -1321,8 +1321,9 @@ struct mplan {
 					 * is merged against */
 	int		 move;
 	uint32_t	 newuid;	/* in this folder, 0 if unknown */
-	int		 copied;	/* the server made the copy (or,
-					 * without UIDPLUS, said so) */
+	int		 copied;	/* the server made the copy, or gave
+					 * no COPYUID to tell (no UIDPLUS,
+					 * or nothing copied at all) */
 };
 
 /* 1 if identity (mailbox, uid) is already some plan's source. */
@@ -1478,7 +1479,7 @@ source_flags(struct fsync *fs, struct mplan *pl, size_t n,
 	return rc;
 }
 
-/* Moved sources the server did not copy (UIDPLUS said so: no new UID):
+/* Moved sources the server did not copy (its COPYUID left them out):
  * gone upstream meanwhile, or left there; their local copies are gone
  * (moved away), so they are expunged, and the moved messages go up as
  * APPENDs. Run with the source selected. */
@@ -1509,7 +1510,6 @@ move_group(struct fsync *fs, struct mplan *pl, size_t n)
 	struct sync_error err;
 	uint32_t *ruids = xcalloc(n, sizeof(*ruids));
 	uint32_t *newuids = xcalloc(n, sizeof(*newuids)), uv = 0;
-	int uidplus = (r->d->caps & SYNC_CAP_UIDPLUS) != 0;
 	size_t i, copied = 0;
 	int rc;
 
@@ -1532,12 +1532,15 @@ move_group(struct fsync *fs, struct mplan *pl, size_t n)
 	if (rc == 0)
 		rc = r->d->ops->copy(r->d, ruids, n, fs->p->name, pl[0].move,
 		    newuids, &uv, &err);
+	/* Without a COPYUID (no UIDPLUS; or a server that copied nothing
+	 * and so said nothing) the copies are looked up by Message-ID once
+	 * this folder is selected again (find_copies()). */
 	for (i = 0; i < n && rc == 0; i++) {
 		pl[i].newuid = newuids[i];
-		pl[i].copied = newuids[i] != 0 || !uidplus;
+		pl[i].copied = newuids[i] != 0 || uv == 0;
 		copied += pl[i].copied;
 	}
-	if (rc == 0 && uidplus)
+	if (rc == 0 && uv != 0)
 		rc = expunge_uncopied(fs, pl, n, &err);
 	free(ruids);
 	free(newuids);
@@ -1836,11 +1839,12 @@ classify(struct fsync *fs, const struct store_msg *lm, struct fgroup **g,
 }
 
 /*
- * Without UIDPLUS the server gave no UIDs for the copies: each is looked
- * up by its Message-ID in this folder (selected). Found: bound now, so
- * its flags merge below. Found nowhere: the server did not copy it (its
+ * Copies the server gave no UIDs for (no COPYUID): each is looked up by
+ * its Message-ID in this folder (selected). Found: bound now, so its
+ * flags merge below. Found nowhere: the server did not copy it (its
  * source was gone), so its identity is dropped and it goes up as an
- * APPEND. Cannot tell: left to the next pull, which binds it by content.
+ * APPEND. Cannot tell: the pull after the push binds it by content, or
+ * the next run sends it again (resend_lost()).
  */
 static int
 find_copies(struct fsync *fs, struct mplan *pl, size_t n)
@@ -2024,8 +2028,7 @@ push_moves(struct fsync *fs, const struct store_msg *msgs, size_t n,
 		}
 		if (rc == 0 && ss.uidvalidity == fs->p->uidvalidity &&
 		    npl > 0) {
-			if (!(r->d->caps & SYNC_CAP_UIDPLUS))
-				rc = find_copies(fs, pl, npl);
+			rc = find_copies(fs, pl, npl);
 			if (rc == 0)
 				rc = merge_moved(fs, pl, npl);
 		}

@@ -48,6 +48,7 @@ struct ffolder {
 	uint64_t	 modseq;
 	int		 nomodseq;
 	int		 unlisted;	/* LIST leaves it out */
+	int		 undeletable;	/* DELETEs to refuse */
 	struct fmsg	*m;
 	size_t		 n, cap;
 	struct fgone	*gone;
@@ -450,6 +451,17 @@ sync_fake_msg_expunge(struct sync_fake *f, const char *folder, uint32_t uid)
 	if (fo == NULL || msg_find(fo, uid) == NULL)
 		return -1;
 	msg_remove(fo, uid);
+	return 0;
+}
+
+int
+sync_fake_folder_undeletable(struct sync_fake *f, const char *name, int times)
+{
+	struct ffolder *fo = folder_find(f, name);
+
+	if (fo == NULL)
+		return -1;
+	fo->undeletable = times;
 	return 0;
 }
 
@@ -1042,7 +1054,7 @@ fake_copy(struct sync_driver *drv, const uint32_t *uids, size_t n,
 	struct fake_drv *d = (struct fake_drv *)drv;
 	struct ffolder *fo, *to;
 	struct fmsg *m;
-	size_t i;
+	size_t i, k;
 	uint32_t u;
 	int after;
 
@@ -1054,7 +1066,7 @@ fake_copy(struct sync_driver *drv, const uint32_t *uids, size_t n,
 		return op_fail(d, after, err,
 		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
 		    SYNC_EK_NONEXISTENT, "no folder %s", dest));
-	for (i = 0; i < n; i++) {
+	for (i = 0, k = 0; i < n; i++) {
 		newuids[i] = 0;
 		if ((m = msg_find(fo, uids[i])) == NULL)
 			continue;
@@ -1063,8 +1075,10 @@ fake_copy(struct sync_driver *drv, const uint32_t *uids, size_t n,
 			newuids[i] = u;
 		if (move)
 			msg_remove(fo, uids[i]);
+		k++;
 	}
-	*uv_r = drv->caps & SYNC_CAP_UIDPLUS ? to->uidvalidity : 0;
+	/* As Dovecot: no COPYUID when nothing was copied. */
+	*uv_r = (drv->caps & SYNC_CAP_UIDPLUS) && k > 0 ? to->uidvalidity : 0;
 	return op_end(d, after, err);
 }
 
@@ -1158,10 +1172,17 @@ static int
 fake_delete(struct sync_driver *drv, const char *name, struct sync_error *err)
 {
 	struct fake_drv *d = (struct fake_drv *)drv;
+	struct ffolder *fo;
 	int after;
 
 	if (op_begin(d, "delete", &after, err) != 0)
 		return -1;
+	if ((fo = folder_find(d->f, name)) != NULL && fo->undeletable > 0) {
+		fo->undeletable--;
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
+		    SYNC_EK_NONEXISTENT, "Mailbox already exists"));
+	}
 	if (sync_fake_folder_delete(d->f, name) != 0)
 		return op_fail(d, after, err,
 		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,

@@ -47,6 +47,11 @@ int	sync_fake_folder_set_uidvalidity(struct sync_fake *f, const char *name,
  * refusal; EXISTS: a server that claims it is there and is wrong). */
 int	sync_fake_create_refuse(struct sync_fake *f, const char *name,
 	    enum sync_errkind kind);
+/* Answer the next times DELETEs of name with a NO that reads as "not
+ * there" and delete nothing, as Cyrus refuses a second DELETE of a name
+ * within a second. */
+int	sync_fake_folder_undeletable(struct sync_fake *f, const char *name,
+	    int times);
 /* Leave a folder out of LIST (on) or list it again (off), as a server
  * whose LIST misses a folder that is there. */
 int	sync_fake_folder_unlisted(struct sync_fake *f, const char *name, int on);

@@ -1205,6 +1205,35 @@ START_TEST(test_sync_folder_deleted_here_keeps_mail_new_upstream)
 }
 END_TEST
 
+/* Found by the randomized histories (Cyrus): a DELETE the server refused
+ * with a NO that reads as "not there" (Cyrus, for a name deleted twice in
+ * one second) was taken as done, and the folder stayed upstream while
+ * the pair was forgotten. Now it is said and tried again next time. */
+START_TEST(test_sync_refused_delete_upstream_is_tried_again)
+{
+	struct logbuf lb;
+	struct fx f;
+
+	fx_setup(&f, ALLCAPS, SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Proj", 0);
+	remote_add(&f, "Proj", 1, 0, NULL);
+	run_ok(&f);
+	ck_assert_int_eq(store_mailbox_delete(f.st, mbox_id(&f, "Proj")), 0);
+	ck_assert_int_eq(sync_fake_folder_undeletable(f.fake, "Proj", 1), 0);
+	run_logged(&f, &lb);
+	ck_assert_msg(strstr(lb.text, "would not delete the folder") != NULL,
+	    "not said: %s", lb.text);
+	ck_assert_uint_eq(f.stats.errors, 1);
+	ck_assert(sync_fake_folder_exists(f.fake, "Proj"));
+	ck_assert_int_eq(mbox_id(&f, "Proj"), 0);
+	run_ok(&f);
+	ck_assert(!sync_fake_folder_exists(f.fake, "Proj"));
+	ck_assert_int_eq(mbox_id(&f, "Proj"), 0);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* What this engine put in a folder is its own: a mailbox deleted here
  * right after the sync that appended and moved messages into it takes
  * them upstream too (the push caught up with its own UIDs). */
@@ -1787,7 +1816,9 @@ END_TEST
  * takes effect: a second run ends as an uninterrupted one. */
 START_TEST(test_sync_lastcopy_crash_at_every_step_resumes)
 {
-	unsigned caps = caps_variants[_i / 2];
+	/* The extremes only: the other variants cost time and show no
+	 * path these two do not. */
+	unsigned caps = _i / 2 ? ALLCAPS : 0;
 	int after = _i % 2;
 	struct fx f;
 	long n;
@@ -1872,6 +1903,7 @@ sync_suite(void)
 	    test_sync_folder_deleted_here_keeps_mail_new_upstream, 0, 3);
 	tcase_add_loop_test(tc,
 	    test_sync_folder_deleted_here_after_our_own_appends, 0, nv);
+	tcase_add_test(tc, test_sync_refused_delete_upstream_is_tried_again);
 	tcase_add_loop_test(tc, test_sync_unlisted_folder_is_not_deleted_here,
 	    0, 2);
 	tcase_add_test(tc, test_sync_remote_rename_onto_a_taken_name_keeps_both);
@@ -1891,7 +1923,7 @@ sync_suite(void)
 	    2 * nv);
 	tcase_add_loop_test(tc, test_sync_lastcopy_uninterrupted, 0, nv);
 	tcase_add_loop_test(tc, test_sync_lastcopy_crash_at_every_step_resumes,
-	    0, 2 * nv);
+	    0, 4);
 	tc = tcase(s, "pop3");
 	tcase_add_test(tc, test_sync_pop3_fetch_by_uidl_no_refetch);
 	tcase_add_test(tc, test_sync_pop3_delete_after_fetch);
