@@ -872,6 +872,7 @@ deleted_here(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 	struct sync_error err;
 	uint32_t *gone = NULL;
 	size_t ngone = 0, rest = 0;
+	int whole = 0;
 
 	if (ri >= 0 && d->ops->select(d, p->name, &fst, &err) != 0) {
 		if (err.kind != SYNC_EK_NONEXISTENT) {
@@ -881,9 +882,10 @@ deleted_here(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 		ri = -1;
 	}
 	if (ri >= 0 && fst.exists > 0 && (p->uidvalidity == 0 ||
-	    fst.uidvalidity != p->uidvalidity))
+	    fst.uidvalidity != p->uidvalidity)) {
 		rest = fst.exists;
-	else if (ri >= 0 && fst.exists > 0 &&
+		whole = 1;
+	} else if (ri >= 0 && fst.exists > 0 &&
 	    known_uids(r, p, &gone, &ngone, &rest) != 0)
 		return -1;
 	if (ngone > 0 && d->ops->expunge(d, gone, ngone, &err) != 0) {
@@ -903,7 +905,13 @@ deleted_here(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 	}
 	if (store_sync_folder_delete(r->st, p->id) != 0)
 		return sync_run_store_err(r, "forget a folder");
-	if (ri >= 0 && rest > 0)
+	if (ri >= 0 && rest > 0 && whole)
+		sync_run_log(r, SYNC_LOG_WARN, "%s: deleted here, but the "
+		    "server renumbered it since the last sync, so which of its "
+		    "%zu message%s came from here cannot be told; it is kept "
+		    "whole, and made here again", p->name, rest, rest == 1 ? "" :
+		    "s");
+	else if (ri >= 0 && rest > 0)
 		sync_run_log(r, SYNC_LOG_WARN, "%s: deleted here, but %zu "
 		    "message%s upstream did not come from here (new there "
 		    "since the last sync); %s kept, and the folder is made here "
