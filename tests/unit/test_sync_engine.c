@@ -1433,6 +1433,39 @@ START_TEST(test_sync_local_move_meeting_a_remote_copy_is_one_message)
 }
 END_TEST
 
+/* A local move whose destination's push does not happen (its folder is
+ * skipped, failing, ...) and whose moved copy is then deleted here: the
+ * source's push kept its mark, so the next sync expunges the source
+ * upstream instead of leaving it there for good. */
+START_TEST(test_sync_move_whose_copy_was_deleted_before_its_push)
+{
+	struct fx f;
+	uint32_t uid, newuid;
+
+	fx_setup(&f, caps_variants[_i], SYNC_PROTO_IMAP);
+	sync_fake_folder_add(f.fake, "Asrc", 0);
+	sync_fake_folder_add(f.fake, "Zdst", 0);
+	remote_add(&f, "Asrc", 1, 0, NULL);
+	remote_add(&f, "Asrc", 2, 0, NULL);
+	run_ok(&f);
+	uid = local_uid_at(&f, "Asrc", 0);
+	ck_assert_int_eq(store_msg_move(f.st, mbox_id(&f, "Asrc"), &uid, 1,
+	    mbox_id(&f, "Zdst"), &newuid), 0);
+	ck_assert_int_eq(store_account_set(f.st, f.acct, SYNC_KEY_SKIP, "Zdst",
+	    4), 0);
+	run_ok(&f);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "Asrc"), 2);
+	ck_assert_int_eq(store_msg_expunge(f.st, mbox_id(&f, "Zdst"), &newuid,
+	    1), 0);
+	ck_assert_int_eq(store_account_set(f.st, f.acct, SYNC_KEY_SKIP, "", 0),
+	    0);
+	run_ok(&f);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "Asrc"), 1);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* Found by the randomized histories: a local move or copy (_i / 4) out
  * of a folder renumbered upstream meanwhile, its destination synced
  * first, failed that folder's whole push for this sync. Now the message
@@ -1915,6 +1948,8 @@ sync_suite(void)
 	tcase_add_loop_test(tc,
 	    test_sync_local_move_meeting_a_remote_copy_is_one_message, 0,
 	    2 * nv);
+	tcase_add_loop_test(tc,
+	    test_sync_move_whose_copy_was_deleted_before_its_push, 0, nv);
 	tcase_add_loop_test(tc,
 	    test_sync_move_out_of_a_renumbered_folder_in_one_sync, 0, 2 * nv);
 	tcase_add_loop_test(tc, test_sync_flag_scan_gap_is_no_expunge, 0, 2);
