@@ -1341,7 +1341,10 @@ planned(const struct mplan *pl, size_t n, const struct store_sync_msg *m)
 /*
  * Plan lm as a move or copy into pl[*n] if a remote message elsewhere
  * has its content (each remote message is the source of one plan at
- * most: a second local copy is appended). 0, or -1 with r->err set.
+ * most: a second local copy is appended). A source whose local copy is
+ * gone (moved away here) comes first: that is where the message came
+ * from, and a copy of it elsewhere (pulled meanwhile, say) must not
+ * leave it upstream. 0, or -1 with r->err set.
  */
 static int
 plan_move(struct fsync *fs, const struct store_msg *lm, struct mplan *pl,
@@ -1349,16 +1352,16 @@ plan_move(struct fsync *fs, const struct store_msg *lm, struct mplan *pl,
 {
 	struct sync_run *r = fs->r;
 	struct store_sync_msg *v = NULL;
+	struct store_sync_folder *q, *pick = NULL;
 	struct store_msg other;
-	size_t nv, i;
-	int move;
+	size_t nv, i, at = 0;
+	int move, best = -1;
 
 	if (store_sync_msg_by_content(fs->st, r->acct, lm->content, &v,
 	    &nv) != 0)
 		return sync_run_store_err(r, "look up a message's content");
-	for (i = 0; i < nv; i++) {
-		struct store_sync_folder *q = pair_by_id(r, v[i].folder);
-
+	for (i = 0; i < nv && best < 1; i++) {
+		q = pair_by_id(r, v[i].folder);
 		if (v[i].state != STORE_SYNC_BOUND || q == NULL ||
 		    q->mailbox == 0 || q->id == fs->p->id ||
 		    v[i].ruidvalidity != q->uidvalidity ||
@@ -1368,14 +1371,20 @@ plan_move(struct fsync *fs, const struct store_msg *lm, struct mplan *pl,
 		    &other) != 0;
 		if (!move && !(r->d->caps & SYNC_CAP_UIDPLUS))
 			continue;	/* a copy we could not bind: APPEND */
+		if (move > best) {
+			best = move;
+			pick = q;
+			at = i;
+		}
+	}
+	if (pick != NULL) {
 		memset(&pl[*n], 0, sizeof(pl[*n]));
 		pl[*n].uid = lm->uid;
 		pl[*n].content = lm->content;
-		pl[*n].q = q;
-		pl[*n].src = v[i];
-		pl[*n].move = move;
+		pl[*n].q = pick;
+		pl[*n].src = v[at];
+		pl[*n].move = best;
 		(*n)++;
-		break;
 	}
 	free(v);
 	return 0;

@@ -1505,6 +1505,47 @@ START_TEST(test_sync_move_out_of_a_renumbered_folder_in_one_sync)
 }
 END_TEST
 
+/* Found by the long histories (Dovecot, seed 1809841567): moved here to
+ * Zdst, and copied upstream by another client from its source Asrc to
+ * Bcopy, whose pull came first. The MOVE must start from the message's
+ * source (its local copy gone), not from the copy: else the source stayed
+ * upstream for one more sync. */
+START_TEST(test_sync_local_move_starts_from_its_source_not_a_copy)
+{
+	struct fx f;
+	uint32_t uid, newuid;
+	const char *data;
+	char *copy;
+	size_t len;
+
+	fx_setup(&f, ALLCAPS, SYNC_PROTO_IMAP);
+	/* Bcopy's mailbox is made first, so its identities list first. */
+	sync_fake_folder_add(f.fake, "Bcopy", 0);
+	sync_fake_folder_add(f.fake, "Asrc", 0);
+	sync_fake_folder_add(f.fake, "Zdst", 0);
+	remote_add(&f, "Asrc", 1, STORE_F_SEEN, NULL);
+	remote_add(&f, "Asrc", 2, 0, NULL);
+	run_ok(&f);
+	uid = local_uid_at(&f, "Asrc", 0);
+	ck_assert_int_eq(store_msg_move(f.st, mbox_id(&f, "Asrc"), &uid, 1,
+	    mbox_id(&f, "Zdst"), &newuid), 0);
+	ck_assert_int_eq(sync_fake_msg_at(f.fake, "Asrc", 0, NULL, NULL, NULL,
+	    (const void **)&data, &len), 0);
+	copy = xmalloc(len);
+	memcpy(copy, data, len);
+	ck_assert_uint_ne(sync_fake_msg_add(f.fake, "Bcopy", copy, len,
+	    STORE_F_SEEN, NULL, 1600000001), 0);
+	free(copy);
+	run_ok(&f);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "Asrc"), 1);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "Bcopy"), 1);
+	ck_assert_uint_eq(sync_fake_msg_count(f.fake, "Zdst"), 1);
+	ck_assert_uint_eq(sync_fake_calls(f.fake, "copy"), 0);
+	assert_mirrored(&f);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* A message a FLAGS scan (no CONDSTORE) leaves out is not expunged here
  * on that alone: a complete UID listing must say it is gone. */
 START_TEST(test_sync_flag_scan_gap_is_no_expunge)
@@ -1952,6 +1993,7 @@ sync_suite(void)
 	    test_sync_move_whose_copy_was_deleted_before_its_push, 0, nv);
 	tcase_add_loop_test(tc,
 	    test_sync_move_out_of_a_renumbered_folder_in_one_sync, 0, 2 * nv);
+	tcase_add_test(tc, test_sync_local_move_starts_from_its_source_not_a_copy);
 	tcase_add_loop_test(tc, test_sync_flag_scan_gap_is_no_expunge, 0, 2);
 	tc = tcase(s, "crash");
 	tcase_add_loop_test(tc, test_sync_uninterrupted_scenario, 0, nv);
