@@ -41,7 +41,10 @@ computes them from the agreed state and the two sides, and nothing else.
     rename is followed only on evidence that cannot collide: a message
     agreed at the last sync that is still in the folder on both sides
     (same UID upstream). Without it the engine sees a folder deleted
-    upstream and a new one, and rule 6 applies to the old one.
+    upstream and a new one, and rule 6 applies to the old one. (Cyrus
+    gives folders made in the same second one UIDVALIDITY: when a folder
+    new upstream shares the renamed one's, not following is accepted
+    too, if the server shows it; see History.ambiguous().)
  6. A folder deleted on one side is deleted on the other, with the
     messages agreed at the last sync; the messages added to it on the
     other side since then are kept, and with them the folder (made
