@@ -557,9 +557,17 @@ int	store_sync_msg_ruids(struct store *st, int64_t folder,
 	    uint32_t uidvalidity, uint32_t **ruids_r, size_t *n_r);
 int	store_sync_msg_count(struct store *st, int64_t folder,
 	    uint32_t uidvalidity, size_t *n_r);
+/* The highest bound remote UID of a folder under uidvalidity, 0 if none
+ * (our own APPENDs and MOVEs lie above the UIDNEXT last pulled up to). */
+int	store_sync_msg_max_ruid(struct store *st, int64_t folder,
+	    uint32_t uidvalidity, uint32_t *ruid_r);
 /* Identities of a folder that are not settled: APPENDs in flight, and
  * rows of another UIDVALIDITY (awaiting re-matching). Caller frees. */
 int	store_sync_msg_unsettled(struct store *st, int64_t folder,
+	    uint32_t uidvalidity, struct store_sync_msg **v_r, size_t *n_r);
+/* Identities of a folder under uidvalidity whose remote UID is not known
+ * yet (APPENDING, APPENDED), by an index seek. Caller frees. */
+int	store_sync_msg_inflight(struct store *st, int64_t folder,
 	    uint32_t uidvalidity, struct store_sync_msg **v_r, size_t *n_r);
 /* Identities of an account's messages with this content (whether or not
  * the local message still exists). Caller frees. */

@@ -80,6 +80,12 @@ static const char SQL_M_DROP_STALE[] =
 static const char SQL_M_COUNT[] =
     "SELECT count(*) FROM sync_msg WHERE folder = ? AND ruidvalidity = ? "
     "AND ruid IS NOT NULL";
+static const char SQL_M_INFLIGHT[] =
+    "SELECT " SM_COLS " FROM sync_msg WHERE folder = ? AND "
+    "ruidvalidity = ? AND ruid IS NULL ORDER BY mailbox, uid";
+static const char SQL_M_MAX[] =
+    "SELECT coalesce(max(ruid), 0) FROM sync_msg WHERE folder = ? AND "
+    "ruidvalidity = ?";
 
 static const char SQL_P_GET[] =
     "SELECT fetched FROM sync_pop3 WHERE account = ? AND uidl_hash = ?";
@@ -448,6 +454,24 @@ store_sync_msg_count(struct store *st, int64_t folder, uint32_t uidvalidity,
 	return rc;
 }
 
+int
+store_sync_msg_max_ruid(struct store *st, int64_t folder,
+    uint32_t uidvalidity, uint32_t *ruid_r)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_M_MAX);
+	int64_t n;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, folder);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	/* max() with coalesce: there is always a row, an index seek. */
+	if ((rc = store_step_i64(st, s, &n, "read remote UIDs")) == 0)
+		*ruid_r = (uint32_t)n;
+	return rc;
+}
+
 /* Every row a statement with bound parameters gives, as an array. */
 static int
 all_rows(struct store *st, sqlite3_stmt *s, struct store_sync_msg **v_r,
@@ -479,6 +503,19 @@ store_sync_msg_unsettled(struct store *st, int64_t folder,
     uint32_t uidvalidity, struct store_sync_msg **v_r, size_t *n_r)
 {
 	sqlite3_stmt *s = store_stmt(st, SQL_M_UNSETTLED);
+
+	if (s == NULL)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, folder);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	return all_rows(st, s, v_r, n_r);
+}
+
+int
+store_sync_msg_inflight(struct store *st, int64_t folder,
+    uint32_t uidvalidity, struct store_sync_msg **v_r, size_t *n_r)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_M_INFLIGHT);
 
 	if (s == NULL)
 		return STORE_ERR;

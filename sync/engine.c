@@ -12,23 +12,70 @@
  *
  * Folders are paired by name (struct store_sync_folder, whose sealed name
  * is the remote name as last synced), which tells every case apart:
- *  - a pair whose local mailbox is gone: deleted here, delete upstream;
+ *  - a pair whose local mailbox is gone: deleted here, delete upstream
+ *    what came from here (deleted_here());
  *  - a pair whose mailbox has another name: renamed here, rename upstream
  *    (or, if upstream already has the new name, a rename a crash
  *    interrupted before it was recorded);
  *  - a pair whose remote name has disappeared: renamed upstream if a new
  *    remote folder has its UIDVALIDITY (servers keep it across RENAME)
  *    and its messages under their UIDs, and no other vanished folder's
- *    (renamed_to), so rename here and keep every message; else deleted
- *    upstream, delete here, except messages made here since the last
- *    sync, which have no other copy (the folder is made upstream again
- *    for them); a pair never synced (no UIDVALIDITY yet) had nothing
- *    from upstream, so it is only forgotten, never deleted;
+ *    (renamed_to), so rename here and keep every message; else, once
+ *    SELECT confirms it is gone, deleted upstream: delete here what came
+ *    from it (delete_local()); a pair never synced (no UIDVALIDITY yet)
+ *    had nothing from upstream, so it is only forgotten, never deleted;
  *  - a remote folder without a pair: new upstream, make it here (or pair
  *    it with a local mailbox of that name, on a first sync);
  *  - a local mailbox without a pair: new here, create it upstream.
  * Every step is idempotent (a create that finds the folder is done, a
  * delete that finds none is done), so a crash anywhere resumes cleanly.
+ *
+ * THE LAST-COPY RULE. No local message is deleted because of something
+ * upstream unless the engine has seen that message's own upstream copy
+ * removed; no upstream message is expunged because of something local
+ * unless it was deleted here; anything else is said in the log and left
+ * alone. Every path of sync/ that deletes, and the evidence it needs:
+ *
+ *  here, for something upstream
+ *  - remote_gone() (engine_folder.c) expunges a message whose bound
+ *    remote UID, under the folder's current UIDVALIDITY, the server
+ *    reported expunged: VANISHED (QRESYNC), or absent from a complete
+ *    UID listing (UID SEARCH ALL; a FLAGS scan that misses a UID is
+ *    confirmed by one first).
+ *  - delete_local() (here) expunges, in a folder not listed and that
+ *    SELECT says is gone and no rename explains, only the messages bound
+ *    to that pair under its UIDVALIDITY; a message made, moved or copied
+ *    here since has no other copy and stays, with the mailbox, which is
+ *    made upstream again. A remote rename onto a name taken here deletes
+ *    nothing (rename_blocked()).
+ *  - A UIDVALIDITY change deletes nothing: messages are matched again by
+ *    Message-ID and size, then by content; the rest are sent again.
+ *
+ *  upstream, for something here
+ *  - push_expunges() (engine_folder.c) expunges bound remote UIDs (same
+ *    UIDVALIDITY) whose local message was expunged here since the last
+ *    push (its tombstone); not while its content waits in another paired
+ *    mailbox to be moved there (the MOVE takes it, or the next push).
+ *  - move_group() MOVEs a source whose local copy is gone (moved away
+ *    here) into the folder that holds its content; a moved source the
+ *    server did not copy (expunge_uncopied()), and one whose destination
+ *    the pull bound by content (retire_sources()), are expunged: their
+ *    local copies were deleted here.
+ *  - deleted_here() (here), for a mailbox deleted here: SELECT first;
+ *    expunges the UIDs below the pair's uidnext (pulled from or pushed
+ *    to it, so deleted here with it; less messages the server refused to
+ *    give, never fetched) and DELETEs the folder only if nothing else is
+ *    in it. Mail that arrived since stays, and the folder comes back
+ *    here; a folder renumbered since, or never synced, stays whole.
+ *  - engine_pop3.c DELEs only a UIDL whose message was committed here in
+ *    the same transaction as the UIDL, and only as the account's policy
+ *    says (keep no, delete-after-days); DELE takes effect at QUIT.
+ *  - The IMAP driver (up_imap_ops.c), without UIDPLUS, sends a plain
+ *    EXPUNGE only when no other message is marked \Deleted.
+ * RENAME, CREATE, APPEND, COPY and flag changes destroy nothing. The
+ * unit tests (tests/unit/test_sync_engine.c, "lastcopy") show each path,
+ * also cut at every step; tests/integration/test_sync_history.py checks
+ * the whole contract against Dovecot and Cyrus with random histories.
  *
  * Failures are handled by their class alone: message and folder scope are
  * logged, counted and left for the next run; account scope ends the run.
@@ -648,10 +695,54 @@ local_view_rename(struct fview *v, const char *from, const char *to)
 }
 
 /*
+ * Pair p's folder is not listed upstream: before anything here is deleted
+ * for it, SELECT says it is really gone (a LIST may leave a folder out: a
+ * name the driver cannot express here, a server's quirk). 1: gone; 0: it
+ * is there after all, or cannot be told now (said; the pair stays and
+ * its folder syncs as usual); -1: account-scope failure.
+ */
+static int
+really_gone(struct sync_run *r, const struct store_sync_folder *p)
+{
+	struct sync_folder_status fst;
+	struct sync_error err;
+
+	if (r->d->ops->select(r->d, p->name, &fst, &err) != 0) {
+		if (err.kind == SYNC_EK_NONEXISTENT)
+			return 1;
+		return folder_error(r, &err, p->name);
+	}
+	sync_run_log(r, SYNC_LOG_WARN, "%s: not listed by the server, but "
+	    "there; nothing is deleted here", p->name);
+	return 0;
+}
+
+/*
+ * A remote rename that cannot be followed here (the new name is taken by
+ * a local mailbox): both stay. The pair is forgotten, so follow_new()
+ * makes this mailbox upstream again under its own name with its
+ * messages; nothing here is deleted for a folder that was not.
+ */
+static int
+rename_blocked(struct sync_run *r, struct fview *v,
+    struct store_sync_folder *p, ssize_t li, const char *from,
+    const char *to)
+{
+	if (store_sync_folder_delete(r->st, p->id) != 0)
+		return sync_run_store_err(r, "forget a folder");
+	v->lpaired[li] = 0;
+	sync_run_log(r, SYNC_LOG_WARN, "%s: renamed upstream to %s, which is "
+	    "taken here; both are kept, and %s is made upstream again with "
+	    "its messages", from, to, from);
+	return 0;
+}
+
+/*
  * Pair p's remote folder is gone: follow a rename upstream by renaming the
  * local mailbox (its messages, identities and UIDs stay, nothing is
- * fetched again); else it was deleted upstream, so delete it here (but
- * keep what has no other copy: delete_local()).
+ * fetched again); else, once SELECT confirms it is gone, it was deleted
+ * upstream, so delete it here (but keep what has no other copy:
+ * delete_local()).
  */
 static int
 gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
@@ -665,8 +756,11 @@ gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 		return -1;
 	if (ci < 0 && p->uidvalidity == 0)
 		return never_synced(r, v, p, li);
-	if (ci < 0)
+	if (ci < 0) {
+		if ((rc = really_gone(r, p)) <= 0)
+			return rc;
 		return delete_local(r, v, p, li, v->local[li].name);
+	}
 	from = xstrdup(v->local[li].name);
 	to = xstrdup(v->remote[ci].name);
 	/* Both names together (a crash between them would only look like
@@ -682,12 +776,13 @@ gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 	if (rc == 0 && store_txn_commit(r->st) != 0)
 		rc = STORE_ERR;
 	if (rc != 0) {
-		sync_run_log(r, SYNC_LOG_WARN, "%s: renamed upstream to %s, "
-		    "but cannot rename it here: %s", from, to,
-		    store_errmsg(r->st));
+		if (rc != STORE_EEXIST)
+			sync_run_log(r, SYNC_LOG_WARN, "%s: renamed upstream "
+			    "to %s, but cannot rename it here: %s", from, to,
+			    store_errmsg(r->st));
 		store_txn_rollback(r->st);
-		rc = rc == STORE_EEXIST ? delete_local(r, v, p, li, from) :
-		    sync_run_store_err(r, "rename a mailbox");
+		rc = rc == STORE_EEXIST ? rename_blocked(r, v, p, li, from,
+		    to) : sync_run_store_err(r, "rename a mailbox");
 		free(from);
 		free(to);
 		return rc;
@@ -704,6 +799,128 @@ gone_upstream(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
 	return 0;
 }
 
+/* The remote UIDs of the selected folder below p->uidnext, less those
+ * the server refused to give (never fetched, so never deleted here):
+ * what a mailbox deleted here takes with it upstream. *rest_r: how many
+ * other messages the folder holds. 0, or -1 with r->err set. */
+static int
+known_uids(struct sync_run *r, const struct store_sync_folder *p,
+    uint32_t **v_r, size_t *n_r, size_t *rest_r)
+{
+	struct sync_error err;
+	uint32_t *all = NULL, *refused = NULL;
+	size_t n = 0, nref = 0, i, j, k = 0;
+
+	if (r->d->ops->list_uids(r->d, &all, &n, &err) != 0) {
+		r->err = err;
+		return -1;
+	}
+	if (store_sync_refused_pending(r->st, p->id, p->uidvalidity, UINT_MAX,
+	    &refused, &nref) != 0) {
+		free(all);
+		return sync_run_store_err(r, "list refused messages");
+	}
+	for (i = 0, j = 0; i < n; i++) {
+		while (j < nref && refused[j] < all[i])
+			j++;
+		if (all[i] < p->uidnext && (j == nref || refused[j] != all[i]))
+			all[k++] = all[i];
+	}
+	free(refused);
+	*v_r = all;
+	*n_r = k;
+	*rest_r = n - k;
+	return 0;
+}
+
+/* 1 if a DELETE answered as if name were gone (a NO without a code reads
+ * so) left it there after all: Cyrus refuses a second DELETE of a name
+ * within a second. *err then says so; the pair stays for the next run. */
+static int
+still_there(struct sync_run *r, const char *name, struct sync_error *err)
+{
+	struct sync_folder_status fst;
+	struct sync_error serr;
+	char why[SYNC_ERRMSG_MAX];
+
+	if (r->d->ops->select(r->d, name, &fst, &serr) != 0)
+		return 0;
+	snprintf(why, sizeof(why), "%s", err->msg);
+	sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_LATER, SYNC_EK_OTHER,
+	    "the server would not delete the folder (%s); the next sync tries "
+	    "again", why);
+	return 1;
+}
+
+/*
+ * Pair p's local mailbox was deleted here: the last-copy rule says only
+ * what came from here may go upstream, so SELECT tells what that is.
+ * Gone already: the pair is forgotten. Empty: DELETE. Renumbered since
+ * the last sync (another UIDVALIDITY), or never synced: nothing in it
+ * can be told from mail that arrived since, so it stays whole. Else every
+ * UID below p->uidnext was pulled from it or pushed to it (the catch-up
+ * after a push sees to our own), and was deleted here with the mailbox:
+ * those are expunged, and the folder is deleted if nothing else is in
+ * it. What stays upstream comes here again: the pair is forgotten and
+ * follow_new() makes the mailbox again for it (said).
+ */
+static int
+deleted_here(struct sync_run *r, struct fview *v, struct store_sync_folder *p,
+    ssize_t ri)
+{
+	struct sync_driver *d = r->d;
+	struct sync_folder_status fst;
+	struct sync_error err;
+	uint32_t *gone = NULL;
+	size_t ngone = 0, rest = 0;
+	int whole = 0;
+
+	if (ri >= 0 && d->ops->select(d, p->name, &fst, &err) != 0) {
+		if (err.kind != SYNC_EK_NONEXISTENT) {
+			v->rpaired[ri] = 1;
+			return folder_error(r, &err, p->name);
+		}
+		ri = -1;
+	}
+	if (ri >= 0 && fst.exists > 0 && (p->uidvalidity == 0 ||
+	    fst.uidvalidity != p->uidvalidity)) {
+		rest = fst.exists;
+		whole = 1;
+	} else if (ri >= 0 && fst.exists > 0 &&
+	    known_uids(r, p, &gone, &ngone, &rest) != 0)
+		return -1;
+	if (ngone > 0 && d->ops->expunge(d, gone, ngone, &err) != 0) {
+		free(gone);
+		v->rpaired[ri] = 1;
+		return folder_error(r, &err, p->name);
+	}
+	free(gone);
+	r->stats->expunged_out += ngone;
+	if (ri >= 0 && rest == 0) {
+		v->rpaired[ri] = 1;	/* gone: do not recreate */
+		if (d->ops->delete_folder(d, p->name, &err) != 0 &&
+		    (err.kind != SYNC_EK_NONEXISTENT ||
+		    still_there(r, p->name, &err)))
+			return folder_error(r, &err, p->name);
+		r->stats->folders_out++;
+	}
+	if (store_sync_folder_delete(r->st, p->id) != 0)
+		return sync_run_store_err(r, "forget a folder");
+	if (ri >= 0 && rest > 0 && whole)
+		sync_run_log(r, SYNC_LOG_WARN, "%s: deleted here, but the "
+		    "server renumbered it since the last sync, so which of its "
+		    "%zu message%s came from here cannot be told; it is kept "
+		    "whole, and made here again", p->name, rest, rest == 1 ? "" :
+		    "s");
+	else if (ri >= 0 && rest > 0)
+		sync_run_log(r, SYNC_LOG_WARN, "%s: deleted here, but %zu "
+		    "message%s upstream did not come from here (new there "
+		    "since the last sync); %s kept, and the folder is made here "
+		    "again", p->name, rest, rest == 1 ? "" : "s", rest == 1 ?
+		    "it is" : "they are");
+	return 0;
+}
+
 /* A pair: see the file comment for the cases. */
 static int
 follow_pair(struct sync_run *r, struct fview *v, struct store_sync_folder *p)
@@ -713,17 +930,8 @@ follow_pair(struct sync_run *r, struct fview *v, struct store_sync_folder *p)
 	ssize_t ri = remote_index(v, p->name), li;
 	const char *lname;
 
-	if (p->mailbox == 0) {
-		if (ri >= 0 && d->ops->delete_folder(d, p->name, &err) != 0 &&
-		    err.kind != SYNC_EK_NONEXISTENT)
-			return folder_error(r, &err, p->name);
-		if (ri >= 0)
-			v->rpaired[ri] = 1;	/* gone: do not recreate */
-		if (store_sync_folder_delete(r->st, p->id) != 0)
-			return sync_run_store_err(r, "forget a folder");
-		r->stats->folders_out += ri >= 0;
-		return 0;
-	}
+	if (p->mailbox == 0)
+		return deleted_here(r, v, p, ri);
 	if ((li = local_index_by_id(v, p->mailbox)) < 0)
 		return 0;
 	v->lpaired[li] = 1;

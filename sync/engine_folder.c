@@ -29,12 +29,23 @@
  *     copies made locally become MOVE/COPY upstream (a new local message
  *     whose content belongs to a remote message elsewhere; one command per
  *     source folder, and the copies' flags read back and merged, since
- *     upstream may have changed them after the last sync), then flag
- *     changes (grouped, so marking 500 messages read is one STORE per
- *     group), expunges, and APPENDs of new local messages. An APPEND is
- *     announced in the store (state APPENDING) before it is sent, so a
- *     crash never makes it twice: the next pull binds the server's copy
- *     by content.
+ *     upstream may have changed them after the last sync: a moved message
+ *     merges like the message it is, a copy keeps the flags it has here),
+ *     then flag changes (grouped, so marking 500 messages read is one
+ *     STORE per group), expunges, and APPENDs of new local messages. An
+ *     APPEND is announced in the store (state APPENDING) before it is
+ *     sent, so a crash never makes it twice: the next pull binds the
+ *     server's copy by content, and a message recorded as sent that the
+ *     pull does not find is sent again (resend_lost()). A source the
+ *     server would not copy (gone upstream, or its folder renumbered)
+ *     goes up as an APPEND instead.
+ *  5. Catch up: after a push that put messages here, pull from uidnext
+ *     again, so uidnext passes our own messages and every UID below it
+ *     is one this engine knows (what a mailbox deleted here takes
+ *     upstream with it: sync/engine.c, deleted_here()).
+ *
+ * What may be deleted on either side, and on what evidence, is the
+ * last-copy rule written at the top of sync/engine.c.
  */
 #include "sync/engine_int.h"
 
@@ -87,7 +98,9 @@ struct fsync {
 	struct store	*st;
 	struct store_sync_folder *p;
 	struct sync_folder_status rs;
-	uint32_t	 known_below;	/* p->uidnext before the pull */
+	uint32_t	 known_below;	/* above every UID known before the
+					 * pull: p->uidnext then, or past
+					 * our own APPENDs and MOVEs */
 
 	/* The open pull/merge transaction. */
 	int		 in_txn;
@@ -108,6 +121,15 @@ struct fsync {
 	struct uidv	 got;		/* UIDs pulled whole */
 	struct uidv	 dirty;		/* local UIDs whose merged flags the
 					 * server lacks, changed or not */
+	struct uidv	 bound;		/* local UIDs the pull bound by
+					 * content (see retire_sources) */
+	struct uidv	 inflight;	/* local UIDs sent upstream before
+					 * this run, remote UID unknown */
+	unsigned	 added;		/* messages the push put here since
+					 * this folder's last SELECT */
+	int		 moved_here;	/* the push made MOVEs or COPYs */
+	int		 pending_moves;	/* local moves out of here that
+					 * another folder's push makes */
 	int		 failed;	/* a callback failed: r->err says why */
 };
 
@@ -704,8 +726,9 @@ pull_dup(struct fsync *fs, uint32_t dupuid)
 		    &old) == 0;
 
 		fs->r->stats->matched++;
-		return bind_identity(fs, uid, fs->ruid, fs->rflags, fs->rkw, fs->nrkw,
-		    had ? &old : NULL);
+		uidv_add(&fs->bound, uid);
+		return bind_identity(fs, uid, fs->ruid, fs->rflags, fs->rkw,
+		    fs->nrkw, had ? &old : NULL);
 	}
 	/* The same bytes twice upstream: a second local message, sharing
 	 * the content, not fetched again. */
@@ -853,7 +876,7 @@ settle_refused(struct fsync *fs, const struct uidv *wanted,
 }
 
 static int
-pull_new(struct fsync *fs)
+pull_new(struct fsync *fs, int retry_refused)
 {
 	struct sync_run *r = fs->r;
 	struct sync_fetch_req req = { NULL, 0, SYNC_FETCH_SIZE, 0, 0 };
@@ -865,9 +888,16 @@ pull_new(struct fsync *fs)
 	size_t nr;
 	int rc;
 
-	fs->known_below = fs->p->uidnext;
-	if (store_sync_refused_pending(fs->st, fs->p->id, fs->p->uidvalidity,
-	    SYNC_REFUSED_TRIES, &retry.v, &retry.n) != 0)
+	/* Messages this engine appended or moved here lie above the uidnext
+	 * pulled up to, until a pull passes them: their flag changes and
+	 * expunges upstream count as much as the others'. */
+	if (store_sync_msg_max_ruid(fs->st, fs->p->id, fs->p->uidvalidity,
+	    &fs->known_below) != 0)
+		return sync_run_store_err(r, "read remote UIDs");
+	fs->known_below = fs->known_below >= fs->p->uidnext ?
+	    fs->known_below + 1 : fs->p->uidnext;
+	if (retry_refused && store_sync_refused_pending(fs->st, fs->p->id,
+	    fs->p->uidvalidity, SYNC_REFUSED_TRIES, &retry.v, &retry.n) != 0)
 		return sync_run_store_err(r, "list refused messages");
 	if (retry.n == 0 && (fs->rs.exists == 0 || (fs->rs.uidnext != 0 &&
 	    fs->rs.uidnext <= fs->p->uidnext)))
@@ -1023,26 +1053,52 @@ expunged_by_diff(struct fsync *fs, const struct uidv *present)
 	return rc;
 }
 
-/* With MODSEQs but no VANISHED: compare counts, list UIDs if they differ. */
+/* 1 if a known UID (below known_below) is missing from the sorted list,
+ * 0 if not, -1 with r->err set. */
 static int
-expunged_by_count(struct fsync *fs)
+missing_any(struct fsync *fs, const struct uidv *present)
 {
-	struct sync_run *r = fs->r;
+	uint32_t *known;
+	size_t n, i;
+	int missing = 0;
+
+	if (store_sync_msg_ruids(fs->st, fs->p->id, fs->p->uidvalidity,
+	    &known, &n) != 0)
+		return sync_run_store_err(fs->r, "list remote UIDs");
+	for (i = 0; i < n && !missing; i++)
+		missing = known[i] < fs->known_below &&
+		    !uidv_has(present, known[i]);
+	free(known);
+	return missing;
+}
+
+/* Expunges by a complete listing of the folder's UIDs (UID SEARCH ALL). */
+static int
+expunged_by_listing(struct fsync *fs)
+{
 	struct sync_error err;
 	struct uidv all = { NULL, 0, 0 };
-	size_t known;
 	int rc;
 
-	if (store_sync_msg_count(fs->st, fs->p->id, fs->p->uidvalidity,
-	    &known) != 0)
-		return sync_run_store_err(r, "count identities");
-	if (known == fs->rs.exists)
-		return 0;
-	if (r->d->ops->list_uids(r->d, &all.v, &all.n, &err) != 0)
+	if (fs->r->d->ops->list_uids(fs->r->d, &all.v, &all.n, &err) != 0)
 		return remote_fail(fs, &err);
 	rc = expunged_by_diff(fs, &all);
 	free(all.v);
 	return rc;
+}
+
+/* With MODSEQs but no VANISHED: compare counts, list UIDs if they differ. */
+static int
+expunged_by_count(struct fsync *fs)
+{
+	size_t known;
+
+	if (store_sync_msg_count(fs->st, fs->p->id, fs->p->uidvalidity,
+	    &known) != 0)
+		return sync_run_store_err(fs->r, "count identities");
+	if (known == fs->rs.exists)
+		return 0;
+	return expunged_by_listing(fs);
 }
 
 static int
@@ -1083,10 +1139,14 @@ pull_flags(struct fsync *fs)
 		goto fail;
 	}
 	if (!modseqs) {
+		/* A message the scan did not report may still be there (a
+		 * server that skips one it cannot read now): only a complete
+		 * listing is evidence that it was expunged. */
 		if (fs->seen.n > 0)
 			qsort(fs->seen.v, fs->seen.n, sizeof(*fs->seen.v),
 			    cmp_u32);
-		if (expunged_by_diff(fs, &fs->seen) != 0)
+		if ((rc = missing_any(fs, &fs->seen)) < 0 ||
+		    (rc > 0 && expunged_by_listing(fs) != 0))
 			goto fail;
 	} else if (!(r->d->caps & SYNC_CAP_QRESYNC) &&
 	    expunged_by_count(fs) != 0)
@@ -1260,6 +1320,9 @@ struct mplan {
 					 * is merged against */
 	int		 move;
 	uint32_t	 newuid;	/* in this folder, 0 if unknown */
+	int		 copied;	/* the server made the copy, or gave
+					 * no COPYUID to tell (no UIDPLUS,
+					 * or nothing copied at all) */
 };
 
 /* 1 if identity (mailbox, uid) is already some plan's source. */
@@ -1277,7 +1340,10 @@ planned(const struct mplan *pl, size_t n, const struct store_sync_msg *m)
 /*
  * Plan lm as a move or copy into pl[*n] if a remote message elsewhere
  * has its content (each remote message is the source of one plan at
- * most: a second local copy is appended). 0, or -1 with r->err set.
+ * most: a second local copy is appended). A source whose local copy is
+ * gone (moved away here) comes first: that is where the message came
+ * from, and a copy of it elsewhere (pulled meanwhile, say) must not
+ * leave it upstream. 0, or -1 with r->err set.
  */
 static int
 plan_move(struct fsync *fs, const struct store_msg *lm, struct mplan *pl,
@@ -1285,16 +1351,16 @@ plan_move(struct fsync *fs, const struct store_msg *lm, struct mplan *pl,
 {
 	struct sync_run *r = fs->r;
 	struct store_sync_msg *v = NULL;
+	struct store_sync_folder *q, *pick = NULL;
 	struct store_msg other;
-	size_t nv, i;
-	int move;
+	size_t nv, i, at = 0;
+	int move, best = -1;
 
 	if (store_sync_msg_by_content(fs->st, r->acct, lm->content, &v,
 	    &nv) != 0)
 		return sync_run_store_err(r, "look up a message's content");
-	for (i = 0; i < nv; i++) {
-		struct store_sync_folder *q = pair_by_id(r, v[i].folder);
-
+	for (i = 0; i < nv && best < 1; i++) {
+		q = pair_by_id(r, v[i].folder);
 		if (v[i].state != STORE_SYNC_BOUND || q == NULL ||
 		    q->mailbox == 0 || q->id == fs->p->id ||
 		    v[i].ruidvalidity != q->uidvalidity ||
@@ -1304,14 +1370,20 @@ plan_move(struct fsync *fs, const struct store_msg *lm, struct mplan *pl,
 		    &other) != 0;
 		if (!move && !(r->d->caps & SYNC_CAP_UIDPLUS))
 			continue;	/* a copy we could not bind: APPEND */
+		if (move > best) {
+			best = move;
+			pick = q;
+			at = i;
+		}
+	}
+	if (pick != NULL) {
 		memset(&pl[*n], 0, sizeof(pl[*n]));
 		pl[*n].uid = lm->uid;
 		pl[*n].content = lm->content;
-		pl[*n].q = q;
-		pl[*n].src = v[i];
-		pl[*n].move = move;
+		pl[*n].q = pick;
+		pl[*n].src = v[at];
+		pl[*n].move = best;
 		(*n)++;
-		break;
 	}
 	free(v);
 	return 0;
@@ -1329,7 +1401,16 @@ cmp_plan(const void *a, const void *b)
 	return x->src.ruid < y->src.ruid ? -1 : x->src.ruid > y->src.ruid;
 }
 
-/* Record the new copies of one group, and forget moved sources. */
+/* Plans and the fsync, for the fetch callbacks below. */
+struct moved_flags {
+	struct fsync	*fs;
+	struct mplan	*pl;
+	size_t		 n;
+};
+
+/* Record the new copies of one group, and forget moved sources (also
+ * those the server did not copy: they were expunged, and their local
+ * copies go up as APPENDs). */
 static int
 record_group(struct fsync *fs, const struct mplan *pl, size_t n,
     uint32_t uv)
@@ -1339,6 +1420,11 @@ record_group(struct fsync *fs, const struct mplan *pl, size_t n,
 	int rc = txn_open(fs);
 
 	for (i = 0; i < n && rc == 0; i++) {
+		if (pl[i].move && store_sync_msg_delete(fs->st,
+		    pl[i].src.mailbox, pl[i].src.uid) != 0)
+			rc = local_fail(fs, "forget a remote identity");
+		if (!pl[i].copied || rc != 0)
+			continue;
 		memset(&nm, 0, sizeof(nm));
 		nm.mailbox = fs->p->mailbox;
 		nm.uid = pl[i].uid;
@@ -1354,15 +1440,72 @@ record_group(struct fsync *fs, const struct mplan *pl, size_t n,
 			nm.state = STORE_SYNC_BOUND;
 		} else
 			nm.state = STORE_SYNC_APPENDED;	/* the pull binds it */
-		if (store_sync_msg_put(fs->st, &nm) != 0 || (pl[i].move &&
-		    store_sync_msg_delete(fs->st, pl[i].src.mailbox,
-		    pl[i].src.uid) != 0))
+		if (store_sync_msg_put(fs->st, &nm) != 0)
 			rc = local_fail(fs, "save a remote identity");
 	}
 	if (rc == 0)
 		return txn_close(fs);
 	txn_abort(fs);
 	return -1;
+}
+
+/* A source's flags as the server has them now, into its plan. */
+static int
+source_flags_msg(void *arg, const struct sync_msg_info *mi)
+{
+	struct moved_flags *mf = arg;
+	size_t i;
+
+	for (i = 0; i < mf->n; i++)
+		if (mf->pl[i].src.ruid == mi->uid) {
+			mf->pl[i].src.flags = mi->flags;
+			mf->pl[i].src.nkw = (uint32_t)kw_ids(mf->fs,
+			    mi->keywords, mi->nkeywords, mf->pl[i].src.kw);
+		}
+	return 0;
+}
+
+/*
+ * A local copy is a new message with the flags it has here, whatever the
+ * source's upstream flags: its merge base is the source's upstream flags
+ * read now, before the COPY (which carries them), so the merge after it
+ * (and after a crash, the next pull's) gives the local flags. Its
+ * source's own flags merge as usual. Run with the source selected.
+ */
+static int
+source_flags(struct fsync *fs, struct mplan *pl, size_t n,
+    const uint32_t *sorted, struct sync_error *err)
+{
+	struct moved_flags mf = { fs, pl, n };
+	struct sync_fetch_req req = { NULL, 0, SYNC_FETCH_FLAGS, 0, 0 };
+	struct sync_fetch_cb cb = { &mf, source_flags_msg, NULL, NULL, NULL };
+	int rc;
+
+	req.ranges = ranges_of(sorted, n, &req.nranges);
+	rc = fs->r->d->ops->fetch(fs->r->d, &req, &cb, err);
+	free((void *)req.ranges);
+	return rc;
+}
+
+/* Moved sources the server did not copy (its COPYUID left them out):
+ * gone upstream meanwhile, or left there; their local copies are gone
+ * (moved away), so they are expunged, and the moved messages go up as
+ * APPENDs. Run with the source selected. */
+static int
+expunge_uncopied(struct fsync *fs, const struct mplan *pl, size_t n,
+    struct sync_error *err)
+{
+	struct uidv v = { NULL, 0, 0 };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		if (pl[i].move && !pl[i].copied)
+			uidv_add(&v, pl[i].src.ruid);
+	if (v.n > 0)
+		rc = fs->r->d->ops->expunge(fs->r->d, v.v, v.n, err);
+	free(v.v);
+	return rc;
 }
 
 /* One SELECT of the source and one MOVE or COPY for n plans. */
@@ -1375,35 +1518,49 @@ move_group(struct fsync *fs, struct mplan *pl, size_t n)
 	struct sync_error err;
 	uint32_t *ruids = xcalloc(n, sizeof(*ruids));
 	uint32_t *newuids = xcalloc(n, sizeof(*newuids)), uv = 0;
-	size_t i;
+	size_t i, copied = 0;
 	int rc;
 
 	for (i = 0; i < n; i++)
 		ruids[i] = pl[i].src.ruid;
 	rc = r->d->ops->select(r->d, src->name, &ss, &err);
-	if (rc == 0 && ss.uidvalidity != src->uidvalidity)
-		rc = sync_error_set(&err, SYNC_SCOPE_FOLDER, SYNC_RETRY_LATER,
-		    SYNC_EK_OTHER, "%s was renumbered meanwhile", src->name);
+	if (rc == 0 && ss.uidvalidity != src->uidvalidity) {
+		/* Renumbered upstream since the last sync: its UIDs name
+		 * nothing now, so these go up as new messages (APPEND), and
+		 * the source folder's own sync matches its messages again. */
+		free(ruids);
+		free(newuids);
+		sync_run_log(r, SYNC_LOG_INFO, "%s: renumbered upstream; %zu "
+		    "message%s moved or copied from it here %s sent as new",
+		    src->name, n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+		return 0;
+	}
+	if (rc == 0 && !pl[0].move)
+		rc = source_flags(fs, pl, n, ruids, &err);
 	if (rc == 0)
 		rc = r->d->ops->copy(r->d, ruids, n, fs->p->name, pl[0].move,
 		    newuids, &uv, &err);
-	for (i = 0; i < n && rc == 0; i++)
+	/* Without a COPYUID (no UIDPLUS; or a server that copied nothing
+	 * and so said nothing) the copies are looked up by Message-ID once
+	 * this folder is selected again (find_copies()). */
+	for (i = 0; i < n && rc == 0; i++) {
 		pl[i].newuid = newuids[i];
+		pl[i].copied = newuids[i] != 0 || uv == 0;
+		copied += pl[i].copied;
+	}
+	if (rc == 0 && uv != 0)
+		rc = expunge_uncopied(fs, pl, n, &err);
 	free(ruids);
 	free(newuids);
 	if (rc != 0)
 		return remote_fail(fs, &err);
 	if (record_group(fs, pl, n, uv) != 0)
 		return -1;
-	r->stats->moved += n;
+	r->stats->moved += copied;
+	fs->added += copied;
+	fs->moved_here = 1;
 	return 0;
 }
-
-struct moved_flags {
-	struct fsync	*fs;
-	struct mplan	*pl;
-	size_t		 n;
-};
 
 static int
 moved_flags_msg(void *arg, const struct sync_msg_info *mi)
@@ -1477,14 +1634,16 @@ append_read(void *arg, void *buf, size_t n)
 }
 
 /*
- * After an APPEND that gave no UID (no UIDPLUS): find the copy by its
- * Message-ID (UID SEARCH HEADER) among the UIDs the pull has not seen, so
- * the next pull need not download our own message again to bind it. Only
- * a single candidate is taken; otherwise the pull binds by content as
- * before. Returns the UID or 0; -1 after an account-scope failure.
+ * After an APPEND or a MOVE/COPY that gave no UID (no UIDPLUS): find the
+ * copy of content by its Message-ID (UID SEARCH HEADER) among the UIDs
+ * the pull has not seen, so the next pull need not download our own
+ * message again to bind it. Only a single candidate is taken. Returns
+ * the UID; 0 if the search found none; -2 if it cannot tell (no
+ * Message-ID, no search, a folder error, several candidates); -1 after
+ * an account-scope failure.
  */
 static int64_t
-find_appended(struct fsync *fs, const struct store_msg *lm)
+find_copy(struct fsync *fs, int64_t content)
 {
 	struct sync_run *r = fs->r;
 	struct store_sync_msg old;
@@ -1494,14 +1653,14 @@ find_appended(struct fsync *fs, const struct store_msg *lm)
 	size_t n = 0, i, found = 0;
 
 	if (r->d->ops->search_msgid == NULL ||
-	    local_msgid(fs->st, lm->content, msgid, sizeof(msgid)) != 0)
-		return 0;
+	    local_msgid(fs->st, content, msgid, sizeof(msgid)) != 0)
+		return -2;
 	if (r->d->ops->search_msgid(r->d, msgid, &uids, &n, &err) != 0) {
 		if (err.scope == SYNC_SCOPE_ACCOUNT) {
 			r->err = err;
 			return -1;
 		}
-		return 0;
+		return -2;
 	}
 	for (i = 0; i < n; i++)
 		if (uids[i] >= fs->p->uidnext &&
@@ -1511,7 +1670,7 @@ find_appended(struct fsync *fs, const struct store_msg *lm)
 			found++;
 		}
 	free(uids);
-	return found == 1 ? pick : 0;
+	return found == 1 ? (int64_t)pick : found == 0 ? 0 : -2;
 }
 
 /* APPEND a local message, announced in the store first. */
@@ -1567,12 +1726,13 @@ push_append(struct fsync *fs, const struct store_msg *lm)
 	if (store_sync_msg_put(fs->st, &m) != 0)
 		return sync_run_store_err(r, "save a remote identity");
 	r->stats->appended++;
+	fs->added++;
 	if (m.state == STORE_SYNC_BOUND || uv != 0)
 		return 0;
 	/* No APPENDUID: look the copy up, recorded as APPENDED first so a
 	 * failure here leaves the pull to bind it. */
-	found = find_appended(fs, lm);
-	if (found < 0)
+	found = find_copy(fs, lm->content);
+	if (found == -1)
 		return -1;
 	if (found > 0) {
 		m.ruid = (uint32_t)found;
@@ -1604,8 +1764,10 @@ push_expunges(struct fsync *fs)
 			continue;
 		if (m.state == STORE_SYNC_BOUND &&
 		    m.ruidvalidity == fs->p->uidvalidity) {
-			if (moved_elsewhere(fs, m.content))
+			if (moved_elsewhere(fs, m.content)) {
+				fs->pending_moves++;
 				continue;
+			}
 			uidv_add(&ruids, m.ruid);
 		}
 		uidv_add(&locals, gone[i]);
@@ -1684,10 +1846,162 @@ classify(struct fsync *fs, const struct store_msg *lm, struct fgroup **g,
 	x->rows[x->nrows++] = m;
 }
 
+/*
+ * Copies the server gave no UIDs for (no COPYUID): each is looked up by
+ * its Message-ID in this folder (selected). Found: bound now, so its
+ * flags merge below. Found nowhere: the server did not copy it (its
+ * source was gone), so its identity is dropped and it goes up as an
+ * APPEND. Cannot tell: the pull after the push binds it by content, or
+ * the next run sends it again (resend_lost()).
+ */
+static int
+find_copies(struct fsync *fs, struct mplan *pl, size_t n)
+{
+	struct store_sync_msg m;
+	int64_t found;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!pl[i].copied || pl[i].newuid != 0)
+			continue;
+		if ((found = find_copy(fs, pl[i].content)) == -1)
+			return -1;
+		if (found == -2 || store_sync_msg_get(fs->st, fs->p->mailbox,
+		    pl[i].uid, &m) != 0)
+			continue;
+		if (found == 0) {
+			pl[i].copied = 0;
+			if (store_sync_msg_delete(fs->st, fs->p->mailbox,
+			    pl[i].uid) != 0)
+				return local_fail(fs, "forget a remote "
+				    "identity");
+			continue;
+		}
+		pl[i].newuid = m.ruid = (uint32_t)found;
+		m.state = STORE_SYNC_BOUND;
+		if (store_sync_msg_put(fs->st, &m) != 0)
+			return local_fail(fs, "save a remote identity");
+	}
+	return 0;
+}
+
+/* A moved-away source to expunge (retire_sources). */
+struct retire {
+	struct store_sync_folder *q;
+	struct store_sync_msg m;
+};
+
+static int
+cmp_retire(const void *a, const void *b)
+{
+	const struct retire *x = a, *y = b;
+
+	if (x->q->id != y->q->id)
+		return x->q->id < y->q->id ? -1 : 1;
+	return x->m.ruid < y->m.ruid ? -1 : x->m.ruid > y->m.ruid;
+}
+
+/* The moved-away sources of content c: bound upstream in another pair,
+ * their local copies gone. */
+static int
+sources_of(struct fsync *fs, int64_t c, struct retire **v, size_t *n)
+{
+	struct sync_run *r = fs->r;
+	struct store_sync_msg *ids = NULL;
+	struct store_msg lm;
+	size_t nid, i;
+
+	if (store_sync_msg_by_content(fs->st, r->acct, c, &ids, &nid) != 0)
+		return sync_run_store_err(r, "look up a message's content");
+	for (i = 0; i < nid; i++) {
+		struct store_sync_folder *q = pair_by_id(r, ids[i].folder);
+
+		if (ids[i].state != STORE_SYNC_BOUND || q == NULL ||
+		    q->mailbox == 0 || q->id == fs->p->id ||
+		    ids[i].ruidvalidity != q->uidvalidity ||
+		    store_msg_get(fs->st, ids[i].mailbox, ids[i].uid, &lm) == 0)
+			continue;
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[*n].q = q;
+		(*v)[*n].m = ids[i];
+		(*n)++;
+	}
+	free(ids);
+	return 0;
+}
+
+/* Expunge one source folder's retired messages and forget them. */
+static int
+retire_group(struct fsync *fs, const struct retire *v, size_t n)
+{
+	struct sync_run *r = fs->r;
+	struct sync_folder_status ss;
+	struct sync_error err;
+	uint32_t *ruids = xcalloc(n, sizeof(*ruids));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		ruids[i] = v[i].m.ruid;
+	rc = r->d->ops->select(r->d, v[0].q->name, &ss, &err);
+	if (rc == 0 && ss.uidvalidity != v[0].q->uidvalidity)
+		rc = sync_error_set(&err, SYNC_SCOPE_FOLDER, SYNC_RETRY_LATER,
+		    SYNC_EK_OTHER, "%s was renumbered meanwhile",
+		    v[0].q->name);
+	if (rc == 0)
+		rc = r->d->ops->expunge(r->d, ruids, n, &err);
+	free(ruids);
+	if (rc != 0)
+		return remote_fail(fs, &err);
+	if (txn_open(fs) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (store_sync_msg_delete(fs->st, v[i].m.mailbox,
+		    v[i].m.uid) != 0) {
+			txn_abort(fs);
+			return local_fail(fs, "forget a remote identity");
+		}
+	r->stats->expunged_out += n;
+	return txn_close(fs);
+}
+
+/*
+ * A local message the pull bound by content (the same bytes arrived here
+ * upstream: another client moved the message here too) may be a local
+ * move whose source is still upstream: bound there, its local copy gone.
+ * No MOVE is made for it then, so the source is expunged, as its local
+ * copy was deleted here (moved away); one SELECT per source folder. *n_r:
+ * how many. 0, or -1 with r->err set.
+ */
+static int
+retire_sources(struct fsync *fs, size_t *n_r)
+{
+	struct retire *v = NULL;
+	struct store_msg lm;
+	size_t n = 0, i, j;
+	int rc = 0;
+
+	for (i = 0; i < fs->bound.n && rc == 0; i++)
+		if (store_msg_get(fs->st, fs->p->mailbox, fs->bound.v[i],
+		    &lm) == 0)
+			rc = sources_of(fs, lm.content, &v, &n);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), cmp_retire);
+	for (i = 0; i < n && rc == 0; i = j) {
+		for (j = i + 1; j < n && v[j].q == v[i].q; j++)
+			;
+		rc = retire_group(fs, &v[i], j - i);
+	}
+	free(v);
+	*n_r = n;
+	return rc;
+}
+
 /* Local MOVEs and COPYs first: what they bind is then pushed like the
  * rest. The local UIDs they bound go into *done and the dirty list, so
- * their flags are read afresh (the merge may have changed them). 0, or
- * -1 with r->err set. */
+ * their flags are read afresh (the merge may have changed them); those
+ * the server did not copy are left out, to go up as APPENDs. 0, or -1
+ * with r->err set. */
 static int
 push_moves(struct fsync *fs, const struct store_msg *msgs, size_t n,
     struct uidv *done)
@@ -1697,8 +2011,8 @@ push_moves(struct fsync *fs, const struct store_msg *msgs, size_t n,
 	struct sync_folder_status ss;
 	struct sync_error err;
 	struct mplan *pl = xcalloc(n + 1, sizeof(*pl));
-	size_t npl = 0, i, j;
-	int rc = 0;
+	size_t npl = 0, away = 0, i, j;
+	int rc = retire_sources(fs, &away);
 
 	for (i = 0; i < n && rc == 0; i++)
 		if (store_sync_msg_get(fs->st, fs->p->mailbox, msgs[i].uid,
@@ -1712,20 +2026,66 @@ push_moves(struct fsync *fs, const struct store_msg *msgs, size_t n,
 			;
 		rc = move_group(fs, &pl[i], j - i);
 	}
-	if (rc == 0 && npl > 0) {
+	if (rc == 0 && (npl > 0 || away > 0)) {
 		if (r->d->ops->select(r->d, fs->p->name, &ss, &err) != 0)
 			rc = remote_fail(fs, &err);
-		else if (ss.uidvalidity == fs->p->uidvalidity)
-			rc = merge_moved(fs, pl, npl);
+		else if (ss.uidvalidity == fs->p->uidvalidity) {
+			/* The status catch_up() starts from. */
+			fs->rs = ss;
+			fs->added = 0;
+		}
+		if (rc == 0 && ss.uidvalidity == fs->p->uidvalidity &&
+		    npl > 0) {
+			rc = find_copies(fs, pl, npl);
+			if (rc == 0)
+				rc = merge_moved(fs, pl, npl);
+		}
 	}
-	for (i = 0; i < npl && rc == 0; i++) {
-		uidv_add(done, pl[i].uid);
-		uidv_add(&fs->dirty, pl[i].uid);
-	}
+	for (i = 0; i < npl && rc == 0; i++)
+		if (pl[i].copied) {
+			uidv_add(done, pl[i].uid);
+			uidv_add(&fs->dirty, pl[i].uid);
+		}
 	if (done->n > 0)
 		qsort(done->v, done->n, sizeof(*done->v), cmp_u32);
 	free(pl);
 	return rc;
+}
+
+/*
+ * Local messages an earlier run sent (APPEND, or a MOVE or COPY without
+ * UIDPLUS) whose copy upstream this run's pull did not find: every UID a
+ * copy could have got was pulled from, so it is not there (its source
+ * was gone, it was expunged before we learnt its UID, or the run died
+ * before sending it). They go into *fresh to be sent again: the last copy
+ * is here, and a message recorded as sent must be upstream.
+ */
+static int
+resend_lost(struct fsync *fs, struct uidv *fresh)
+{
+	struct store_sync_msg m;
+	struct store_msg lm;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < fs->inflight.n; i++) {
+		if (store_sync_msg_get(fs->st, fs->p->mailbox,
+		    fs->inflight.v[i], &m) != 0 || m.state == STORE_SYNC_BOUND ||
+		    m.ruidvalidity != fs->p->uidvalidity ||
+		    store_msg_get(fs->st, fs->p->mailbox, fs->inflight.v[i],
+		    &lm) != 0)
+			continue;
+		for (j = 0; j < fresh->n && fresh->v[j] != lm.uid; j++)
+			;
+		if (j == fresh->n) {
+			uidv_add(fresh, lm.uid);
+			n++;
+		}
+	}
+	if (n > 0)
+		sync_run_log(fs->r, SYNC_LOG_INFO, "%s: %zu message%s sent by an "
+		    "earlier sync %s not upstream; sending again", fs->p->name,
+		    n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	return 0;
 }
 
 static int
@@ -1742,7 +2102,8 @@ push_local(struct fsync *fs)
 
 	if (store_sync_mailbox_modseq(fs->st, fs->p->mailbox, &upto) != 0)
 		return sync_run_store_err(r, "read the mailbox");
-	if (upto == fs->p->local_modseq && fs->dirty.n == 0)
+	if (upto == fs->p->local_modseq && fs->dirty.n == 0 &&
+	    fs->inflight.n == 0)
 		return 0;
 	if (store_msg_list(fs->st, fs->p->mailbox, fs->p->local_modseq, &msgs,
 	    &n) != 0)
@@ -1771,6 +2132,8 @@ push_local(struct fsync *fs)
 			classify(fs, &lm, &g, &ng, &fresh);
 	}
 	free(listed.v);
+	if (rc == 0)
+		rc = resend_lost(fs, &fresh);
 	for (i = 0; i < ng && rc == 0; i++)
 		rc = store_group(fs, &g[i]);
 	groups_free(g, ng);
@@ -1784,11 +2147,55 @@ push_local(struct fsync *fs)
 	free(fresh.v);
 	if (rc != 0)
 		return -1;
-	fs->p->local_modseq = upto;
+	/* A local move out of here that another folder's push is to make
+	 * keeps this push's mark where it was: should that push never make
+	 * it (its copy deleted here first, say), the next run sees the
+	 * expunge again and sends it. Pushing again is idempotent. */
+	if (fs->pending_moves == 0)
+		fs->p->local_modseq = upto;
 	return save_position(fs);
 }
 
+/*
+ * After a push that put messages here (APPEND, MOVE, COPY): pull from
+ * uidnext on, so uidnext passes our own messages (known: skipped, not
+ * fetched) and whatever arrived meanwhile (pulled). Then every UID below
+ * it is one the engine knows, which is what a mailbox deleted here takes
+ * upstream with it (engine.c, deleted_here()). The folder is selected
+ * again unless the push's last SELECT of it came after all it added.
+ */
+static int
+catch_up(struct fsync *fs)
+{
+	struct sync_error err;
+
+	if (fs->added > 0 && fs->r->d->ops->select(fs->r->d, fs->p->name,
+	    &fs->rs, &err) != 0)
+		return remote_fail(fs, &err);
+	if (fs->rs.uidvalidity != fs->p->uidvalidity)
+		return 0;	/* renumbered meanwhile: the next run sees it */
+	return pull_new(fs, 0);
+}
+
 /* ---- the folder ------------------------------------------------------------ */
+
+/* The messages sent upstream by earlier runs whose remote UID is not
+ * known yet, before the pull binds what it finds (resend_lost()). */
+static int
+note_inflight(struct fsync *fs)
+{
+	struct store_sync_msg *v = NULL;
+	size_t n = 0, i;
+
+	if (store_sync_msg_inflight(fs->st, fs->p->id, fs->p->uidvalidity, &v,
+	    &n) != 0)
+		return sync_run_store_err(fs->r, "list messages in flight");
+	for (i = 0; i < n; i++)
+		if (v[i].mailbox == fs->p->mailbox)
+			uidv_add(&fs->inflight, v[i].uid);
+	free(v);
+	return 0;
+}
 
 int
 sync_folder_run(struct sync_run *r, struct store_sync_folder *p)
@@ -1808,7 +2215,9 @@ sync_folder_run(struct sync_run *r, struct store_sync_folder *p)
 		return remote_fail(&fs, &err);
 	rc = check_uidvalidity(&fs);
 	if (rc == 0)
-		rc = pull_new(&fs);
+		rc = note_inflight(&fs);
+	if (rc == 0)
+		rc = pull_new(&fs, 1);
 	if (rc == 0)
 		rc = pull_flags(&fs);
 	/* Identities a re-match did not claim belong to messages that are
@@ -1818,10 +2227,14 @@ sync_folder_run(struct sync_run *r, struct store_sync_folder *p)
 		rc = sync_run_store_err(r, "forget stale identities");
 	if (rc == 0)
 		rc = push_local(&fs);
+	if (rc == 0 && (fs.added > 0 || fs.moved_here))
+		rc = catch_up(&fs);
 	txn_abort(&fs);
 	free(fs.seen.v);
 	free(fs.got.v);
 	free(fs.dirty.v);
+	free(fs.bound.v);
+	free(fs.inflight.v);
 	r->stats->folders++;
 	r->prog.folder = NULL;
 	return rc;

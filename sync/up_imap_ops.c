@@ -954,20 +954,58 @@ up_imap_store_flags(struct sync_driver *drv, const uint32_t *uids, size_t n,
 	return rc;
 }
 
-/* \Deleted on v, then UID EXPUNGE v (or EXPUNGE), pipelined. */
+/*
+ * 1 if a message not in v (sorted) is marked \Deleted in the selected
+ * folder: a plain EXPUNGE would remove it too, and it is not ours to
+ * remove (the last-copy rule); 0 if none; -1 and *err.
+ */
+static int
+others_deleted(struct up_imap *d, const uint32_t *v, size_t n,
+    struct sync_error *err)
+{
+	uint32_t *del = NULL;
+	size_t nd = 0, i, j = 0;
+	int other = 0;
+
+	if (search(d, "DELETED", &del, &nd, err) < 0)
+		return -1;
+	for (i = 0; i < nd && !other; i++) {
+		while (j < n && v[j] < del[i])
+			j++;
+		other = j == n || v[j] != del[i];
+	}
+	free(del);
+	return other;
+}
+
+/*
+ * \Deleted on v, then UID EXPUNGE v, pipelined. Without UIDPLUS only a
+ * plain EXPUNGE exists, which also removes whatever another client
+ * marked \Deleted: then it is not sent, and v stays marked \Deleted
+ * upstream until that client expunges (said in the log).
+ */
 static int
 delete_uids(struct up_imap *d, const uint32_t *v, size_t n,
     struct sync_error *err)
 {
 	unsigned *t1 = NULL, *t2 = NULL, t3 = 0;
 	size_t n1 = 0, n2 = 0;
-	int rc;
+	int rc = 0, plain = !(d->rcaps & IC_UIDPLUS), others = 0;
 
+	if (plain && (others = others_deleted(d, v, n, err)) < 0)
+		return -1;
+	if (others)
+		up_log(d->cfg, SYNC_LOG_WARN, "%s: other messages are marked "
+		    "\\Deleted there, and without UIDPLUS expunging ours "
+		    "would remove them too: %zu message%s deleted here stay%s "
+		    "marked \\Deleted upstream until they are expunged",
+		    d->selected, n, n == 1 ? "" : "s", n == 1 ? "s" : "");
 	rc = send_chunks(d, v, n, "STORE", " +FLAGS.SILENT (\\Deleted)", &t1,
 	    &n1, err);
-	if (rc == 0 && (d->rcaps & IC_UIDPLUS))
+	if (rc == 0 && !plain)
 		rc = send_chunks(d, v, n, "EXPUNGE", "", &t2, &n2, err);
-	else if (rc == 0 && (t3 = up_imap_send(d, err, "EXPUNGE")) == 0)
+	else if (rc == 0 && !others &&
+	    (t3 = up_imap_send(d, err, "EXPUNGE")) == 0)
 		rc = -1;
 	if (rc == 0)
 		rc = up_conn_flush(&d->conn, err);
@@ -1261,16 +1299,29 @@ folder_cmd(struct up_imap *d, const char *verb, const char *a, const char *b,
 	return rc;
 }
 
-static void
-unselect_if(struct up_imap *d, const char *name)
+/*
+ * Leave the selected folder before it (or a parent) is renamed or
+ * deleted: Dovecot drops a connection whose selected folder was deleted
+ * ("Selected mailbox was deleted, have to disconnect"). UNSELECT where
+ * offered, else EXAMINE INBOX; never CLOSE, which would expunge whatever
+ * another client marked \Deleted there.
+ */
+static int
+leave_if(struct up_imap *d, const char *name, struct sync_error *err)
 {
 	size_t n = strlen(name);
+	unsigned tag;
 
-	if (d->selected != NULL && strncmp(d->selected, name, n) == 0 &&
-	    (d->selected[n] == '\0' || d->selected[n] == '/')) {
-		free(d->selected);
-		d->selected = NULL;
-	}
+	if (d->selected == NULL || strncmp(d->selected, name, n) != 0 ||
+	    (d->selected[n] != '\0' && d->selected[n] != '/'))
+		return 0;
+	free(d->selected);
+	d->selected = NULL;
+	tag = up_imap_send(d, err, "%s", d->rcaps & IC_UNSELECT ? "UNSELECT" :
+	    "EXAMINE INBOX");
+	if (tag == 0 || up_conn_flush(&d->conn, err) < 0)
+		return -1;
+	return wait_ok(d, tag, NULL, NULL, SYNC_SCOPE_FOLDER, err);
 }
 
 static int
@@ -1336,7 +1387,8 @@ up_imap_rename_folder(struct sync_driver *drv, const char *from,
 	struct up_imap *d = imap_of(drv);
 
 	up_imap_doing(d, "renaming folder %s to %s", from, to);
-	unselect_if(d, from);
+	if (leave_if(d, from, err) < 0)
+		return -1;
 	return folder_cmd(d, "RENAME", from, to, SYNC_EK_NONEXISTENT, err);
 }
 
@@ -1347,7 +1399,8 @@ up_imap_delete_folder(struct sync_driver *drv, const char *name,
 	struct up_imap *d = imap_of(drv);
 
 	up_imap_doing(d, "deleting folder %s", name);
-	unselect_if(d, name);
+	if (leave_if(d, name, err) < 0)
+		return -1;
 	return folder_cmd(d, "DELETE", name, NULL, SYNC_EK_NONEXISTENT, err);
 }
 

@@ -126,6 +126,7 @@ enum {
 	IC_IMAP4REV1 = 1 << 17,
 	IC_LIST_STATUS = 1 << 18,
 	IC_NAMESPACE = 1 << 19,
+	IC_UNSELECT = 1 << 20,
 };
 
 /* Longest personal namespace prefix taken from NAMESPACE. */

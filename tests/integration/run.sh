@@ -14,6 +14,7 @@ for t in "$here"/test_*.py; do
 	start=$(date +%s)
 	if (cd "$work" && TESTDIR="$work" python3 "$t") >"$work.log" 2>&1; then
 		pass=$((pass + 1)); echo "ok   $name ($(( $(date +%s) - start )) s)"
+		sed -n 's/^summary: /     /p' "$work.log"
 		rm -rf "$work" "$work.log"
 	else
 		fail=$((fail + 1)); failed="$failed $name"

@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from cyrus import Cyrus                                    # noqa: E402
 from mvlocal import (Case, expect, flags_of, message,      # noqa: E402
                      message_uid, msgid, quote, round_trip)
-from runner import run_tests                               # noqa: E402
+from runner import run_tests, stop_at_end                  # noqa: E402
 
 TESTDIR = os.environ.get("TESTDIR") or os.getcwd()
 CYRUS = Cyrus(os.path.join(TESTDIR, "cyrus"), user="setup").start()
@@ -47,7 +47,9 @@ counter = [0]
 def case(cy):
     counter[0] += 1
     user = "u%d" % counter[0]
-    return Case(cy, user, os.path.join(TESTDIR, "store-" + user))
+    c = Case(cy, user, os.path.join(TESTDIR, "store-" + user))
+    stop_at_end(c.local)    # its `mailvault serve`
+    return c
 
 
 def uidvalidity(m, name):

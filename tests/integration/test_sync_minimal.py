@@ -15,6 +15,11 @@ Exchange, Courier and older servers:
    local top-level folder is made as INBOX.<name> upstream;
  - both at once.
 
+And the last-copy rule where only a plain EXPUNGE exists (no UIDPLUS):
+a message another client marked \\Deleted (and did not expunge) is not
+removed by the sync's expunge of a message deleted here; that one stays
+marked \\Deleted upstream instead, and the sync says so.
+
 Plain IMAP on loopback (--tls none).
 """
 import imaplib
@@ -25,7 +30,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from dovecot import Dovecot                                # noqa: E402
 from faultproxy import FaultProxy                          # noqa: E402
-from mvlocal import Case, round_trip                       # noqa: E402
+from mvlocal import (Case, expect, flags_of, message_uid,  # noqa: E402
+                     msgid, round_trip)
 from runner import run_tests                               # noqa: E402
 
 TESTDIR = os.environ.get("TESTDIR") or os.getcwd()
@@ -86,7 +92,10 @@ def shape_test(name, capabilities=None, prefix=None):
         if capabilities is not None:
             for cap in ("UIDPLUS", "CONDSTORE", "MOVE", "LIST-STATUS"):
                 assert cap not in caps, "Dovecot still offers " + cap
-        round_trip(c)
+        try:
+            round_trip(c)
+        finally:
+            c.local.stop()
         sent = b"".join(s.proxy.sent)
         if capabilities is not None:
             used = [x.decode() for x in EXTENSIONS if x in sent]
@@ -95,6 +104,43 @@ def shape_test(name, capabilities=None, prefix=None):
             assert b"UID MOVE" in sent and b"CHANGEDSINCE" in sent, \
                 "a full Dovecot's MOVE and CONDSTORE went unused"
     finally:
+        s.stop()
+
+
+def test_a_plain_expunge_never_takes_another_clients_deleted_message():
+    s = Shape("guard", capabilities=MINIMAL)
+    c = None
+    try:
+        c = Case(s, "alice", os.path.join(TESTDIR, "store-guard"),
+                 password="x")
+        for i in range(3):
+            c.append("INBOX", i)
+        c.sync()
+        r = c.remote()
+        r.select("INBOX")
+        r.uid("STORE", message_uid(r, "INBOX", msgid(0, "INBOX")), "+FLAGS",
+              "(\\Deleted)")
+        r.logout()
+        h = c.here()
+        h.select("INBOX")
+        h.uid("STORE", message_uid(h, "INBOX", msgid(1, "INBOX")), "+FLAGS",
+              "(\\Deleted)")
+        h.expunge()
+        h.logout()
+        summary, out = c.sync()
+        expect("would remove them too" in out, "not said:\n" + out)
+        r = c.remote()
+        r.select("INBOX")
+        typ, d = r.uid("SEARCH", "ALL")
+        uids = d[0].split()
+        expect(len(uids) == 3, "%d messages upstream, want all 3 (two "
+               "marked \\Deleted)" % len(uids))
+        expect("\\Deleted" in flags_of(r, "INBOX", msgid(0, "INBOX")),
+               "the other client's mark is gone")
+        r.logout()
+    finally:
+        if c is not None:
+            c.local.stop()
         s.stop()
 
 

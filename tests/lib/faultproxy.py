@@ -16,6 +16,9 @@ network failure would look. Connections beyond the plan pass untouched.
         fp.rewrite = [(b"SASL PLAIN LOGIN\r\n", b"X-NOTHING\r\n")]
                          # edit what the server says (plain text only; a
                          # pattern split across two reads is missed)
+        fp.on_cut = fn   # called at a planned cut, before the sockets
+                         # are reset: fn() may SIGKILL the client, so a
+                         # crash lands at an exact byte of the protocol
 
 It runs in threads of the test process; stop() (or leaving the with
 block) closes everything.
@@ -43,12 +46,18 @@ class FaultProxy:
         self.stopping = False
         self.threads = []
         self.rewrite = []       # (old, new) applied server -> client
+        self.on_cut = None      # called at a planned cut (see above)
 
     def plan(self, *steps):
         """Queue steps, one per future connection: None (pass through),
         ("down", n) or ("up", n)."""
         with self.lock:
             self.plans.extend(steps)
+
+    def unplan(self):
+        """Drop the steps no connection has taken yet."""
+        with self.lock:
+            self.plans = []
 
     def start(self):
         t = threading.Thread(target=self._accept, daemon=True)
@@ -143,6 +152,8 @@ class FaultProxy:
         if cut == "fault":
             with self.lock:
                 self.cuts += 1
+            if self.on_cut is not None:
+                self.on_cut()
             self._reset(c)
             self._reset(s)
         else:

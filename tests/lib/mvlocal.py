@@ -302,8 +302,10 @@ def reset_folder(m, name):
     typ, data = m.uid("FETCH", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
     msgs = [x for x in data if isinstance(x, tuple)]
     m.close()
-    m.delete(quote(name))
-    m.create(quote(name))
+    typ, d = m.delete(quote(name))
+    expect(typ == "OK", "DELETE %s refused: %s" % (name, d))
+    typ, d = m.create(quote(name))
+    expect(typ == "OK", "CREATE %s refused: %s" % (name, d))
     for meta, body in msgs:
         fl = re.search(rb"FLAGS \(([^)]*)\)", meta).group(1).decode()
         date = re.search(rb'INTERNALDATE "([^"]+)"', meta).group(1).decode()

@@ -33,6 +33,7 @@ struct fmsg {
 	size_t		 len;
 	uint64_t	 modseq;
 	int		 refuse;	/* fetches of the bytes to refuse */
+	int		 hide;		/* fetches without bytes to skip it */
 };
 
 struct fgone {
@@ -46,6 +47,8 @@ struct ffolder {
 	uint32_t	 uidvalidity, uidnext;
 	uint64_t	 modseq;
 	int		 nomodseq;
+	int		 unlisted;	/* LIST leaves it out */
+	int		 undeletable;	/* DELETEs to refuse */
 	struct fmsg	*m;
 	size_t		 n, cap;
 	struct fgone	*gone;
@@ -452,6 +455,41 @@ sync_fake_msg_expunge(struct sync_fake *f, const char *folder, uint32_t uid)
 }
 
 int
+sync_fake_folder_undeletable(struct sync_fake *f, const char *name, int times)
+{
+	struct ffolder *fo = folder_find(f, name);
+
+	if (fo == NULL)
+		return -1;
+	fo->undeletable = times;
+	return 0;
+}
+
+int
+sync_fake_folder_unlisted(struct sync_fake *f, const char *name, int on)
+{
+	struct ffolder *fo = folder_find(f, name);
+
+	if (fo == NULL)
+		return -1;
+	fo->unlisted = on;
+	return 0;
+}
+
+int
+sync_fake_msg_hide(struct sync_fake *f, const char *folder, uint32_t uid,
+    int times)
+{
+	struct ffolder *fo = folder_find(f, folder);
+	struct fmsg *m = fo != NULL ? msg_find(fo, uid) : NULL;
+
+	if (m == NULL)
+		return -1;
+	m->hide = times;
+	return 0;
+}
+
+int
 sync_fake_msg_refuse(struct sync_fake *f, const char *folder, uint32_t uid,
     int times)
 {
@@ -575,6 +613,7 @@ op_begin(struct fake_drv *d, const char *op, int *after_r,
 {
 	int s;
 
+	*after_r = 0;
 	if (!d->connected)
 		return sync_error_set(err, SYNC_SCOPE_ACCOUNT,
 		    SYNC_RETRY_LATER, SYNC_EK_NET, "not connected");
@@ -590,6 +629,14 @@ static int
 op_end(struct fake_drv *d, int after, struct sync_error *err)
 {
 	return after ? lost(d, err) : 0;
+}
+
+/* An operation that failed (rc, *err set): with the step failing after
+ * its effect, the connection is lost all the same. */
+static int
+op_fail(struct fake_drv *d, int after, struct sync_error *err, int rc)
+{
+	return after ? lost(d, err) : rc;
 }
 
 static struct ffolder *
@@ -654,7 +701,7 @@ fake_list_folders(struct sync_driver *drv, struct sync_folder **list_r,
 {
 	struct fake_drv *d = (struct fake_drv *)drv;
 	struct sync_folder *v;
-	size_t i;
+	size_t i, n = 0;
 	int after;
 
 	if (op_begin(d, "list", &after, err) != 0)
@@ -663,23 +710,26 @@ fake_list_folders(struct sync_driver *drv, struct sync_folder **list_r,
 	for (i = 0; i < d->f->nfo; i++) {
 		const struct ffolder *fo = d->f->fo[i];
 
-		v[i].name = xstrdup(fo->name);
-		v[i].special_use = fo->su;
-		if (!(drv->caps & SYNC_CAP_LIST_STATUS))
+		if (fo->unlisted)
 			continue;
-		v[i].status_ok = 1;
-		v[i].uidvalidity = fo->uidvalidity;
-		v[i].uidnext = fo->uidnext;
-		v[i].messages = (uint32_t)fo->n;
-		if ((drv->caps & SYNC_CAP_CONDSTORE) && !fo->nomodseq)
-			v[i].highestmodseq = fo->modseq;
+		v[n].name = xstrdup(fo->name);
+		v[n].special_use = fo->su;
+		if (drv->caps & SYNC_CAP_LIST_STATUS) {
+			v[n].status_ok = 1;
+			v[n].uidvalidity = fo->uidvalidity;
+			v[n].uidnext = fo->uidnext;
+			v[n].messages = (uint32_t)fo->n;
+			if ((drv->caps & SYNC_CAP_CONDSTORE) && !fo->nomodseq)
+				v[n].highestmodseq = fo->modseq;
+		}
+		n++;
 	}
 	if (op_end(d, after, err) != 0) {
-		sync_folder_list_free(&v, d->f->nfo);
+		sync_folder_list_free(&v, n);
 		return -1;
 	}
 	*list_r = v;
-	*n_r = d->f->nfo;
+	*n_r = n;
 	return 0;
 }
 
@@ -696,8 +746,9 @@ fake_select(struct sync_driver *drv, const char *folder,
 	free(d->selected);
 	d->selected = NULL;
 	if ((fo = folder_find(d->f, folder)) == NULL)
-		return sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
-		    SYNC_EK_NONEXISTENT, "no folder %s", folder);
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
+		    SYNC_EK_NONEXISTENT, "no folder %s", folder));
 	d->selected = xstrdup(folder);
 	memset(st_r, 0, sizeof(*st_r));
 	st_r->uidvalidity = fo->uidvalidity;
@@ -791,11 +842,12 @@ fake_fetch(struct sync_driver *drv, const struct sync_fetch_req *req,
 	if (op_begin(d, "fetch", &after, err) != 0)
 		return -1;
 	if ((fo = selected(d, err)) == NULL)
-		return -1;
+		return op_fail(d, after, err, -1);
 	if (req->changedsince != 0 && (!(drv->caps & SYNC_CAP_CONDSTORE) ||
 	    fo->nomodseq))
-		return sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
-		    SYNC_EK_PROTOCOL, "CHANGEDSINCE without MODSEQs");
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
+		    SYNC_EK_PROTOCOL, "CHANGEDSINCE without MODSEQs"));
 	if (req->vanished && req->changedsince != 0 &&
 	    (drv->caps & SYNC_CAP_QRESYNC) && cb->vanished != NULL) {
 		van = xcalloc(fo->ngone + 1, sizeof(*van));
@@ -827,6 +879,12 @@ fake_fetch(struct sync_driver *drv, const struct sync_fetch_req *req,
 				m->refuse--;
 			continue;
 		}
+		if (m != NULL && !(req->what & SYNC_FETCH_BODY) &&
+		    m->hide != 0) {
+			if (m->hide > 0)
+				m->hide--;
+			continue;
+		}
 		if (m != NULL && deliver(d, m, req->what, cb, err) != 0) {
 			free(uids);
 			return -1;
@@ -849,7 +907,7 @@ fake_list_uids(struct sync_driver *drv, uint32_t **uids_r, size_t *n_r,
 	if (op_begin(d, "list_uids", &after, err) != 0)
 		return -1;
 	if ((fo = selected(d, err)) == NULL)
-		return -1;
+		return op_fail(d, after, err, -1);
 	v = xcalloc(fo->n + 1, sizeof(*v));
 	for (i = 0; i < fo->n; i++)
 		v[i] = fo->m[i].uid;
@@ -902,7 +960,7 @@ fake_search_msgid(struct sync_driver *drv, const char *msgid,
 	if (op_begin(d, "search", &after, err) != 0)
 		return -1;
 	if ((fo = selected(d, err)) == NULL)
-		return -1;
+		return op_fail(d, after, err, -1);
 	v = xcalloc(fo->n + 1, sizeof(*v));
 	for (i = 0; i < fo->n; i++)
 		if (message_id(&fo->m[i], id, sizeof(id)) == 0 &&
@@ -963,7 +1021,7 @@ fake_store_flags(struct sync_driver *drv, const uint32_t *uids, size_t n,
 	if (op_begin(d, "store", &after, err) != 0)
 		return -1;
 	if ((fo = selected(d, err)) == NULL)
-		return -1;
+		return op_fail(d, after, err, -1);
 	for (i = 0; i < n; i++)
 		if ((m = msg_find(fo, uids[i])) != NULL)
 			change(fo, m, ch);
@@ -982,7 +1040,7 @@ fake_expunge(struct sync_driver *drv, const uint32_t *uids, size_t n,
 	if (op_begin(d, "expunge", &after, err) != 0)
 		return -1;
 	if ((fo = selected(d, err)) == NULL)
-		return -1;
+		return op_fail(d, after, err, -1);
 	for (i = 0; i < n; i++)
 		msg_remove(fo, uids[i]);
 	return op_end(d, after, err);
@@ -996,18 +1054,19 @@ fake_copy(struct sync_driver *drv, const uint32_t *uids, size_t n,
 	struct fake_drv *d = (struct fake_drv *)drv;
 	struct ffolder *fo, *to;
 	struct fmsg *m;
-	size_t i;
+	size_t i, k;
 	uint32_t u;
 	int after;
 
 	if (op_begin(d, move ? "move" : "copy", &after, err) != 0)
 		return -1;
 	if ((fo = selected(d, err)) == NULL)
-		return -1;
+		return op_fail(d, after, err, -1);
 	if ((to = folder_find(d->f, dest)) == NULL)
-		return sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
-		    SYNC_EK_NONEXISTENT, "no folder %s", dest);
-	for (i = 0; i < n; i++) {
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
+		    SYNC_EK_NONEXISTENT, "no folder %s", dest));
+	for (i = 0, k = 0; i < n; i++) {
 		newuids[i] = 0;
 		if ((m = msg_find(fo, uids[i])) == NULL)
 			continue;
@@ -1016,8 +1075,10 @@ fake_copy(struct sync_driver *drv, const uint32_t *uids, size_t n,
 			newuids[i] = u;
 		if (move)
 			msg_remove(fo, uids[i]);
+		k++;
 	}
-	*uv_r = drv->caps & SYNC_CAP_UIDPLUS ? to->uidvalidity : 0;
+	/* As Dovecot: no COPYUID when nothing was copied. */
+	*uv_r = (drv->caps & SYNC_CAP_UIDPLUS) && k > 0 ? to->uidvalidity : 0;
 	return op_end(d, after, err);
 }
 
@@ -1038,8 +1099,9 @@ fake_append(struct sync_driver *drv, const char *folder,
 	if (op_begin(d, "append", &after, err) != 0)
 		return -1;
 	if ((to = folder_find(d->f, folder)) == NULL)
-		return sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
-		    SYNC_EK_NONEXISTENT, "no folder %s", folder);
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
+		    SYNC_EK_NONEXISTENT, "no folder %s", folder));
 	buf = xmalloc(src->size + 1);
 	while (len < src->size &&
 	    (r = src->read(src->arg, buf + len, src->size - len)) > 0)
@@ -1071,12 +1133,14 @@ fake_create(struct sync_driver *drv, const char *name, struct sync_error *err)
 	for (i = 0; i < ARRAY_SIZE(d->f->refuse); i++)
 		if (d->f->refuse[i].name != NULL &&
 		    strcmp(d->f->refuse[i].name, name) == 0)
-			return sync_error_set(err, SYNC_SCOPE_FOLDER,
+			return op_fail(d, after, err,
+			    sync_error_set(err, SYNC_SCOPE_FOLDER,
 			    SYNC_RETRY_NEVER, d->f->refuse[i].kind, "the fake "
-			    "refuses to create %s", name);
+			    "refuses to create %s", name));
 	if (sync_fake_folder_add(d->f, name, 0) != 0)
-		return sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
-		    SYNC_EK_EXISTS, "folder %s exists", name);
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
+		    SYNC_EK_EXISTS, "folder %s exists", name));
 	return op_end(d, after, err);
 }
 
@@ -1090,11 +1154,13 @@ fake_rename(struct sync_driver *drv, const char *from, const char *to,
 	if (op_begin(d, "rename", &after, err) != 0)
 		return -1;
 	if (folder_find(d->f, from) == NULL)
-		return sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
-		    SYNC_EK_NONEXISTENT, "no folder %s", from);
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
+		    SYNC_EK_NONEXISTENT, "no folder %s", from));
 	if (sync_fake_folder_rename(d->f, from, to) != 0)
-		return sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
-		    SYNC_EK_EXISTS, "folder %s exists", to);
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
+		    SYNC_EK_EXISTS, "folder %s exists", to));
 	if (d->selected != NULL && strcmp(d->selected, from) == 0) {
 		free(d->selected);
 		d->selected = NULL;
@@ -1106,13 +1172,21 @@ static int
 fake_delete(struct sync_driver *drv, const char *name, struct sync_error *err)
 {
 	struct fake_drv *d = (struct fake_drv *)drv;
+	struct ffolder *fo;
 	int after;
 
 	if (op_begin(d, "delete", &after, err) != 0)
 		return -1;
+	if ((fo = folder_find(d->f, name)) != NULL && fo->undeletable > 0) {
+		fo->undeletable--;
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
+		    SYNC_EK_NONEXISTENT, "Mailbox already exists"));
+	}
 	if (sync_fake_folder_delete(d->f, name) != 0)
-		return sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
-		    SYNC_EK_NONEXISTENT, "no folder %s", name);
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_FOLDER, SYNC_RETRY_NEVER,
+		    SYNC_EK_NONEXISTENT, "no folder %s", name));
 	if (d->selected != NULL && strcmp(d->selected, name) == 0) {
 		free(d->selected);
 		d->selected = NULL;
@@ -1183,8 +1257,9 @@ fake_pop3_retr(struct sync_driver *drv, uint32_t msgno,
 	if (op_begin(d, "retr", &after, err) != 0)
 		return -1;
 	if (msgno == 0 || msgno > fo->n || marked(d, fo->m[msgno - 1].uid))
-		return sync_error_set(err, SYNC_SCOPE_MESSAGE, SYNC_RETRY_NEVER,
-		    SYNC_EK_NONEXISTENT, "no message %u", msgno);
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_MESSAGE, SYNC_RETRY_NEVER,
+		    SYNC_EK_NONEXISTENT, "no message %u", msgno));
 	if (deliver(d, &fo->m[msgno - 1], SYNC_FETCH_SIZE | SYNC_FETCH_BODY,
 	    cb, err) != 0)
 		return -1;
@@ -1202,8 +1277,9 @@ fake_pop3_dele(struct sync_driver *drv, uint32_t msgno,
 	if (op_begin(d, "dele", &after, err) != 0)
 		return -1;
 	if (msgno == 0 || msgno > fo->n)
-		return sync_error_set(err, SYNC_SCOPE_MESSAGE, SYNC_RETRY_NEVER,
-		    SYNC_EK_NONEXISTENT, "no message %u", msgno);
+		return op_fail(d, after, err,
+		    sync_error_set(err, SYNC_SCOPE_MESSAGE, SYNC_RETRY_NEVER,
+		    SYNC_EK_NONEXISTENT, "no message %u", msgno));
 	d->dele = xreallocarray(d->dele, d->ndele + 1, sizeof(*d->dele));
 	d->dele[d->ndele++] = fo->m[msgno - 1].uid;
 	return op_end(d, after, err);

@@ -47,6 +47,14 @@ int	sync_fake_folder_set_uidvalidity(struct sync_fake *f, const char *name,
  * refusal; EXISTS: a server that claims it is there and is wrong). */
 int	sync_fake_create_refuse(struct sync_fake *f, const char *name,
 	    enum sync_errkind kind);
+/* Answer the next times DELETEs of name with a NO that reads as "not
+ * there" and delete nothing, as Cyrus refuses a second DELETE of a name
+ * within a second. */
+int	sync_fake_folder_undeletable(struct sync_fake *f, const char *name,
+	    int times);
+/* Leave a folder out of LIST (on) or list it again (off), as a server
+ * whose LIST misses a folder that is there. */
+int	sync_fake_folder_unlisted(struct sync_fake *f, const char *name, int on);
 /* Turn MODSEQs off for a folder (NOMODSEQ). */
 int	sync_fake_folder_nomodseq(struct sync_fake *f, const char *name);
 /* Refuse to give message uid's bytes the next times times a fetch asks
@@ -54,6 +62,11 @@ int	sync_fake_folder_nomodseq(struct sync_fake *f, const char *name);
  * answers NO for one message: the fetch skips it and goes on. */
 int	sync_fake_msg_refuse(struct sync_fake *f, const char *folder,
 	    uint32_t uid, int times);
+
+/* Leave message uid out of the next times fetches without bytes (a
+ * FLAGS scan), as a server that skips a message it still has. */
+int	sync_fake_msg_hide(struct sync_fake *f, const char *folder, uint32_t uid,
+	    int times);
 
 /* Messages. kw: keywords separated by spaces, or NULL. add returns the new
  * UID, 0 if the folder is not there. */
